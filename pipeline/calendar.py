@@ -1,0 +1,265 @@
+"""The typed result of a run: :class:`DayPlan` rows, :class:`UsageRecord` accounting,
+and the :class:`Calendar` that holds a month of them.
+
+Exports, read-back and notebook display live in :mod:`pipeline.export` and
+:mod:`pipeline.display`; the methods here are thin doors to them so that
+``calendar.save("march.xlsx")`` reads naturally.
+"""
+
+from __future__ import annotations
+
+import calendar as _stdlib_calendar
+import re
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas
+
+#: DayPlan field -> column title used by every export, in column order.
+COLUMN_TITLES: dict[str, str] = {
+    "day": "Day",
+    "title": "Reel Title",
+    "hook": "Hook Cover Text",
+    "caption": "Instagram Caption",
+    "script": "Full Speaking Script",
+    "video_style": "Video Style",
+    "audio": "Audio Type",
+    "hashtags": "Hashtags",
+    "production_notes": "Production Notes",
+    "engagement": "Engagement Strategy",
+}
+
+#: The text fields a model must fill for a row to count (everything but day/date).
+CONTENT_FIELDS: tuple[str, ...] = tuple(k for k in COLUMN_TITLES if k != "day")
+
+_HASHTAG_SPLIT = re.compile(r"[\s,;]+")
+
+
+class DayPlan(BaseModel):
+    """One reel of the calendar: the seed's ten columns plus the date."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    day: int = Field(ge=1, le=31, description="Day of the month, 1-31.")
+    date: date
+    title: str = Field(min_length=1)
+    hook: str = Field(min_length=1, description="Text on the cover / first second.")
+    caption: str = Field(min_length=1)
+    script: str = Field(min_length=1, description="The full speaking script.")
+    video_style: str = Field(min_length=1)
+    audio: str = Field(min_length=1)
+    hashtags: list[str] = Field(min_length=1)
+    production_notes: str = Field(min_length=1)
+    engagement: str = Field(min_length=1)
+
+    @field_validator("hashtags", mode="before")
+    @classmethod
+    def _split_hashtags(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = _HASHTAG_SPLIT.split(value)
+        if isinstance(value, (list, tuple)):
+            tags = []
+            for tag in value:
+                tag = str(tag).strip()
+                if not tag:
+                    continue
+                tags.append(tag if tag.startswith("#") else f"#{tag}")
+            return tags
+        return value
+
+    @model_validator(mode="after")
+    def _date_matches_day(self) -> DayPlan:
+        if self.date.day != self.day:
+            raise ValueError(f"date {self.date} does not fall on day {self.day}")
+        return self
+
+    @property
+    def hashtags_text(self) -> str:
+        """Hashtags as one space-separated string, as exports write them."""
+        return " ".join(self.hashtags)
+
+
+class UsageRecord(BaseModel):
+    """What one model call asked for and got back."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["main", "supplement"]
+    model: str
+    days_requested: list[int]
+    prompt_tokens: int = Field(ge=0, description="Counted by reelcal before the call.")
+    max_tokens: int = Field(ge=0)
+    input_tokens: int | None = Field(default=None, description="As reported by the model.")
+    output_tokens: int | None = Field(default=None, description="As reported by the model.")
+    finish_reason: str | None = None
+    days_parsed: int = 0
+    rows_rejected: int = 0
+    round: int = 0
+    seconds: float | None = None
+    error: str | None = None
+
+    def summary(self) -> str:
+        """A one-line summary like the seed's ``3,010 input + 4,000 output``."""
+        days = _days_label(self.days_requested)
+        used_in = self.input_tokens if self.input_tokens is not None else self.prompt_tokens
+        out = f"{self.output_tokens:,}" if self.output_tokens is not None else "?"
+        tail = f"; error: {self.error}" if self.error else ""
+        return (
+            f"{self.role} call ({self.model}) {days}: {used_in:,} input + {out} output "
+            f"(max_tokens {self.max_tokens:,}, finish {self.finish_reason or '?'}), "
+            f"{self.days_parsed}/{len(self.days_requested)} days parsed{tail}"
+        )
+
+
+def _days_label(days: list[int]) -> str:
+    if not days:
+        return "no days"
+    if len(days) == 1:
+        return f"Day {days[0]}"
+    if days == list(range(days[0], days[-1] + 1)):
+        return f"Day {days[0]} to Day {days[-1]}"
+    return "Days " + ", ".join(str(d) for d in days)
+
+
+class Calendar(BaseModel):
+    """A month of reels and the record of how it was made.
+
+    ``days`` is sorted by day with no duplicates; a complete calendar has one
+    :class:`DayPlan` per day of the month (see :attr:`is_complete`).
+
+    Example:
+        .. code-block:: python
+
+            cal = generate_calendar(month="March 2026", trends=["AI agents"])
+            cal.is_complete        # True
+            cal.days[0].title
+            cal.save("march.xlsx")
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    year: int = Field(ge=1, le=9999)
+    month: int = Field(ge=1, le=12)
+    days: list[DayPlan] = Field(default_factory=list)
+    usage: list[UsageRecord] = Field(default_factory=list)
+    niche: str = ""
+    trends: list[str] = Field(default_factory=list)
+    model: str = ""
+    platform: str = "Instagram Reels"
+    notes: list[str] = Field(default_factory=list, description="e.g. how the month was read.")
+    created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+
+    @model_validator(mode="after")
+    def _check_days(self) -> Calendar:
+        seen: set[int] = set()
+        for plan in self.days:
+            if plan.day in seen:
+                raise ValueError(f"day {plan.day} appears twice")
+            seen.add(plan.day)
+            if (plan.date.year, plan.date.month) != (self.year, self.month):
+                raise ValueError(f"day {plan.day} is dated {plan.date}, outside {self.month_name}")
+        self.days.sort(key=lambda p: p.day)
+        return self
+
+    # ----------------------------------------------------------------- month facts
+    @property
+    def days_in_month(self) -> int:
+        return _stdlib_calendar.monthrange(self.year, self.month)[1]
+
+    @property
+    def month_name(self) -> str:
+        return f"{_stdlib_calendar.month_name[self.month]} {self.year}"
+
+    @property
+    def missing_days(self) -> list[int]:
+        have = {p.day for p in self.days}
+        return [d for d in range(1, self.days_in_month + 1) if d not in have]
+
+    @property
+    def is_complete(self) -> bool:
+        return not self.missing_days
+
+    def day(self, number: int) -> DayPlan:
+        """The plan for day ``number``; ``KeyError`` when it is missing."""
+        for plan in self.days:
+            if plan.day == number:
+                return plan
+        raise KeyError(number)
+
+    def with_days(self, plans: list[DayPlan]) -> Calendar:
+        """A copy where ``plans`` replace (or add) the days with the same numbers."""
+        replaced = {p.day: p for p in self.days}
+        replaced.update({p.day: p for p in plans})
+        return self.model_copy(update={"days": sorted(replaced.values(), key=lambda p: p.day)})
+
+    # ----------------------------------------------------------------- accounting
+    @property
+    def total_input_tokens(self) -> int:
+        return sum(
+            u.input_tokens if u.input_tokens is not None else u.prompt_tokens for u in self.usage
+        )
+
+    @property
+    def total_output_tokens(self) -> int:
+        return sum(u.output_tokens or 0 for u in self.usage)
+
+    def usage_summary(self) -> str:
+        """Per-call summary lines and a total."""
+        lines = [u.summary() for u in self.usage]
+        lines.append(
+            f"total: {len(self.usage)} calls, {self.total_input_tokens:,} input + "
+            f"{self.total_output_tokens:,} output tokens, "
+            f"{len(self.days)}/{self.days_in_month} days"
+        )
+        return "\n".join(lines)
+
+    # ----------------------------------------------------------------- exports
+    def save(self, path: str | Path, *, format: str | None = None) -> Path:
+        """Write the calendar; the format comes from the suffix unless given
+        (xlsx, csv, json, md, ics, gcal.csv / ``format="gcal"``)."""
+        from pipeline import export
+
+        return export.save(self, path, format=format)
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2)
+
+    @classmethod
+    def from_json(cls, text_or_path: str | Path) -> Calendar:
+        """Read a calendar written by :meth:`to_json` (a JSON string or a path)."""
+        from pipeline import export
+
+        return export.read_json(text_or_path)
+
+    @classmethod
+    def from_csv(cls, path: str | Path) -> Calendar:
+        from pipeline import export
+
+        return export.read_csv(path)
+
+    @classmethod
+    def from_xlsx(cls, path: str | Path) -> Calendar:
+        from pipeline import export
+
+        return export.read_xlsx(path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Calendar:
+        """Read any file reelcal wrote (.json, .csv, .xlsx)."""
+        from pipeline import export
+
+        return export.load(path)
+
+    def to_dataframe(self) -> pandas.DataFrame:
+        from pipeline import display
+
+        return display.to_dataframe(self)
+
+    def _repr_html_(self) -> str:
+        from pipeline import display
+
+        return display.calendar_html(self)

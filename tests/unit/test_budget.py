@@ -1,0 +1,121 @@
+"""The budget rules, checked against the seed's figures and by hand on tiny windows."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pipeline.budget import TokenBudget, estimate_tokens_per_day
+from pipeline.errors import TokenBudgetError
+
+GPT4_TURBO = dict(context_window=128_000, max_output_tokens=4096)
+GPT35_TURBO = dict(context_window=16_385, max_output_tokens=4096)
+
+
+def test_seed_main_call_on_gpt4_turbo_is_capped_at_4096():
+    budget = TokenBudget(**GPT4_TURBO, safety_margin=2000, tokens_per_day=450)
+    assert budget.available(3010) == 128_000 - 3010 - 2000
+    assert budget.max_tokens(prompt_tokens=3010, days=31) == 4096
+
+
+def test_seed_supplement_on_gpt35_turbo_gives_2640():
+    budget = TokenBudget(**GPT35_TURBO, safety_margin=1000, tokens_per_day=120)
+    assert budget.margin == 1000
+    assert budget.max_tokens(prompt_tokens=412, days=22) == 22 * 120 == 2640
+
+
+@pytest.mark.parametrize(
+    ("window", "cap", "margin", "prompt", "days", "tpd", "expected"),
+    [
+        pytest.param(4096, 4096, 2000, 1500, 31, 450, 4096 - 1500 - 409, id="4k-window-margin-scaled"),
+        pytest.param(4096, 4096, 2000, 1500, 2, 450, 900, id="4k-few-days"),
+        pytest.param(2048, 2048, 2000, 1000, 31, 300, 2048 - 1000 - 204, id="2k-local-window"),
+        pytest.param(1000, 100, 0, 10, 5, 10, 50, id="tiny-by-hand"),
+        pytest.param(1000, 100, 0, 10, 50, 10, 100, id="tiny-output-cap"),
+        pytest.param(1000, 1000, 50, 900, 10, 10, 1000 - 900 - 50, id="tiny-available"),
+    ],
+)
+def test_max_tokens_is_the_min_of_the_three(window, cap, margin, prompt, days, tpd, expected):
+    budget = TokenBudget(context_window=window, max_output_tokens=cap, safety_margin=margin,
+                         tokens_per_day=tpd)
+    assert budget.max_tokens(prompt, days) == expected
+
+
+def test_zero_days_asks_for_nothing():
+    assert TokenBudget(**GPT4_TURBO).max_tokens(3010, 0) == 0
+
+
+def test_negative_days_is_a_bug():
+    with pytest.raises(ValueError):
+        TokenBudget(**GPT4_TURBO).max_tokens(3010, -1)
+
+
+def test_prompt_larger_than_window_names_the_numbers():
+    budget = TokenBudget(context_window=4096, max_output_tokens=4096, safety_margin=2000,
+                         tokens_per_day=450)
+    with pytest.raises(TokenBudgetError) as err:
+        budget.max_tokens(prompt_tokens=5000, days=1)
+    message = str(err.value)
+    assert "4,096-token window" in message and "5,000-token prompt" in message
+    assert "rag_token_budget" in message and "\n" not in message
+    assert err.value.prompt_tokens == 5000 and err.value.context_window == 4096
+
+
+def test_one_day_that_does_not_fit_is_an_error_not_a_tiny_request():
+    budget = TokenBudget(context_window=2048, max_output_tokens=2048, safety_margin=0,
+                         tokens_per_day=500)
+    assert budget.days_per_call(1600) == 0
+    with pytest.raises(TokenBudgetError):
+        budget.chunk_days([1, 2], prompt_tokens=1600)
+
+
+def test_31_days_on_a_4096_cap_are_planned_as_even_chunks():
+    budget = TokenBudget(**GPT4_TURBO, tokens_per_day=450)
+    chunks = budget.chunk_days(list(range(1, 32)), prompt_tokens=3010)
+    assert budget.days_per_call(3010) == 9
+    assert [len(c) for c in chunks] == [8, 8, 8, 7]
+    assert [d for c in chunks for d in c] == list(range(1, 32))
+
+
+def test_non_contiguous_missing_days_keep_their_numbers():
+    budget = TokenBudget(context_window=1000, max_output_tokens=100, safety_margin=0,
+                         tokens_per_day=50)
+    assert budget.chunk_days([3, 7, 8, 20, 31], prompt_tokens=10) == [[3, 7], [8, 20], [31]]
+
+
+@given(
+    window=st.integers(256, 200_000),
+    cap=st.integers(16, 32_000),
+    margin=st.integers(0, 4000),
+    prompt=st.integers(0, 200_000),
+    tpd=st.integers(20, 2000),
+    n_days=st.integers(1, 31),
+)
+def test_no_plan_ever_exceeds_the_window(window, cap, margin, prompt, tpd, n_days):
+    budget = TokenBudget(context_window=window, max_output_tokens=cap, safety_margin=margin,
+                         tokens_per_day=tpd)
+    days = list(range(1, n_days + 1))
+    try:
+        chunks = budget.chunk_days(days, prompt)
+    except TokenBudgetError:
+        assert budget.days_per_call(prompt) == 0
+        return
+    assert sorted(d for c in chunks for d in c) == days
+    for chunk in chunks:
+        asked = budget.max_tokens(prompt, len(chunk))
+        assert prompt + asked <= window
+        assert asked <= cap
+        assert asked >= tpd  # every chunk has room for at least one day
+
+
+@pytest.mark.parametrize(
+    ("out", "days", "previous", "expected"),
+    [
+        pytest.param(4000, 8, 450, 575, id="observed-plus-15pct"),
+        pytest.param(0, 0, 450, 450, id="no-evidence-keeps-previous"),
+        pytest.param(1000, 0, 300, 300, id="nothing-parsed"),
+    ],
+)
+def test_tokens_per_day_reestimated(out, days, previous, expected):
+    assert estimate_tokens_per_day(out, days, previous) == expected

@@ -1,0 +1,1 @@
+"""The bundled sample mentor corpus and its prebuilt index (data only)."""
