@@ -1,0 +1,55 @@
+# reelcal: `make demo` writes a month offline; `make test` runs the test suite.
+# Both create .venv when it is missing and install what they need.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+MONTH  ?= March 2026
+TREND  ?= AI agents
+OUT    ?= reelcal-output/demo-calendar.xlsx
+
+# llama.cpp is compiled for a portable x86-64 (AVX2) target: a native build enables
+# AMX/AVX-512 kernels that crash on some virtual machines (seen on this project's CI).
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+# torch 2.13.0 resolves to a CPU build here; an unpinned torch pulls a multi-GB CUDA build.
+TORCH_SPEC ?= torch==2.13.0
+
+.PHONY: demo test test-all bench install install-dev index clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed-local: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet "$(TORCH_SPEC)"
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --quiet "llama-cpp-python>=0.3.2"
+	$(BIN)/pip install --quiet -e ".[local]"
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed-local
+	$(BIN)/pip install --quiet -e ".[local,dev]"
+	touch $@
+
+install: $(VENV)/.installed-local
+install-dev: $(VENV)/.installed-dev
+
+demo: $(VENV)/.installed-local
+	$(BIN)/reelcal generate --month "$(MONTH)" --trend "$(TREND)" --trend "automation" \
+		--niche "AI tools for creators" --out "$(OUT)"
+
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -m "not slow" --disable-socket --allow-unix-socket tests/unit
+	$(BIN)/python -m pytest -m "not slow" tests/integration notebooks --nbmake
+
+test-all: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest --disable-socket --allow-unix-socket tests/unit
+	$(BIN)/python -m pytest tests/integration notebooks --nbmake
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/bench_retrieval.py
+
+index: $(VENV)/.installed-local
+	$(BIN)/python -m pipeline.retrieval --rebuild-bundled
+
+clean:
+	rm -rf $(VENV) build *.egg-info

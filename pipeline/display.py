@@ -1,0 +1,150 @@
+"""How a :class:`~pipeline.calendar.Calendar` looks in a notebook.
+
+Owns :func:`to_dataframe` (a pandas table, index Day) and :func:`calendar_html`
+(what ``Calendar._repr_html_`` shows in Jupyter). Every piece of text is passed
+through :func:`html.escape`; cells longer than ``fold_at`` characters fold into
+``<details>`` so a month of scripts stays scannable.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING, Any
+
+from pipeline.calendar import Calendar, DayPlan, _days_label
+from pipeline.export import TABLE_COLUMNS
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas
+
+#: Cells longer than this many characters are folded; the summary shows about this many.
+FOLD_AT = 80
+
+_CSS = """<style>
+.reelcal table{border-collapse:collapse;font-size:12px;margin:6px 0}
+.reelcal th,.reelcal td{border:1px solid #d0d7de;padding:4px 6px;text-align:left;vertical-align:top}
+.reelcal th{background:#1f4e78;color:#fff}
+.reelcal td{max-width:32em}
+.reelcal .rc-nowrap{white-space:nowrap}
+.reelcal summary{cursor:pointer}
+.reelcal .rc-missing{color:#b00020}
+</style>"""
+
+
+def to_dataframe(calendar: Calendar) -> pandas.DataFrame:
+    """The days as a DataFrame: index "Day", columns "Date" (datetime) and the column titles."""
+    import pandas as pd
+
+    columns = [title for field, title in TABLE_COLUMNS if field != "day"]
+    rows = [[_value(plan, field) for field, _ in TABLE_COLUMNS[1:]] for plan in calendar.days]
+    index = pd.Index([plan.day for plan in calendar.days], name="Day", dtype="int64")
+    frame = pd.DataFrame(rows, columns=columns, index=index)
+    frame["Date"] = pd.to_datetime(frame["Date"])
+    return frame
+
+
+def calendar_html(calendar: Calendar, *, fold_at: int = FOLD_AT) -> str:
+    """An HTML view: a summary line, the days (long cells folded), missing days, usage."""
+    total_tokens = calendar.total_input_tokens + calendar.total_output_tokens
+    parts = [
+        '<div class="reelcal">',
+        _CSS,
+        f"<p><b>{_esc(calendar.month_name)}</b> &middot; "
+        f"{len(calendar.days)}/{calendar.days_in_month} days &middot; "
+        f"model {_esc(calendar.model or 'unknown')} &middot; {total_tokens:,} tokens "
+        f"({calendar.total_input_tokens:,} in + {calendar.total_output_tokens:,} out)</p>",
+    ]
+    if calendar.missing_days:
+        missing = ", ".join(str(day) for day in calendar.missing_days)
+        parts.append(f'<p class="rc-missing">Missing days: {missing}</p>')
+    parts.append(_table([title for _, title in TABLE_COLUMNS], _day_rows(calendar, fold_at)))
+    parts.append(_usage_html(calendar))
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def _value(plan: DayPlan, field: str) -> Any:
+    return plan.hashtags_text if field == "hashtags" else getattr(plan, field)
+
+
+def _day_rows(calendar: Calendar, fold_at: int) -> list[list[str]]:
+    rows = []
+    for plan in calendar.days:
+        row = [str(plan.day), f'<span class="rc-nowrap">{plan.date.isoformat()}</span>']
+        row += [fold(_value(plan, field), fold_at) for field, _ in TABLE_COLUMNS[2:]]
+        rows.append(row)
+    return rows
+
+
+def fold(text: str, fold_at: int = FOLD_AT) -> str:
+    """``text`` as HTML; when longer than ``fold_at``, folded under a preview of its start."""
+    body = _esc(text).replace("\r\n", "\n").replace("\n", "<br>")
+    if len(text) <= fold_at:
+        return body
+    flat = " ".join(text.split())
+    preview = flat[:fold_at]
+    space = preview.rfind(" ")
+    if len(flat) > fold_at and space > fold_at // 2:
+        preview = preview[:space]
+    return f"<details><summary>{_esc(preview.rstrip(' ,.;:'))}…</summary>{body}</details>"
+
+
+def _usage_html(calendar: Calendar) -> str:
+    if not calendar.usage:
+        return "<p>No model calls recorded.</p>"
+    heads = [
+        "Role",
+        "Model",
+        "Days",
+        "Prompt tokens",
+        "max_tokens",
+        "Input",
+        "Output",
+        "Finish",
+        "Parsed",
+        "Error",
+    ]
+    rows = [
+        [
+            _esc(u.role),
+            _esc(u.model),
+            _esc(_days_label(u.days_requested)),
+            _num(u.prompt_tokens),
+            _num(u.max_tokens),
+            _num(u.input_tokens),
+            _num(u.output_tokens),
+            _esc(u.finish_reason or ""),
+            f"{u.days_parsed}/{len(u.days_requested)}",
+            _esc(u.error or ""),
+        ]
+        for u in calendar.usage
+    ]
+    rows.append(
+        [
+            "<b>total</b>",
+            f"{len(calendar.usage)} calls",
+            "",
+            "",
+            "",
+            _num(calendar.total_input_tokens),
+            _num(calendar.total_output_tokens),
+            "",
+            str(sum(u.days_parsed for u in calendar.usage)),
+            "",
+        ]
+    )
+    return "<b>Usage</b>\n" + _table(heads, rows)
+
+
+def _table(heads: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{_esc(h)}</th>" for h in heads)
+    body = "\n".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>\n{body}\n</tbody></table>"
+
+
+def _num(value: int | None) -> str:
+    return "" if value is None else f"{value:,}"
+
+
+def _esc(text: Any) -> str:
+    return html.escape(str(text))

@@ -1,0 +1,335 @@
+"""One model call for a chunk of days: prompt -> bind_max_tokens -> model -> parse.
+
+:class:`DayWriter` owns everything about calling one model (main or supplement):
+its limits, its tokenizer, its :class:`~pipeline.budget.TokenBudget`, how it is
+asked for structured output (a JSON grammar for llama.cpp, a forced tool call for
+models with tool calling, pipe-separated rows for the rest), and the retry loop.
+Its :attr:`DayWriter.chain` is an LCEL chain whose steps are named as above.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
+
+from pipeline import prompts
+from pipeline.budget import TokenBudget
+from pipeline.calendar import DayPlan, UsageRecord
+from pipeline.config import Settings
+from pipeline.dates import MonthSpec, SpecialDate, format_special_dates
+from pipeline.models import model_label, model_limits, token_counter_for
+from pipeline.parsing import ParseResult, parse_day_plans
+from pipeline.tokens import TokenCounter
+
+logger = logging.getLogger("reelcal")
+
+Role = Literal["main", "supplement"]
+Mode = Literal["grammar", "tools", "rows"]
+
+#: Seconds before the first retry of a transient error; doubles each retry.
+RETRY_BASE_DELAY = 1.0
+_TRANSIENT_NAMES = {
+    "RateLimitError", "APITimeoutError", "APIConnectionError", "InternalServerError",
+    "ServiceUnavailableError", "OverloadedError", "Timeout", "TimeoutError", "ReadTimeout",
+    "ConnectTimeout", "ConnectionError", "TransientModelError",
+}
+_TRANSIENT_STATUS = {408, 409, 429, 500, 502, 503, 504, 529}
+_OVERFLOW_PHRASES = (
+    "context_length_exceeded", "maximum context length", "context window", "prompt is too long",
+    "too many tokens", "exceeds the context", "requested tokens", "context length",
+)
+_LENGTH_REASONS = {"length", "max_tokens", "MAX_TOKENS", "model_length"}
+
+# Field length caps for the llama.cpp grammar: they keep a small model from rambling
+# and make one day's size predictable (about 450 tokens).
+_GRAMMAR_LIMITS = {
+    "title": 80, "hook": 80, "caption": 260, "script": 900, "video_style": 60,
+    "audio": 60, "production_notes": 220, "engagement": 200,
+}
+
+
+class ContextOverflowError(Exception):
+    """The provider said the request does not fit its context window."""
+
+
+@dataclass(frozen=True)
+class MonthContext:
+    """What every prompt of one month shares."""
+
+    month: MonthSpec
+    trends: list[str]
+    niche: str
+    platform: str
+    special_dates: list[SpecialDate]
+    examples: str
+
+
+@dataclass
+class ChunkRequest:
+    """One call's worth of days, filled in step by step along :attr:`DayWriter.chain`."""
+
+    role: Role
+    days: list[int]
+    context: MonthContext
+    round: int = 0
+    already_used: list[tuple[str, str]] = field(default_factory=list)
+    messages: list[BaseMessage] = field(default_factory=list)
+    prompt_tokens: int = 0
+    max_tokens: int = 0
+
+
+@dataclass
+class ChunkResult:
+    request: ChunkRequest
+    plans: list[DayPlan]
+    usage: UsageRecord
+    parse: ParseResult | None = None
+    error: Exception | None = None
+    reply_tokens: int = 0
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Rate limits, timeouts, connection errors and 5xx: worth retrying as is."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    if names & _TRANSIENT_NAMES:
+        return True
+    status = getattr(exc, "status_code", None) or getattr(getattr(exc, "response", None), "status_code", None)
+    return status in _TRANSIENT_STATUS
+
+
+def is_context_overflow(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return any(phrase in text for phrase in _OVERFLOW_PHRASES)
+
+
+def _supports_tools(model: Any) -> bool:
+    method = getattr(type(model), "bind_tools", None)
+    return method is not None and method is not BaseChatModel.bind_tools
+
+
+def day_schema(days: Sequence[int], *, per_day_const: bool) -> dict[str, Any]:
+    """JSON schema of a reply holding exactly ``days``.
+
+    With ``per_day_const`` each position is pinned to its day (``prefixItems`` with
+    ``const``), which llama.cpp's grammar enforces token by token.
+    """
+
+    def item(day_rule: dict[str, Any]) -> dict[str, Any]:
+        props: dict[str, Any] = {"day": day_rule}
+        for name in ("title", "hook", "caption", "script", "video_style", "audio"):
+            props[name] = {"type": "string", "minLength": 3}
+        props["hashtags"] = {"type": "array", "items": {"type": "string", "minLength": 2},
+                             "minItems": 3, "maxItems": 8}
+        for name in ("production_notes", "engagement"):
+            props[name] = {"type": "string", "minLength": 3}
+        if per_day_const:
+            for name, cap in _GRAMMAR_LIMITS.items():
+                props[name]["maxLength"] = cap
+            props["hashtags"]["items"]["maxLength"] = 30
+            props["hashtags"]["maxItems"] = 6
+        return {"type": "object", "properties": props, "required": list(props),
+                "additionalProperties": False}
+
+    if per_day_const:
+        days_schema = {"type": "array", "prefixItems": [item({"const": d}) for d in days]}
+    else:
+        days_schema = {"type": "array", "items": item({"type": "integer", "enum": list(days)}),
+                       "minItems": len(days), "maxItems": len(days)}
+    return {"type": "object", "properties": {"days": days_schema}, "required": ["days"],
+            "additionalProperties": False}
+
+
+class DayWriter:
+    """Calls one model for chunks of days, within its limits.
+
+    Example:
+        .. code-block:: python
+
+            writer = DayWriter(model, settings, role="main")
+            writer.budget.chunk_days(list(range(1, 32)), prompt_tokens=3000)
+            result = writer.chain.invoke(ChunkRequest("main", [1, 2, 3], context))
+    """
+
+    def __init__(self, model: BaseChatModel, settings: Settings, *, role: Role,
+                 library: prompts.PromptLibrary | None = None) -> None:
+        self.model = model
+        self.settings = settings
+        self.role = role
+        self.label = model_label(model)
+        self.limits = model_limits(model, settings)
+        self.counter: TokenCounter = token_counter_for(model)
+        margin = settings.safety_margin if role == "main" else settings.supplement_safety_margin
+        self.budget = TokenBudget(
+            context_window=self.limits.context_window,
+            max_output_tokens=self.limits.max_output_tokens,
+            safety_margin=margin,
+            tokens_per_day=settings.tokens_per_day,
+        )
+        self.library = library or prompts.load_library()
+        self.mode: Mode = self._choose_mode()
+        self.chain: Runnable[ChunkRequest, ChunkResult] = (
+            RunnableLambda(self._render, name="prompt")
+            | RunnableLambda(self._bind_max_tokens, name="bind_max_tokens")
+            | RunnableLambda(self._call, name="model")
+            | RunnableLambda(self._parse, name="parse")
+        ).with_config(run_name=role)
+
+    # ------------------------------------------------------------------ planning
+    def _choose_mode(self) -> Mode:
+        if self.settings.structured_output == "off":
+            return "rows"
+        if getattr(self.model, "model_path", None) and getattr(self.model, "client", None):
+            return "grammar"
+        if _supports_tools(self.model):
+            return "tools"
+        return "rows"
+
+    def render_messages(self, request: ChunkRequest) -> list[BaseMessage]:
+        ctx = request.context
+        fmt = "rows" if self.mode == "rows" else "json"
+        values = {
+            "platform": ctx.platform,
+            "niche": ctx.niche,
+            "month_name": ctx.month.name,
+            "trends": prompts.bullet_list(ctx.trends, empty="- (none given: use evergreen topics)"),
+            "mentor_patterns": self.library.render_patterns(),
+            "mentors": self.library.render_mentors(),
+            "special_dates": format_special_dates(ctx.special_dates, request.days),
+            "examples": ctx.examples or "(no examples retrieved)",
+            "days_label": prompts.days_label(request.days),
+            "day_count": len(request.days),
+            "output_format": self.library.output_format(fmt, request.days),
+        }
+        if request.role == "supplement":
+            values["already_used"] = prompts.already_used(request.already_used)
+        return self.library.chat_prompt(request.role).format_messages(**values)
+
+    def prompt_tokens(self, request: ChunkRequest) -> int:
+        return self.counter.count_messages(self.render_messages(request))
+
+    def plan(self, request: ChunkRequest) -> list[list[int]]:
+        """Split ``request.days`` into chunks that each fit, sized on the largest prompt
+        (the one naming every day); raises TokenBudgetError when one day cannot fit."""
+        return self.budget.chunk_days(request.days, self.prompt_tokens(request))
+
+    # ------------------------------------------------------------------ chain steps
+    def _render(self, request: ChunkRequest) -> ChunkRequest:
+        return replace(request, messages=self.render_messages(request))
+
+    def _bind_max_tokens(self, request: ChunkRequest) -> ChunkRequest:
+        prompt_tokens = self.counter.count_messages(request.messages)
+        max_tokens = self.budget.max_tokens(prompt_tokens, len(request.days))
+        return replace(request, prompt_tokens=prompt_tokens, max_tokens=max_tokens)
+
+    def _bound_model(self, request: ChunkRequest) -> Runnable:
+        if self.mode == "grammar":
+            schema = day_schema(request.days, per_day_const=True)
+            return self.model.bind(
+                max_tokens=request.max_tokens,
+                response_format={"type": "json_object", "schema": schema},
+            )
+        if self.mode == "tools":
+            tool = {
+                "type": "function",
+                "function": {
+                    "name": "calendar_days",
+                    "description": "The reels for the requested days.",
+                    "parameters": day_schema(request.days, per_day_const=False),
+                },
+            }
+            # bind_tools first, then max_tokens: the other order drops max_tokens
+            return self.model.bind_tools([tool], tool_choice="calendar_days").bind(
+                max_tokens=request.max_tokens
+            )
+        return self.model.bind(max_tokens=request.max_tokens)
+
+    def _call(self, request: ChunkRequest, config: RunnableConfig) -> tuple[ChunkRequest, Any]:
+        """Invoke the model, retrying transient errors with exponential backoff.
+
+        ``max_retries`` counts retries after the first attempt. A context overflow is
+        raised as :class:`ContextOverflowError` (the caller re-plans; it is not retried).
+        """
+        bound = self._bound_model(request)
+        started = time.perf_counter()
+        attempt = 0
+        while True:
+            try:
+                message = bound.invoke(request.messages, config)
+                return request, (message, time.perf_counter() - started)
+            except Exception as exc:  # sorted below: only listed kinds are retried
+                if is_context_overflow(exc):
+                    raise ContextOverflowError(str(exc)) from exc
+                if not is_transient(exc) or attempt >= self.settings.max_retries:
+                    raise
+                delay = RETRY_BASE_DELAY * 2**attempt
+                logger.warning("%s call for %s failed (%s); retry %d in %.1fs", self.role,
+                               prompts.days_label(request.days), type(exc).__name__,
+                               attempt + 1, delay)
+                time.sleep(delay)
+                attempt += 1
+
+    def _parse(self, called: tuple[ChunkRequest, tuple[AIMessage, float]]) -> ChunkResult:
+        request, (message, seconds) = called
+        reply, text = _reply_payload(message)
+        finish = _finish_reason(message)
+        month = request.context.month
+        parsed = parse_day_plans(reply, year=month.year, month=month.month,
+                                 requested_days=request.days, finish_reason=finish)
+        usage_meta = getattr(message, "usage_metadata", None) or {}
+        reply_tokens = usage_meta.get("output_tokens") or self.counter.count(text)
+        usage = UsageRecord(
+            role=request.role,
+            model=self.label,
+            days_requested=request.days,
+            prompt_tokens=request.prompt_tokens,
+            max_tokens=request.max_tokens,
+            input_tokens=usage_meta.get("input_tokens"),
+            output_tokens=usage_meta.get("output_tokens"),
+            finish_reason=finish,
+            days_parsed=len(parsed.plans),
+            rows_rejected=len(parsed.rejected),
+            round=request.round,
+            seconds=round(seconds, 2),
+        )
+        return ChunkResult(request, parsed.plans, usage, parse=parsed, reply_tokens=reply_tokens)
+
+    def failed(self, request: ChunkRequest, exc: Exception) -> ChunkResult:
+        """The record of a call that raised (nothing parsed, the error kept)."""
+        usage = UsageRecord(
+            role=request.role, model=self.label, days_requested=request.days,
+            prompt_tokens=request.prompt_tokens, max_tokens=request.max_tokens,
+            round=request.round, error=f"{type(exc).__name__}: {exc}"[:300],
+        )
+        return ChunkResult(request, [], usage, error=exc)
+
+
+def _reply_payload(message: AIMessage) -> tuple[Any, str]:
+    """What to parse (tool-call args, or the text) and its text for token counting."""
+    tool_calls = getattr(message, "tool_calls", None) or []
+    if tool_calls:
+        args = tool_calls[0].get("args", {})
+        import json
+
+        return args, json.dumps(args)
+    invalid = getattr(message, "invalid_tool_calls", None) or []
+    if invalid and invalid[0].get("args"):
+        return invalid[0]["args"], invalid[0]["args"]
+    content = message.content
+    if isinstance(content, list):
+        content = "".join(b.get("text", "") if isinstance(b, dict) else str(b) for b in content)
+    return content, content
+
+
+def _finish_reason(message: AIMessage) -> str | None:
+    meta = getattr(message, "response_metadata", None) or {}
+    reason = meta.get("finish_reason") or meta.get("stop_reason") or meta.get("done_reason")
+    if reason in _LENGTH_REASONS:
+        return "length"
+    return reason

@@ -1,0 +1,116 @@
+"""Prompts as data: loads ``prompts/calendar.yaml`` (templates), ``mentor_patterns.yaml``
+and ``mentors.yaml`` into ``ChatPromptTemplate``s and the text blocks they take.
+
+The templates name the requested days through ``{days_label}`` ("Day 12", "Day 10 to
+Day 18", "Day 3, Day 7 and Day 12"): this module is the only place that writes a day
+number into a prompt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from langchain_core.prompts import ChatPromptTemplate
+
+from pipeline.bundled import bundled_dir
+from pipeline.errors import ConfigError
+
+PromptKind = Literal["main", "supplement"]
+OutputFormat = Literal["json", "rows"]
+
+
+def prompts_dir() -> Path:
+    return bundled_dir("prompts")
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"Cannot read prompt file {path}: {exc}".splitlines()[0]) from None
+
+
+@dataclass(frozen=True)
+class PromptLibrary:
+    """The templates and mentor data, loaded once per folder."""
+
+    templates: dict[str, dict[str, str]]
+    output_formats: dict[str, str]
+    patterns: dict[str, Any]
+    mentors: list[dict[str, Any]]
+
+    def chat_prompt(self, kind: PromptKind) -> ChatPromptTemplate:
+        spec = self.templates[kind]
+        return ChatPromptTemplate.from_messages([("system", spec["system"]), ("human", spec["human"])])
+
+    def output_format(self, fmt: OutputFormat, days: Sequence[int]) -> str:
+        return self.output_formats[fmt].format(first_day_label=f"Day {days[0]}").strip()
+
+    def render_patterns(self) -> str:
+        """Mentor patterns as compact prompt text."""
+        p = self.patterns
+        lines = ["Hooks that work:"]
+        lines += [f"- {h}" for h in p.get("hooks", [])]
+        lines.append("Calls to action:")
+        lines += [f"- {c}" for c in p.get("ctas", [])]
+        lines.append("Content frameworks:")
+        lines += [f"- {f['name']}: {f['structure']}" for f in p.get("frameworks", [])]
+        lines.append("Value principles:")
+        lines += [f"- {v}" for v in p.get("value_principles", [])]
+        lines.append("Video styles: " + "; ".join(p.get("video_styles", [])))
+        lines.append("Audio types: " + "; ".join(p.get("audio_types", [])))
+        return "\n".join(lines)
+
+    def render_mentors(self) -> str:
+        return "\n".join(
+            f"- @{m['handle']} ({m.get('niche', '')}): {m.get('content_style', '').strip()}"
+            for m in self.mentors
+        ) or "- none"
+
+
+@lru_cache(maxsize=4)
+def load_library(folder: str | None = None) -> PromptLibrary:
+    """Load the prompt files from ``folder`` (the bundled ``prompts/`` by default)."""
+    root = Path(folder) if folder else prompts_dir()
+    calendar = _read_yaml(root / "calendar.yaml")
+    patterns = _read_yaml(root / "mentor_patterns.yaml")
+    mentors = _read_yaml(root / "mentors.yaml") if (root / "mentors.yaml").is_file() else []
+    for kind in ("main", "supplement"):
+        if kind not in calendar or not {"system", "human"} <= set(calendar[kind]):
+            raise ConfigError(
+                f"{root / 'calendar.yaml'} needs '{kind}' with 'system' and 'human' templates."
+            )
+    return PromptLibrary(
+        templates={k: calendar[k] for k in ("main", "supplement")},
+        output_formats=calendar["output_formats"],
+        patterns=patterns or {},
+        mentors=mentors or [],
+    )
+
+
+def days_label(days: Sequence[int]) -> str:
+    """``[12]`` -> "Day 12"; ``[10..18]`` -> "Day 10 to Day 18"; else "Day 3, Day 7 and Day 12"."""
+    days = sorted(days)
+    if not days:
+        raise ValueError("no days to name")
+    if len(days) == 1:
+        return f"Day {days[0]}"
+    if days == list(range(days[0], days[-1] + 1)):
+        return f"Day {days[0]} to Day {days[-1]}"
+    named = [f"Day {d}" for d in days]
+    return ", ".join(named[:-1]) + " and " + named[-1]
+
+
+def bullet_list(items: Iterable[str], empty: str = "- none") -> str:
+    lines = [f"- {item}" for item in items if str(item).strip()]
+    return "\n".join(lines) or empty
+
+
+def already_used(titles_and_hooks: Iterable[tuple[str, str]]) -> str:
+    """The supplement prompt's list of ideas taken (no day numbers, by design)."""
+    return bullet_list(f"{title} (hook: {hook})" for title, hook in titles_and_hooks)
