@@ -207,7 +207,7 @@ def default_retriever(settings: Settings) -> Runnable[dict[str, Any], list[Docum
     """The mentor retriever over ``settings.vectorstore`` (or the bundled index)."""
     from pipeline.retrieval import MentorRetriever, load_vectorstore
 
-    return MentorRetriever(vectorstore=load_vectorstore(settings), settings=settings)
+    return MentorRetriever.from_settings(settings, vectorstore=load_vectorstore(settings))
 
 
 def build_calendar_chain(
@@ -246,7 +246,7 @@ def build_calendar_chain(
     return (
         RunnableLambda(_prepare(settings), name="prepare")
         | RunnablePassthrough.assign(documents=retrieve.with_config(run_name="retrieve")
-                                     | RunnableLambda(trimmer.transform_documents, name="trim"))
+                                     | trimmer.as_runnable())
         | RunnableLambda(generate, name="generate")
     ).with_config(run_name="reelcal_calendar")
 

@@ -169,6 +169,7 @@ def _load_local(path: str, n_ctx: int, n_threads: int, temperature: float) -> Ba
         temperature=temperature,
         max_tokens=256,
         repeat_penalty=1.15,
+        streaming=False,  # the non-streaming path returns token usage
         verbose=False,
     )
 

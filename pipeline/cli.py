@@ -1,0 +1,297 @@
+"""The ``reelcal`` command line (typer + rich).
+
+Every command turns a :class:`~pipeline.errors.ReelcalError` into one line on stderr
+and a non-zero exit code (2 for bad arguments or settings, 1 for a failed run).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.errors import ConfigError, IncompleteCalendarError, MonthParseError, ReelcalError
+
+app = typer.Typer(
+    name="reelcal",
+    help=(
+        "Plan a month of short-video content with an LLM, grounded in mentor transcripts.\n\n"
+        "Examples:\n\n"
+        "  reelcal generate --month 'March 2026' --trend 'AI agents' --out march.xlsx\n\n"
+        "  reelcal plan --month 2026-03 --model openai:gpt-3.5-turbo --model openai:gpt-4o\n\n"
+        "  reelcal models llamacpp:smollm2\n\n"
+        "  reelcal index transcripts/ --creator @me --out my-index\n\n"
+        "  reelcal regenerate march.json --days 3,7,12-14"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False)
+
+ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="YAML settings file (default: ./reelcal.yaml when present).")]
+ModelOpt = Annotated[Optional[str], typer.Option("--model", "-m", help="Model key, e.g. llamacpp:smollm2, openai:gpt-4o.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log every model call.")]
+
+
+def _setup_logging(quiet: bool, verbose: bool) -> None:
+    level = logging.ERROR if quiet else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(message)s", stream=sys.stderr)
+    logging.getLogger("reelcal").setLevel(level)
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    err.print(f"error: {message}", markup=False)
+    code = 2 if isinstance(exc, (ConfigError, MonthParseError)) else 1
+    return typer.Exit(code)
+
+
+def _settings(config: Optional[Path], **overrides: object):
+    from pipeline.config import Settings
+
+    return Settings.load(config, **overrides)
+
+
+# ------------------------------------------------------------------------ models
+@app.command()
+def models(
+    keys: Annotated[Optional[list[str]], typer.Argument(help="Model keys (default: the configured model).")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Show a model's resolved limits and tokenizer.
+
+    Example: reelcal models llamacpp:smollm2 openai:gpt-4o
+    """
+    from pipeline.models import load_chat_model, model_limits, token_counter_for
+
+    try:
+        settings = _settings(config)
+        table = Table("model", "context window", "max output", "limits from", "tokenizer")
+        for key in keys or [settings.model]:
+            model = load_chat_model(key, settings)
+            limits = model_limits(model, settings)
+            counter = token_counter_for(model)
+            table.add_row(key, f"{limits.context_window:,}", f"{limits.max_output_tokens:,}",
+                          limits.source, f"{counter.name}{'' if counter.exact else ' (estimate)'}")
+        out.print(table)
+    except ReelcalError as exc:
+        raise _fail(exc) from None
+
+
+# ------------------------------------------------------------------------ generate
+@app.command()
+def generate(
+    month: Annotated[str, typer.Option("--month", help="e.g. 'March 2026', 2026-03, 03/2026.")],
+    trend: Annotated[Optional[list[str]], typer.Option("--trend", "-t", help="A trend to build on (repeatable).")] = None,
+    niche: Annotated[Optional[str], typer.Option(help="The account's niche.")] = None,
+    model: ModelOpt = None,
+    config: ConfigOpt = None,
+    out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the calendar: .xlsx .csv .json .md .ics .gcal.csv")] = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", help="Output format when the suffix is not enough (xlsx csv json md ics gcal).")] = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Write a complete content calendar for a month.
+
+    Example: reelcal generate --month 'March 2026' --trend 'AI agents' --out march.xlsx
+    """
+    from pipeline.chains import generate_calendar
+
+    _setup_logging(quiet, verbose)
+    try:
+        settings = _settings(config, model=model)
+        with _progress(quiet) as on_progress:
+            calendar = generate_calendar(month, trend or [], niche, settings=settings,
+                                         progress=on_progress)
+    except IncompleteCalendarError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    except ReelcalError as exc:
+        raise _fail(exc) from None
+    if not quiet:
+        for note in calendar.notes:
+            err.print(note, markup=False)
+        err.print(calendar.usage_summary(), markup=False)
+    _write(calendar, out_path, fmt, quiet)
+
+
+def _write(calendar, out_path: Optional[Path], fmt: Optional[str], quiet: bool) -> None:
+    if out_path is None:
+        if not quiet:
+            from pipeline.export import to_markdown
+
+            out.print(to_markdown(calendar), markup=False)
+        return
+    try:
+        written = calendar.save(out_path, format=fmt)
+    except ReelcalError as exc:
+        fallback = out_path.with_suffix(".json")
+        calendar.save(fallback)  # nothing paid for is lost
+        err.print(f"error: {exc} The calendar was saved to {fallback}.", markup=False)
+        raise typer.Exit(2) from None
+    if not quiet:
+        err.print(f"wrote {written}", markup=False)
+
+
+class _progress:
+    """A rich progress bar of days done out of days in the month."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.bar = None
+
+    def __enter__(self):
+        if self.quiet:
+            return None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn("days"), BarColumn(), MofNCompleteColumn(),
+                            TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
+                            transient=False)
+        self.bar.start()
+        self.task = self.bar.add_task("starting", total=None)
+
+        def update(event) -> None:
+            u = event.usage
+            self.bar.update(self.task, total=event.days_total, completed=event.days_done,
+                            description=f"{u.role} call: {u.days_parsed}/{len(u.days_requested)} days")
+
+        return update
+
+    def __exit__(self, *exc_info) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+# ------------------------------------------------------------------------ plan
+@app.command()
+def plan(
+    month: Annotated[str, typer.Option("--month", help="e.g. 'March 2026', 2026-03.")],
+    model: Annotated[Optional[list[str]], typer.Option("--model", "-m", help="Model key (repeat to compare models side by side).")] = None,
+    trend: Annotated[Optional[list[str]], typer.Option("--trend", "-t", help="A trend (repeatable).")] = None,
+    niche: Annotated[Optional[str], typer.Option(help="The account's niche.")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Dry run: build the real prompts and show the token plan, calling no model.
+
+    Example: reelcal plan --month 2026-03 --model openai:gpt-3.5-turbo --model openai:gpt-4o
+    """
+    from pipeline.planning import plan_month
+
+    try:
+        settings = _settings(config)
+        plans = plan_month(month, trend or [], niche, models=model or [settings.model],
+                           settings=settings)
+    except ReelcalError as exc:
+        raise _fail(exc) from None
+    table = Table("model", "window / output cap", "tokenizer", "RAG tokens", "prompt tokens",
+                  "max_tokens per call", "days per call", "calls", title=f"Token plan for {month}")
+    for p in plans:
+        table.add_row(
+            p.model, f"{p.context_window:,} / {p.max_output_tokens:,}", p.tokenizer,
+            f"{p.rag_tokens:,}", ", ".join(f"{c.prompt_tokens:,}" for c in p.calls),
+            ", ".join(f"{c.max_tokens:,}" for c in p.calls),
+            ", ".join(_span(c.days) for c in p.calls), str(p.expected_calls),
+        )
+    out.print(table)
+
+
+def _span(days: list[int]) -> str:
+    return f"{days[0]}-{days[-1]}" if len(days) > 1 else str(days[0])
+
+
+# ------------------------------------------------------------------------ regenerate
+@app.command()
+def regenerate(
+    file: Annotated[Path, typer.Argument(help="A calendar reelcal wrote (.json, .csv, .xlsx).")],
+    days: Annotated[str, typer.Option("--days", "-d", help="Days to rewrite, e.g. 3,7,12-14.")],
+    trend: Annotated[Optional[list[str]], typer.Option("--trend", "-t", help="Trends (default: the calendar's).")] = None,
+    model: ModelOpt = None,
+    config: ConfigOpt = None,
+    out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="Where to write (default: FILE itself).")] = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Rewrite chosen days of a calendar; every other day is kept as it is.
+
+    Example: reelcal regenerate march.json --days 3,7,12-14
+    """
+    from pipeline.calendar import Calendar
+    from pipeline.chains import regenerate_days
+    from pipeline.export import expand_days
+
+    _setup_logging(quiet, verbose)
+    try:
+        wanted = expand_days(days)
+    except ValueError:
+        err.print(f"error: --days {days!r} is not a list like 3,7,12-14.", markup=False)
+        raise typer.Exit(2) from None
+    try:
+        settings = _settings(config, model=model)
+        calendar = Calendar.load(file)
+        with _progress(quiet) as on_progress:
+            updated = regenerate_days(calendar, wanted, trends=trend, settings=settings,
+                                      progress=on_progress)
+    except IncompleteCalendarError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    except ReelcalError as exc:
+        raise _fail(exc) from None
+    _write(updated, out_path or file, None, quiet)
+
+
+# ------------------------------------------------------------------------ index
+@app.command()
+def index(
+    paths: Annotated[list[Path], typer.Argument(help="Transcript files or folders (.txt .md .srt .vtt .json .jsonl .csv).")],
+    out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", help="Index folder (default: the configured vectorstore, else ./reelcal-index).")] = None,
+    creator: Annotated[Optional[str], typer.Option(help="Creator for files whose records do not name one.")] = None,
+    append: Annotated[bool, typer.Option("--append", help="Add new files to an existing index instead of rebuilding it.")] = False,
+    embeddings: Annotated[Optional[str], typer.Option(help="Embeddings key (default from settings).")] = None,
+    chunk_tokens: Annotated[int, typer.Option(min=50, max=4000, help="Tokens per chunk.")] = 300,
+    chunk_overlap: Annotated[int, typer.Option(min=0, max=1000, help="Tokens of overlap between chunks.")] = 40,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Build (or extend) a mentor transcript index.
+
+    Example: reelcal index transcripts/ --creator growthwithmaya --out my-index --append
+    """
+    from pipeline.retrieval import build_index
+
+    try:
+        settings = _settings(config, embeddings=embeddings)
+        target = out_dir or settings.vectorstore or Path("reelcal-index")
+        report = build_index(paths, out_dir=target, embeddings_key=settings.embeddings,
+                             creator=creator, append=append, chunk_tokens=chunk_tokens,
+                             chunk_overlap=chunk_overlap, progress=not quiet)
+    except ReelcalError as exc:
+        raise _fail(exc) from None
+    for skipped in report.files_skipped:
+        err.print(f"skipped {skipped.path}: {skipped.reason}", markup=False)
+    if not quiet:
+        out.print(report.summary(), markup=False)
+        if not settings.vectorstore and not out_dir:
+            out.print(f"Use it with: vectorstore: {target}  (in reelcal.yaml)", markup=False)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,109 @@
+"""A scripted chat model for unit tests of the generation loop.
+
+It reads which days a prompt asks for (the prompt names them: "Day 12", "Day 10 to
+Day 18", "Day 3, Day 7 and Day 12"), answers with pipe rows for them, and can be told
+to misbehave: skip days, repeat days, number days wrongly, answer with markdown
+tables, chat before the rows, stop mid-row at max_tokens, raise transient or
+context-overflow errors, or enforce its own context window and output cap.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from pydantic import Field, PrivateAttr
+
+from pipeline.tokens import estimate_counter
+
+_FIRST_LINE_DAYS = re.compile(r"Day (\d+)(?: to Day (\d+))?")
+
+
+def requested_days(prompt: str) -> list[int]:
+    """The days named on the request line of a generation prompt."""
+    line = next(l for l in prompt.splitlines() if l.startswith(("Plan ", "Write the missing")))
+    days: list[int] = []
+    for start, end in _FIRST_LINE_DAYS.findall(line):
+        days.extend(range(int(start), int(end or start) + 1))
+    return days
+
+
+def row(day: int, *, tag: str = "") -> str:
+    return (
+        f"Day {day} | Idea {day}{tag} | Hook {day} | Caption for {day}, with a comma | "
+        f"Script for reel {day}: say hello, show the thing, ask a question. | Talking head | "
+        f"Original voiceover | #reels #tips{day} | Film at a window | Ask viewers to comment"
+    )
+
+
+class TransientModelError(Exception):
+    """Looks like a rate limit to the retry loop."""
+
+
+class ScriptedChatModel(BaseChatModel):
+    """Answers generation prompts with rows, shaped by ``behaviour``.
+
+    behaviour(days, call_index, max_tokens) -> reply text, or raises.
+    """
+
+    behaviour: Callable[[list[int], int, int], str] = Field(default=None)
+    window: int | None = None
+    output_cap: int | None = None
+    prompts: list[str] = Field(default_factory=list)
+    max_tokens_seen: list[int] = Field(default_factory=list)
+    finish_reasons: list[str] = Field(default_factory=list)
+    _calls: int = PrivateAttr(0)
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted"
+
+    def _generate(self, messages: list[BaseMessage], stop: Any = None,
+                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+        max_tokens = kwargs.get("max_tokens")
+        assert max_tokens is not None and max_tokens > 0, "every call must carry max_tokens"
+        counter = estimate_counter()
+        prompt_tokens = counter.count_messages(messages)
+        if self.window is not None and prompt_tokens + max_tokens > self.window:
+            raise ValueError(
+                f"This model's maximum context length is {self.window} tokens; you requested "
+                f"{prompt_tokens + max_tokens} (context_length_exceeded)"
+            )
+        if self.output_cap is not None and max_tokens > self.output_cap:
+            raise ValueError(f"max_tokens {max_tokens} is above the output cap {self.output_cap}")
+        prompt = messages[-1].content
+        self.prompts.append(prompt)
+        self.max_tokens_seen.append(max_tokens)
+        index = self._calls
+        self._calls += 1
+        text = self.behaviour(requested_days(prompt), index, max_tokens)
+        finish = "stop"
+        tokens = counter.count(text)
+        if tokens > max_tokens:  # a real model stops at max_tokens, mid-row
+            ids = counter._encode(text)[:max_tokens]
+            import tiktoken
+
+            text = tiktoken.get_encoding("cl100k_base").decode(ids)
+            finish = "length"
+        self.finish_reasons.append(finish)
+        message = AIMessage(
+            content=text,
+            response_metadata={"finish_reason": finish},
+            usage_metadata={"input_tokens": prompt_tokens, "output_tokens": min(tokens, max_tokens),
+                            "total_tokens": prompt_tokens + min(tokens, max_tokens)},
+        )
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+
+def rows_for(days: list[int]) -> str:
+    return "\n".join(row(d) for d in days)
+
+
+def seeded(seed: int) -> random.Random:
+    return random.Random(seed)
