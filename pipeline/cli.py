@@ -105,12 +105,16 @@ def generate(
     Example: reelcal generate --month 'March 2026' --trend 'AI agents' --out march.xlsx
     """
     from pipeline.chains import generate_calendar
+    from pipeline.dates import parse_month
 
     _setup_logging(quiet, verbose)
     try:
+        spec = parse_month(month)  # bad input fails before any model is loaded
+        if spec.note and not quiet:
+            err.print(spec.note, markup=False)
         settings = _settings(config, model=model)
         with _progress(quiet) as on_progress:
-            calendar = generate_calendar(month, trend or [], niche, settings=settings,
+            calendar = generate_calendar(spec, trend or [], niche, settings=settings,
                                          progress=on_progress)
     except IncompleteCalendarError as exc:
         err.print(f"error: {exc}", markup=False)
@@ -118,8 +122,6 @@ def generate(
     except ReelcalError as exc:
         raise _fail(exc) from None
     if not quiet:
-        for note in calendar.notes:
-            err.print(note, markup=False)
         err.print(calendar.usage_summary(), markup=False)
     _write(calendar, out_path, fmt, quiet)
 
@@ -193,15 +195,20 @@ def plan(
                            settings=settings)
     except ReelcalError as exc:
         raise _fail(exc) from None
-    table = Table("model", "window / output cap", "tokenizer", "RAG tokens", "prompt tokens",
-                  "max_tokens per call", "days per call", "calls", title=f"Token plan for {month}")
     for p in plans:
-        table.add_row(
-            p.model, f"{p.context_window:,} / {p.max_output_tokens:,}", p.tokenizer,
-            f"{p.rag_tokens:,}", ", ".join(f"{c.prompt_tokens:,}" for c in p.calls),
-            ", ".join(f"{c.max_tokens:,}" for c in p.calls),
-            ", ".join(_span(c.days) for c in p.calls), str(p.expected_calls),
+        out.print(
+            f"{p.model}: window {p.context_window:,}, output cap {p.max_output_tokens:,}, "
+            f"tokenizer {p.tokenizer}, retrieved context {p.rag_tokens:,} tokens, "
+            f"margin {p.margin:,}, {p.tokens_per_day:,} tokens/day -> "
+            f"{p.expected_calls} call{'s' if p.expected_calls != 1 else ''}",
+            markup=False,
         )
+    table = Table("model", "call", "days", "prompt tokens", "max_tokens",
+                  title=f"Token plan for {month} (no model was called)")
+    for p in plans:
+        for number, call in enumerate(p.calls, start=1):
+            table.add_row(p.model if number == 1 else "", str(number), _span(call.days),
+                          f"{call.prompt_tokens:,}", f"{call.max_tokens:,}")
     out.print(table)
 
 
