@@ -1,0 +1,67 @@
+"""The bundled SmolLM2 model through llama.cpp: limits, tokenizer, and real generation."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("llama_cpp")
+
+from pipeline.chains import CalendarGenerator, default_retriever  # noqa: E402
+from pipeline.config import Settings  # noqa: E402
+from pipeline.dates import parse_month, special_dates  # noqa: E402
+from pipeline.generation import ChunkRequest, MonthContext  # noqa: E402
+from pipeline.models import load_chat_model, model_limits, token_counter_for  # noqa: E402
+from pipeline.retrieval import format_documents  # noqa: E402
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_chat_model("llamacpp:smollm2", Settings())
+
+
+def test_limits_come_from_the_gguf(model):
+    limits = model_limits(model, Settings())
+    assert (limits.context_window, limits.max_output_tokens, limits.source) == (8192, 8192, "gguf")
+
+
+def test_counter_is_the_models_own_vocabulary(model):
+    counter = token_counter_for(model)
+    assert counter.exact and "gguf" in counter.name
+    text = "Plan a month of reels about AI agents."
+    assert counter.count(text) == len(model.client.tokenize(text.encode(), add_bos=False, special=True))
+
+
+def test_context_window_setting_caps_the_loaded_context():
+    small = load_chat_model("llamacpp:smollm2", Settings(context_window=4096))
+    assert model_limits(small, Settings(context_window=4096)).context_window == 4096
+    assert small.client.n_ctx() == 4096
+
+
+def test_real_model_writes_typed_rows_for_the_requested_days(model, tmp_path):
+    settings = Settings(output_dir=tmp_path)
+    generator = CalendarGenerator(settings, model=model)
+    month = parse_month("2027-02")
+    docs = default_retriever(settings).invoke({"month": month, "trends": ["AI agents"],
+                                               "niche": "AI tools"})
+    context = MonthContext(month, ["AI agents"], "AI tools", "Instagram Reels",
+                           special_dates(month), format_documents(docs[:2]))
+    result = generator.main.chain.invoke(ChunkRequest("main", [13, 14], context))
+    usage = result.usage
+    assert usage.input_tokens and usage.output_tokens  # reported by llama.cpp
+    assert usage.prompt_tokens + usage.max_tokens <= 8192
+    assert abs(usage.input_tokens - usage.prompt_tokens) <= 0.05 * usage.prompt_tokens + 20
+    assert [p.day for p in result.plans] == [13, 14]  # the grammar pins the day numbers
+    for plan in result.plans:
+        assert plan.title and plan.script and plan.hashtags
+
+
+@pytest.mark.slow
+def test_full_month_offline(tmp_path):
+    from pipeline import generate_calendar
+
+    cal = generate_calendar("March 2026", ["AI agents", "automation"], "AI tools for creators",
+                            settings=Settings(output_dir=tmp_path))
+    assert cal.is_complete and len(cal.days) == 31
+    assert len({p.day for p in cal.days}) == 31
