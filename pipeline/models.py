@@ -189,13 +189,18 @@ def load_local_model(name_or_path: str, settings: Settings) -> BaseChatModel:
                 f"GGUF file {str(path)!r} not found: give 'llamacpp:smollm2' or the path "
                 f"of a .gguf file."
             )
+    # llama.cpp's OpenMP threads spin while they wait; when the cores are shared (a
+    # notebook, a test run, another process) that spin makes decoding 5-10x slower.
+    # Passive waiting costs little when the machine is idle. Must be set before
+    # llama_cpp loads libgomp; a value the user set wins.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     if importlib.util.find_spec("llama_cpp") is None:
         raise MissingDependencyError(
             "Local models need llama-cpp-python: run pip install 'reelcal[local]' (or make demo)."
         )
     trained = _gguf_context_length(path)
     n_ctx = min(trained, settings.context_window or LOCAL_CONTEXT_CAP)
-    n_threads = settings.n_threads or os.cpu_count() or 1
+    n_threads = settings.n_threads or len(os.sched_getaffinity(0)) or 1
     return _load_local(str(path.resolve()), n_ctx, n_threads, settings.temperature)
 
 
