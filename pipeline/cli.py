@@ -264,7 +264,7 @@ def index(
     creator: Annotated[Optional[str], typer.Option(help="Creator for files whose records do not name one.")] = None,
     append: Annotated[bool, typer.Option("--append", help="Add new files to an existing index instead of rebuilding it.")] = False,
     embeddings: Annotated[Optional[str], typer.Option(help="Embeddings key (default from settings).")] = None,
-    chunk_tokens: Annotated[int, typer.Option(min=50, max=4000, help="Tokens per chunk.")] = 300,
+    chunk_tokens: Annotated[int, typer.Option(min=50, max=4000, help="Tokens per chunk (200 suits MiniLM's 256-piece limit).")] = 200,
     chunk_overlap: Annotated[int, typer.Option(min=0, max=1000, help="Tokens of overlap between chunks.")] = 40,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,

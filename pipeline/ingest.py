@@ -60,6 +60,8 @@ RECORD_FIELDS = (
     "niche",
 )
 ENCODING = "cl100k_base"
+#: all-MiniLM-L6-v2 reads at most 256 word pieces; 200 cl100k tokens stay under it.
+DEFAULT_CHUNK_TOKENS = 200
 # Paragraphs, lines, sentence ends, words, characters: chunks end on a sentence
 # whenever one fits.
 _SEPARATORS = ["\n\n", "\n", r"(?<=[.!?])\s+", " ", ""]
@@ -96,7 +98,7 @@ def load_files(
     paths: Iterable[str | Path] | str | Path,
     *,
     creator: str | None = None,
-    chunk_tokens: int = 300,
+    chunk_tokens: int = DEFAULT_CHUNK_TOKENS,
     chunk_overlap: int = 40,
 ) -> IngestResult:
     """Read transcript files and folders (walked recursively) into chunks.
@@ -125,11 +127,11 @@ def load_files(
     return result
 
 
-def make_splitter(*, chunk_tokens: int = 300, chunk_overlap: int = 40) -> Any:
+def make_splitter(*, chunk_tokens: int = DEFAULT_CHUNK_TOKENS, chunk_overlap: int = 40) -> Any:
     """A sentence-aware splitter that measures chunks in cl100k_base tokens."""
     if chunk_tokens < 16:
         raise ConfigError(
-            f"chunk_tokens={chunk_tokens} is too small: use 16 or more (default 300)."
+            f"chunk_tokens={chunk_tokens} is too small: use 16 or more (default {DEFAULT_CHUNK_TOKENS})."
         )
     if not 0 <= chunk_overlap < chunk_tokens:
         raise ConfigError(

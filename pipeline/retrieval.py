@@ -40,7 +40,7 @@ from pydantic import ConfigDict, Field
 from pipeline.bundled import bundled_dir
 from pipeline.config import Settings
 from pipeline.errors import IngestError, VectorStoreError
-from pipeline.ingest import ENCODING, FileReport, SkippedFile, load_files
+from pipeline.ingest import DEFAULT_CHUNK_TOKENS, ENCODING, FileReport, SkippedFile, load_files
 from pipeline.models import load_embeddings
 from pipeline.store import (
     MANIFEST_FILE,
@@ -85,7 +85,7 @@ def build_index(
     embeddings_key: str = DEFAULT_EMBEDDINGS,
     creator: str | None = None,
     append: bool = False,
-    chunk_tokens: int = 300,
+    chunk_tokens: int = DEFAULT_CHUNK_TOKENS,
     chunk_overlap: int = 40,
     progress: bool = True,
     batch_size: int = 32,

@@ -167,7 +167,7 @@ def test_append_with_other_settings_is_refused(tmp_path):
             append=True,
             progress=False,
         )
-    with pytest.raises(VectorStoreError, match="chunk_tokens=300"):
+    with pytest.raises(VectorStoreError, match="chunk_tokens=200"):
         build_index(
             [corpus],
             out_dir=tmp_path / "idx",
