@@ -29,7 +29,7 @@ from pipeline.budget import estimate_tokens_per_day
 from pipeline.calendar import Calendar, DayPlan, UsageRecord
 from pipeline.config import Settings
 from pipeline.dates import MonthSpec, parse_month, special_dates
-from pipeline.errors import IncompleteCalendarError, ReelcalError, TokenBudgetError
+from pipeline.errors import IncompleteCalendarError, InvalidDaysError, ReelcalError, TokenBudgetError
 from pipeline.generation import (
     ChunkRequest,
     ChunkResult,
@@ -379,7 +379,7 @@ def regenerate_days(
     month = MonthSpec(calendar.year, calendar.month)
     bad = sorted(d for d in set(days) if not 1 <= d <= month.days_in_month)
     if bad or not days:
-        raise ReelcalError(
+        raise InvalidDaysError(
             f"Cannot regenerate days {bad or list(days)}: {month.name} has days 1 to "
             f"{month.days_in_month}."
         )

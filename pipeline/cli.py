@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.errors import ConfigError, IncompleteCalendarError, MonthParseError, ReelcalError
+from pipeline.errors import IncompleteCalendarError, ReelcalError
 
 app = typer.Typer(
     name="reelcal",
@@ -51,7 +51,7 @@ def _setup_logging(quiet: bool, verbose: bool) -> None:
 def _fail(exc: Exception) -> typer.Exit:
     message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     err.print(f"error: {message}", markup=False)
-    code = 2 if isinstance(exc, (ConfigError, MonthParseError)) else 1
+    code = 2 if isinstance(exc, ValueError) else 1  # bad input: settings, month, days, file
     return typer.Exit(code)
 
 

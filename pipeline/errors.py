@@ -77,6 +77,10 @@ class IngestError(ReelcalError):
     """A transcript file cannot be read."""
 
 
+class InvalidDaysError(ReelcalError, ValueError):
+    """Day numbers that the month does not have."""
+
+
 class CalendarFileError(ReelcalError, ValueError):
     """A calendar file cannot be read back (wrong format or columns)."""
 
