@@ -78,8 +78,8 @@ def test_non_contiguous_missing_days_are_named_exactly(tmp_path):
     model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for([d for d in days if d not in (3, 17, 30)] if i < 5 else days))
     cal = run(model, tmp_path, tokens_per_day=400)
     assert_complete(cal)
-    supplement_prompt = next(p for p in model.prompts if p.startswith("Write the missing"))
-    first_line = supplement_prompt.splitlines()[0]
+    supplement_prompt = next(p for p in model.prompts if "Write the missing" in p)
+    first_line = next(l for l in supplement_prompt.splitlines() if l.startswith("Write the missing"))
     assert re.findall(r"Day (\d+)", first_line) == ["3", "17", "30"]
 
 
@@ -180,7 +180,7 @@ def test_prompt_names_only_requested_days(tmp_path):
     for prompt, usage in zip(model.prompts, cal.usage):
         assert requested_days(prompt) == usage.days_requested
         named = {int(n) for n in re.findall(r"\bDay (\d+)", prompt)}
-        assert named <= set(usage.days_requested), prompt.splitlines()[0]
+        assert named <= set(usage.days_requested), prompt
 
 
 def test_prompt_that_cannot_fit_fails_before_any_call(tmp_path):
@@ -247,5 +247,15 @@ def test_regenerate_changes_only_the_named_days(tmp_path):
             assert after.title.endswith(" new")
         else:
             assert after.model_dump_json() == before.model_dump_json()
-    assert fresh.prompts[0].startswith("Write the missing reels for Day 3, Day 7 and Day 12")
+    assert "Write the missing reels for Day 3, Day 7 and Day 12 of" in fresh.prompts[0]
     assert "Idea 1" in fresh.prompts[0]  # the rest of the month is context
+
+
+def test_calls_of_one_month_share_their_prompt_prefix(tmp_path):
+    # static content first, the days last: prefix caches (llama.cpp, hosted) reuse it
+    import os.path
+
+    model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days[:-1] if i == 0 else days))
+    run(model, tmp_path, tokens_per_day=200)
+    main_1, main_2, supplement = model.prompts[0], model.prompts[1], model.prompts[-1]
+    assert "</examples>" in os.path.commonprefix([main_1, main_2, supplement])
