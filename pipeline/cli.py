@@ -43,8 +43,10 @@ VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log every mod
 
 
 def _setup_logging(quiet: bool, verbose: bool) -> None:
+    """reelcal's own log at INFO with --verbose; other libraries stay at WARNING."""
     level = logging.ERROR if quiet else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s %(message)s", stream=sys.stderr)
+    logging.basicConfig(level=logging.ERROR if quiet else logging.WARNING,
+                        format="%(levelname)s %(message)s", stream=sys.stderr)
     logging.getLogger("reelcal").setLevel(level)
 
 
