@@ -47,12 +47,15 @@ _OVERFLOW_PHRASES = (
 )
 _LENGTH_REASONS = {"length", "max_tokens", "MAX_TOKENS", "model_length"}
 
-# Field length caps for the llama.cpp grammar: they keep a small model from rambling
-# and make one day's size predictable (about 450 tokens).
+# For the llama.cpp grammar: each text field is plain one-line text of bounded length.
+# A 135M model left free fills JSON strings with escaped newlines and noise until the
+# cap; a character class keeps it to words and sentences, and the caps make one day's
+# size predictable (about 350 tokens).
 _GRAMMAR_LIMITS = {
-    "title": 80, "hook": 80, "caption": 260, "script": 900, "video_style": 60,
-    "audio": 60, "production_notes": 220, "engagement": 200,
+    "title": 70, "hook": 70, "caption": 200, "script": 650, "video_style": 40,
+    "audio": 40, "production_notes": 160, "engagement": 150,
 }
+_GRAMMAR_TEXT = "[A-Za-z0-9 ,.!?'&%$:;()/+-]"
 
 
 class ContextOverflowError(Exception):
@@ -131,9 +134,9 @@ def day_schema(days: Sequence[int], *, per_day_const: bool) -> dict[str, Any]:
             props[name] = {"type": "string", "minLength": 3}
         if per_day_const:
             for name, cap in _GRAMMAR_LIMITS.items():
-                props[name]["maxLength"] = cap
-            props["hashtags"]["items"]["maxLength"] = 30
-            props["hashtags"]["maxItems"] = 6
+                props[name] = {"type": "string", "pattern": f"^{_GRAMMAR_TEXT}{{3,{cap}}}$"}
+            props["hashtags"]["items"] = {"type": "string", "pattern": "^#[A-Za-z0-9_]{2,24}$"}
+            props["hashtags"]["maxItems"] = 5
         return {"type": "object", "properties": props, "required": list(props),
                 "additionalProperties": False}
 
