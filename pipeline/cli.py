@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.errors import IncompleteCalendarError, ReelcalError
+from pipeline.errors import ReelcalError
 
 app = typer.Typer(
     name="reelcal",
@@ -118,9 +118,6 @@ def generate(
         with _progress(quiet) as on_progress:
             calendar = generate_calendar(spec, trend or [], niche, settings=settings,
                                          progress=on_progress)
-    except IncompleteCalendarError as exc:
-        err.print(f"error: {exc}", markup=False)
-        raise typer.Exit(1) from None
     except ReelcalError as exc:
         raise _fail(exc) from None
     if not quiet:
@@ -250,9 +247,6 @@ def regenerate(
         with _progress(quiet) as on_progress:
             updated = regenerate_days(calendar, wanted, trends=trend, settings=settings,
                                       progress=on_progress)
-    except IncompleteCalendarError as exc:
-        err.print(f"error: {exc}", markup=False)
-        raise typer.Exit(1) from None
     except ReelcalError as exc:
         raise _fail(exc) from None
     _write(updated, out_path or file, None, quiet)
