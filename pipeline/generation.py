@@ -47,15 +47,21 @@ _OVERFLOW_PHRASES = (
 )
 _LENGTH_REASONS = {"length", "max_tokens", "MAX_TOKENS", "model_length"}
 
-# For the llama.cpp grammar: each text field is plain one-line text of bounded length.
-# A 135M model left free fills JSON strings with escaped newlines and noise until the
-# cap; a character class keeps it to words and sentences, and the caps make one day's
-# size predictable (about 350 tokens).
-_GRAMMAR_LIMITS = {
-    "title": 70, "hook": 70, "caption": 200, "script": 650, "video_style": 40,
-    "audio": 40, "production_notes": 160, "engagement": 150,
+# For the llama.cpp grammar: each text field is plain one-line text, a bounded number of
+# words of bounded length. A 135M model left free fills JSON strings with escaped newlines
+# and noise until the cap; a character class keeps it to words and sentences. Bounds are
+# counted in words, not characters: llama-cpp-python expands "x{0,N}" into rules nested N
+# deep, and sampling slows down with that depth (a 650-character cap made decoding several
+# times slower than 100-word caps).
+_GRAMMAR_WORDS = {
+    "title": 10, "hook": 10, "caption": 25, "script": 80, "video_style": 5,
+    "audio": 5, "production_notes": 18, "engagement": 16,
 }
-_GRAMMAR_TEXT = "[A-Za-z0-9 ,.!?'&%$:;()/+-]"
+_WORD = "[A-Za-z0-9,.!?'&%$:;()/+-]{1,14}"
+
+
+def _words_pattern(max_words: int) -> str:
+    return f"^{_WORD}( {_WORD}){{0,{max_words - 1}}}$"
 
 
 class ContextOverflowError(Exception):
@@ -133,10 +139,10 @@ def day_schema(days: Sequence[int], *, per_day_const: bool) -> dict[str, Any]:
         for name in ("production_notes", "engagement"):
             props[name] = {"type": "string", "minLength": 3}
         if per_day_const:
-            for name, cap in _GRAMMAR_LIMITS.items():
-                props[name] = {"type": "string", "pattern": f"^{_GRAMMAR_TEXT}{{3,{cap}}}$"}
-            props["hashtags"]["items"] = {"type": "string", "pattern": "^#[A-Za-z0-9_]{2,24}$"}
-            props["hashtags"]["maxItems"] = 5
+            for name, words in _GRAMMAR_WORDS.items():
+                props[name] = {"type": "string", "pattern": _words_pattern(words)}
+            props["hashtags"]["items"] = {"type": "string", "pattern": "^#[A-Za-z0-9_]{2,16}$"}
+            props["hashtags"]["maxItems"] = 4
         return {"type": "object", "properties": props, "required": list(props),
                 "additionalProperties": False}
 
