@@ -39,11 +39,11 @@ demo: $(VENV)/.installed-local
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -m "not slow" --disable-socket --allow-unix-socket tests/unit
-	$(BIN)/python -m pytest -m "not slow" tests/integration notebooks --nbmake
+	$(BIN)/python -m pytest -m "not slow" tests/integration notebooks --nbmake --nbmake-timeout=2400
 
 test-all: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest --disable-socket --allow-unix-socket tests/unit
-	$(BIN)/python -m pytest tests/integration notebooks --nbmake
+	$(BIN)/python -m pytest tests/integration notebooks --nbmake --nbmake-timeout=2400
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_retrieval.py

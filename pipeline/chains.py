@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,9 +107,10 @@ class CalendarGenerator:
                 break
             writer = self.main if round_no == 0 and first_role == "main" else self.supplement
             used = [(p.title, p.hook) for p in [*existing, *written.values()]]
-            results = self._run_round(writer, context, missing, round_no, used)
+            results: list[ChunkResult] = []
             fatal: list[Exception] = []
-            for result in results:
+            for result in self._run_round(writer, context, missing, round_no, used):
+                results.append(result)
                 usage.append(result.usage)
                 for plan in result.plans:
                     written.setdefault(plan.day, plan)
@@ -132,7 +133,8 @@ class CalendarGenerator:
         days: list[int],
         round_no: int,
         used: list[tuple[str, str]],
-    ) -> list[ChunkResult]:
+    ) -> Iterator[ChunkResult]:
+        """Run one round's chunks; yields each result as soon as its call finishes."""
         template = ChunkRequest(writer.role, days, context, round=round_no, already_used=used)
         chunks = writer.plan(template)
         requests = [
@@ -143,24 +145,23 @@ class CalendarGenerator:
             max_concurrency=1 if writer.mode == "grammar" else self.settings.max_concurrency,
             run_name=f"{writer.role}_round_{round_no}",
         )
-        outputs = writer.chain.batch(requests, config=config, return_exceptions=True)
-        results: list[ChunkResult] = []
-        for request, output in zip(requests, outputs):
+        outputs = writer.chain.batch_as_completed(requests, config=config, return_exceptions=True)
+        for index, output in outputs:
+            request = requests[index]
             if isinstance(output, ContextOverflowError) and len(request.days) > 1:
                 # The provider counts differently from us: halve the chunk and retry.
                 half = len(request.days) // 2
                 logger.warning("context overflow for %d days; splitting", len(request.days))
                 for part in (request.days[:half], request.days[half:]):
-                    results.extend(self._run_round(writer, context, part, round_no, used))
-            elif isinstance(output, (ReelcalError, TokenBudgetError)):
+                    yield from self._run_round(writer, context, part, round_no, used)
+            elif isinstance(output, ReelcalError):
                 raise output
             elif isinstance(output, Exception):
                 if not _is_model_failure(output):
                     raise output  # a bug of ours: never hide it
-                results.append(writer.failed(request, output))
+                yield writer.failed(request, output)
             else:
-                results.append(output)
-        return results
+                yield output
 
     def _reestimate(self, writer: DayWriter, results: list[ChunkResult]) -> None:
         tokens = sum(r.reply_tokens for r in results if r.plans)
