@@ -63,11 +63,10 @@ class DayPlan(BaseModel):
             value = _HASHTAG_SPLIT.split(value)
         if isinstance(value, (list, tuple)):
             tags = []
-            for tag in value:
-                tag = str(tag).strip()
-                if not tag:
-                    continue
-                tags.append(tag if tag.startswith("#") else f"#{tag}")
+            # a tag never holds a space: exports join tags with spaces and read them back
+            for tag in (t for item in value for t in _HASHTAG_SPLIT.split(str(item))):
+                if tag:
+                    tags.append(tag if tag.startswith("#") else f"#{tag}")
             return tags
         return value
 
