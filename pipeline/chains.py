@@ -17,7 +17,7 @@ import datetime as dt
 import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -286,7 +286,7 @@ def _fit_examples(generator: CalendarGenerator, context: MonthContext,
                 documents
             ) if budget >= 50 else []
             logger.warning("prompt too large: retrieved context trimmed to %d tokens", budget)
-            context = MonthContext(**{**context.__dict__, "examples": format_documents(kept)})
+            context = replace(context, examples=format_documents(kept))
             if not kept:
                 budget = 0
 
@@ -389,8 +389,9 @@ def regenerate_days(
              "niche": calendar.niche or settings.niche, "platform": calendar.platform}
     retrieve = retriever or default_retriever(settings)
     trimmer = TokenBudgetTrimmer(budget=settings.rag_token_budget, counter=generator.supplement.counter)
-    documents = trimmer.transform_documents(retrieve.invoke(state))
-    context = _month_context(state, settings, format_documents(documents))
+    retrieved = retrieve.invoke(state)
+    context = _month_context(state, settings, format_documents(trimmer.transform_documents(retrieved)))
+    context = _fit_examples(generator, context, retrieved, trimmer)
     keep = [p for p in calendar.days if p.day not in set(days)]
     plans, usage = generator.fill(context, days, existing=keep, first_role="supplement")
     updated = calendar.with_days(plans)

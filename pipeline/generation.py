@@ -9,6 +9,7 @@ Its :attr:`DayWriter.chain` is an LCEL chain whose steps are named as above.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Sequence
@@ -339,8 +340,6 @@ def _reply_payload(message: AIMessage) -> tuple[Any, str]:
     tool_calls = getattr(message, "tool_calls", None) or []
     if tool_calls:
         args = tool_calls[0].get("args", {})
-        import json
-
         return args, json.dumps(args)
     invalid = getattr(message, "invalid_tool_calls", None) or []
     if invalid and invalid[0].get("args"):

@@ -259,3 +259,15 @@ def test_calls_of_one_month_share_their_prompt_prefix(tmp_path):
     run(model, tmp_path, tokens_per_day=200)
     main_1, main_2, supplement = model.prompts[0], model.prompts[1], model.prompts[-1]
     assert "</examples>" in os.path.commonprefix([main_1, main_2, supplement])
+
+
+def test_regenerate_trims_retrieved_context_before_giving_up(tmp_path):
+    model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
+    cal = run(model, tmp_path, month="2026-02")
+    long_docs = [Document(page_content="A long transcript sentence. " * 150,
+                          metadata={"creator": "m", "source_id": f"x{i}"}) for i in range(4)]
+    small = settings(tmp_path, context_window=4096, max_output_tokens=4096,
+                     rag_token_budget=2500, tokens_per_day=150)
+    updated = regenerate_days(cal, [2, 9], model=model, settings=small,
+                              retriever=RunnableLambda(lambda _: long_docs))
+    assert updated.is_complete and updated.usage[-1].role == "supplement"
