@@ -111,7 +111,6 @@ class CalendarGenerator:
             fatal: list[Exception] = []
             for result in self._run_round(writer, context, missing, round_no, used):
                 results.append(result)
-                usage.append(result.usage)
                 for plan in result.plans:
                     written.setdefault(plan.day, plan)
                 if result.error is not None and not isinstance(result.error, ContextOverflowError):
@@ -120,6 +119,8 @@ class CalendarGenerator:
                 if self.progress:
                     done = len(existing) + len(written)
                     self.progress(Progress(done, context.month.days_in_month, result.usage))
+            # calls finish in any order; the record keeps them in day order
+            usage.extend(r.usage for r in sorted(results, key=lambda r: r.request.days[0]))
             self._reestimate(writer, results)
             if fatal and len(fatal) == len(results) and not any(r.plans for r in results):
                 if len({type(e) for e in fatal}) == 1 and round_no >= 1:
