@@ -17,7 +17,7 @@ from pipeline.config import Settings
 from pipeline.errors import (
     ConfigError,
     IncompleteCalendarError,
-    ModelError,
+    ModelSetupError,
     ReelcalError,
     TokenBudgetError,
 )
@@ -35,7 +35,7 @@ __all__ = [
     "ConfigError",
     "DayPlan",
     "IncompleteCalendarError",
-    "ModelError",
+    "ModelSetupError",
     "ReelcalError",
     "Settings",
     "TokenBudgetError",

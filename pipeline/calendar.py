@@ -38,6 +38,10 @@ CONTENT_FIELDS: tuple[str, ...] = tuple(k for k in COLUMN_TITLES if k != "day")
 
 _HASHTAG_SPLIT = re.compile(r"[\s,;]+")
 
+#: The step a model call served: the first round ("main"), a rerun for missing days
+#: ("supplement"), or a month outline ("outline").
+Role = Literal["main", "supplement", "outline"]
+
 
 class DayPlan(BaseModel):
     """One reel of the calendar: the seed's ten columns plus the date."""
@@ -87,7 +91,7 @@ class UsageRecord(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    role: Literal["main", "supplement"]
+    role: Role
     model: str
     days_requested: list[int]
     prompt_tokens: int = Field(ge=0, description="Counted by reelcal before the call.")

@@ -10,17 +10,18 @@ Example:
         from pipeline import Settings
 
         settings = Settings.load("reelcal.yaml", model="openai:gpt-4o")
-        settings.max_rounds   # from the file, the environment or the default
+        settings.max_calls    # from the file, the environment or the default
 """
 
 from __future__ import annotations
 
 import contextvars
+import warnings
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -86,16 +87,45 @@ class Settings(BaseSettings):
     min_similarity: float | None = Field(None, ge=-1.0, le=1.0)
     hybrid: bool = Field(False, description="Blend BM25 keyword scores with vector scores.")
 
-    # --- generation loop
-    max_rounds: int = Field(4, ge=1, le=50, description="Supplement rounds after the main one.")
-    max_concurrency: int = Field(2, ge=1, le=64)
+    # --- the month engine
+    max_stalled_rounds: int = Field(
+        2, ge=1, le=20,
+        description="Stop after this many rounds in a row that add no day (the run stays "
+        "resumable).",
+    )
+    max_calls: int | None = Field(
+        None, ge=1,
+        description="Spend cap: model calls per run. Unset: the first round's calls plus one "
+        "per day asked for (each day may be asked for once more on its own).",
+    )
+    max_rounds: int | None = Field(
+        None, ge=1, le=50,
+        description="Deprecated alias of max_stalled_rounds (the engine counts progress, "
+        "not rounds).",
+    )
+    max_concurrency: int = Field(2, ge=1, le=64, description="Model calls at once.")
     max_retries: int = Field(3, ge=0, le=10, description="Retries of transient errors per call.")
-    output_dir: Path = Field(Path("reelcal-output"), description="Where partial results go.")
+    output_dir: Path = Field(
+        Path("reelcal-output"),
+        description="Where partial calendars go, and runs/ (the checkpoints of resumable runs).",
+    )
 
     # --- content
     niche: str = Field("creator economy", description="The account's niche.")
     platform: str = "Instagram Reels"
     country: str = Field("US", description="Country code for holidays.")
+
+    @model_validator(mode="after")
+    def _map_deprecated_max_rounds(self) -> Settings:
+        if self.max_rounds is not None and "max_stalled_rounds" not in self.model_fields_set:
+            warnings.warn(
+                "The setting max_rounds is deprecated: use max_stalled_rounds (rounds in a row "
+                "that add no day before a run stops).",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            self.max_stalled_rounds = min(self.max_rounds, 20)
+        return self
 
     @classmethod
     def settings_customise_sources(

@@ -7,7 +7,7 @@ was wrong and what to do about it. Subclasses carry the numbers a caller needs
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # pragma: no cover
     from pipeline.calendar import Calendar
@@ -21,19 +21,23 @@ class ConfigError(ReelcalError, ValueError):
     """A setting is unknown, has the wrong type, or is out of range."""
 
 
-class ModelError(ReelcalError):
-    """A model key cannot be turned into a working chat or embeddings model."""
+class ModelSetupError(ReelcalError):
+    """A model key cannot be turned into a working chat or embeddings model.
+
+    (Not to be confused with langchain-core's ``ModelError``, which a provider raises
+    when a call fails: see :class:`ModelCallError`.)
+    """
 
 
-class MissingDependencyError(ModelError, ImportError):
+class MissingDependencyError(ModelSetupError, ImportError):
     """A provider's package is not installed; the message names the pip command."""
 
 
-class MissingAPIKeyError(ModelError):
+class MissingAPIKeyError(ModelSetupError):
     """A hosted model needs an API key that is not set; the message names the variable."""
 
 
-class ModelLimitsError(ModelError):
+class ModelLimitsError(ModelSetupError):
     """A model's context window or output cap is unknown and not configured."""
 
 
@@ -85,13 +89,38 @@ class CalendarFileError(ReelcalError, ValueError):
     """A calendar file cannot be read back (wrong format or columns)."""
 
 
+class ModelCallError(ReelcalError):
+    """A model call failed for good: a non-transient error, or retries ran out.
+
+    The engine records it as a failed call (no days) and goes on with the other
+    chunks; the original exception is the ``__cause__``.
+    """
+
+
+class OutputPathError(ReelcalError, ValueError):
+    """``--out`` cannot be written: unknown suffix, missing folder or an input file."""
+
+
+class RunNotFoundError(ReelcalError, ValueError):
+    """A run id that has no saved run, or whose saved run does not match the request."""
+
+
+#: Why a run ended without a complete calendar.
+IncompleteReason = Literal["stalled", "spend_cap", "interrupted", "error"]
+
+
 class IncompleteCalendarError(ReelcalError):
-    """The month is still incomplete after every supplement round.
+    """The run ended before every day was written; nothing written is lost.
 
     Attributes:
         calendar: the partial :class:`~pipeline.calendar.Calendar` (days produced so far).
         missing_days: the day numbers that are still missing, sorted.
         saved_to: where the partial calendar was written, if it was.
+        run_id: the run to resume (``generate_calendar(..., run_id=...)`` or
+            ``reelcal generate --resume RUN_ID``), when the run was durable.
+        reason: "stalled" (rounds that added no day), "spend_cap" (``max_calls``),
+            "interrupted" (Ctrl-C) or "error" (an error after the first paid call:
+            see ``__cause__``).
     """
 
     def __init__(
@@ -101,8 +130,17 @@ class IncompleteCalendarError(ReelcalError):
         calendar: Calendar,
         missing_days: list[int],
         saved_to: Any = None,
+        run_id: str | None = None,
+        reason: IncompleteReason = "stalled",
     ) -> None:
         super().__init__(message)
         self.calendar = calendar
         self.missing_days = missing_days
         self.saved_to = saved_to
+        self.run_id = run_id
+        self.reason = reason
+
+    @property
+    def resume_command(self) -> str | None:
+        """The shell command that continues this run, when it can be resumed."""
+        return f"reelcal generate --resume {self.run_id}" if self.run_id else None

@@ -22,30 +22,19 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 
 from pipeline import prompts
 from pipeline.budget import TokenBudget
-from pipeline.calendar import DayPlan, UsageRecord
+from pipeline.calendar import DayPlan, Role, UsageRecord
 from pipeline.config import Settings
 from pipeline.dates import MonthSpec, SpecialDate, format_special_dates
+from pipeline.errors import ModelCallError
+from pipeline.failures import call_with_retries
 from pipeline.models import model_label, model_limits, token_counter_for
 from pipeline.parsing import ParseResult, parse_day_plans
 from pipeline.tokens import TokenCounter
 
 logger = logging.getLogger("reelcal")
 
-Role = Literal["main", "supplement"]
 Mode = Literal["grammar", "tools", "rows"]
 
-#: Seconds before the first retry of a transient error; doubles each retry.
-RETRY_BASE_DELAY = 1.0
-_TRANSIENT_NAMES = {
-    "RateLimitError", "APITimeoutError", "APIConnectionError", "InternalServerError",
-    "ServiceUnavailableError", "OverloadedError", "Timeout", "TimeoutError", "ReadTimeout",
-    "ConnectTimeout", "ConnectionError", "TransientModelError",
-}
-_TRANSIENT_STATUS = {408, 409, 429, 500, 502, 503, 504, 529}
-_OVERFLOW_PHRASES = (
-    "context_length_exceeded", "maximum context length", "context window", "prompt is too long",
-    "too many tokens", "exceeds the context", "requested tokens", "context length",
-)
 _LENGTH_REASONS = {"length", "max_tokens", "MAX_TOKENS", "model_length"}
 
 # For the llama.cpp grammar: each text field is plain one-line text, a bounded number of
@@ -69,10 +58,6 @@ def _words_pattern(max_words: int) -> str:
 GRAMMAR_DAYS_PER_CALL = 2
 
 
-class ContextOverflowError(Exception):
-    """The provider said the request does not fit its context window."""
-
-
 @dataclass(frozen=True)
 class MonthContext:
     """What every prompt of one month shares."""
@@ -94,6 +79,8 @@ class ChunkRequest:
     context: MonthContext
     round: int = 0
     already_used: list[tuple[str, str]] = field(default_factory=list)
+    #: The writer's learned estimate for this call (the engine keeps it per role).
+    tokens_per_day: int | None = None
     messages: list[BaseMessage] = field(default_factory=list)
     prompt_tokens: int = 0
     max_tokens: int = 0
@@ -107,20 +94,6 @@ class ChunkResult:
     parse: ParseResult | None = None
     error: Exception | None = None
     reply_tokens: int = 0
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Rate limits, timeouts, connection errors and 5xx: worth retrying as is."""
-    names = {cls.__name__ for cls in type(exc).__mro__}
-    if names & _TRANSIENT_NAMES:
-        return True
-    status = getattr(exc, "status_code", None) or getattr(getattr(exc, "response", None), "status_code", None)
-    return status in _TRANSIENT_STATUS
-
-
-def is_context_overflow(exc: BaseException) -> bool:
-    text = str(exc).lower()
-    return any(phrase in text for phrase in _OVERFLOW_PHRASES)
 
 
 def _supports_tools(model: Any) -> bool:
@@ -228,21 +201,62 @@ class DayWriter:
     def prompt_tokens(self, request: ChunkRequest) -> int:
         return self.counter.count_messages(self.render_messages(request))
 
-    def plan(self, request: ChunkRequest) -> list[list[int]]:
+    def budget_for(self, request: ChunkRequest) -> TokenBudget:
+        """The budget with the request's learned tokens_per_day (when it carries one)."""
+        if request.tokens_per_day is None:
+            return self.budget
+        return self.budget.with_tokens_per_day(request.tokens_per_day)
+
+    def fit_already_used(self, request: ChunkRequest) -> ChunkRequest:
+        """Drop the oldest "already used" ideas until at least one day fits.
+
+        The list grows with the month; it is advice to the model, so it gives way
+        before the request does (see :meth:`TokenBudget.check`).
+        """
+        budget = self.budget_for(request)
+        used = list(request.already_used)
+        if not used or budget.days_per_call(self.prompt_tokens(request)) >= 1:
+            return request
+        low, high = 0, len(used)  # keep the last `high` entries; find the most that fit
+        while low < high:
+            keep = (low + high + 1) // 2
+            trial = replace(request, already_used=used[len(used) - keep:])
+            if budget.days_per_call(self.prompt_tokens(trial)) >= 1:
+                low = keep
+            else:
+                high = keep - 1
+        logger.info("already-used list trimmed from %d to %d ideas to fit", len(used), low)
+        return replace(request, already_used=used[len(used) - low:] if low else [])
+
+    def plan(self, request: ChunkRequest, *, max_days: int | None = None) -> list[list[int]]:
         """Split ``request.days`` into chunks that each fit, sized on the largest prompt
         (the one naming every day); raises TokenBudgetError when one day cannot fit.
 
+        ``max_days`` caps a chunk (the engine lowers it after a context overflow).
         With a llama.cpp grammar, chunks hold at most :data:`GRAMMAR_DAYS_PER_CALL` days:
         sampling under a grammar of many pinned days got much slower than the same tokens
         in short calls (2 days: about 45 s; 8 days: not done after 7 minutes, 2 cores),
         and the shared prompt prefix makes the extra calls cheap (about 2 s each).
         """
-        chunks = self.budget.chunk_days(request.days, self.prompt_tokens(request))
-        if self.mode != "grammar":
+        chunks = self.budget_for(request).chunk_days(request.days, self.prompt_tokens(request))
+        cap = GRAMMAR_DAYS_PER_CALL if self.mode == "grammar" else None
+        if max_days is not None:
+            cap = min(cap or max_days, max_days)
+        if cap is None or all(len(c) <= cap for c in chunks):
             return chunks
         days = [d for chunk in chunks for d in chunk]
-        size = GRAMMAR_DAYS_PER_CALL
-        return [days[i : i + size] for i in range(0, len(days), size)]
+        n_chunks = -(-len(days) // cap)
+        size, extra = divmod(len(days), n_chunks)
+        out, start = [], 0
+        for i in range(n_chunks):  # near-equal sizes, like TokenBudget.chunk_days
+            end = start + size + (1 if i < extra else 0)
+            out.append(days[start:end])
+            start = end
+        return out
+
+    def prepare_call(self, request: ChunkRequest) -> ChunkRequest:
+        """The chain's first two steps (prompt, bind_max_tokens), with no model call."""
+        return self._bind_max_tokens(self._render(request))
 
     # ------------------------------------------------------------------ chain steps
     def _render(self, request: ChunkRequest) -> ChunkRequest:
@@ -250,7 +264,7 @@ class DayWriter:
 
     def _bind_max_tokens(self, request: ChunkRequest) -> ChunkRequest:
         prompt_tokens = self.counter.count_messages(request.messages)
-        max_tokens = self.budget.max_tokens(prompt_tokens, len(request.days))
+        max_tokens = self.budget_for(request).max_tokens(prompt_tokens, len(request.days))
         return replace(request, prompt_tokens=prompt_tokens, max_tokens=max_tokens)
 
     def _bound_model(self, request: ChunkRequest) -> Runnable:
@@ -276,29 +290,19 @@ class DayWriter:
         return self.model.bind(max_tokens=request.max_tokens)
 
     def _call(self, request: ChunkRequest, config: RunnableConfig) -> tuple[ChunkRequest, Any]:
-        """Invoke the model, retrying transient errors with exponential backoff.
+        """Invoke the model; transient errors are retried (see :mod:`pipeline.failures`).
 
-        ``max_retries`` counts retries after the first attempt. A context overflow is
-        raised as :class:`ContextOverflowError` (the caller re-plans; it is not retried).
+        Raises ``ContextOverflowError`` (the engine splits the chunk) or
+        :class:`~pipeline.errors.ModelCallError` (recorded as a failed call).
         """
         bound = self._bound_model(request)
         started = time.perf_counter()
-        attempt = 0
-        while True:
-            try:
-                message = bound.invoke(request.messages, config)
-                return request, (message, time.perf_counter() - started)
-            except Exception as exc:  # sorted below: only listed kinds are retried
-                if is_context_overflow(exc):
-                    raise ContextOverflowError(str(exc)) from exc
-                if not is_transient(exc) or attempt >= self.settings.max_retries:
-                    raise
-                delay = RETRY_BASE_DELAY * 2**attempt
-                logger.warning("%s call for %s failed (%s); retry %d in %.1fs", self.role,
-                               prompts.days_label(request.days), type(exc).__name__,
-                               attempt + 1, delay)
-                time.sleep(delay)
-                attempt += 1
+        message = call_with_retries(
+            lambda: bound.invoke(request.messages, config),
+            max_retries=self.settings.max_retries,
+            describe=f"{self.role} call for {prompts.days_label(request.days)}",
+        )
+        return request, (message, time.perf_counter() - started)
 
     def _parse(self, called: tuple[ChunkRequest, tuple[AIMessage, float]]) -> ChunkResult:
         request, (message, seconds) = called
@@ -330,7 +334,8 @@ class DayWriter:
         usage = UsageRecord(
             role=request.role, model=self.label, days_requested=request.days,
             prompt_tokens=request.prompt_tokens, max_tokens=request.max_tokens,
-            round=request.round, error=f"{type(exc).__name__}: {exc}"[:300],
+            round=request.round,
+            error=(str(exc) if isinstance(exc, ModelCallError) else f"{type(exc).__name__}: {exc}")[:300],
         )
         return ChunkResult(request, [], usage, error=exc)
 

@@ -29,7 +29,7 @@ from pipeline.config import Settings
 from pipeline.errors import (
     MissingAPIKeyError,
     MissingDependencyError,
-    ModelError,
+    ModelSetupError,
     ModelLimitsError,
 )
 from pipeline.tokens import TokenCounter, estimate_counter, llama_counter, openai_counter
@@ -76,7 +76,7 @@ def split_key(key: str) -> tuple[str, str]:
     provider = provider.strip().lower()
     name = name.strip()
     if not sep or not provider or not name:
-        raise ModelError(
+        raise ModelSetupError(
             f"Model key {key!r} is not 'provider:model': use e.g. 'llamacpp:smollm2', "
             f"'openai:gpt-4o' or 'ollama:llama3.1'."
         )
@@ -95,7 +95,7 @@ def bundled_gguf_path(name: str = "smollm2") -> Path:
         )
     path = Path(next(iter(spec.submodule_search_locations))) / filename
     if not path.is_file():
-        raise ModelError(f"{path} is missing: reinstall {module.replace('_', '-')}.")
+        raise ModelSetupError(f"{path} is missing: reinstall {module.replace('_', '-')}.")
     return path
 
 
@@ -141,6 +141,7 @@ def _llama_lock(key: int) -> threading.Lock:
     return _LOCKS.setdefault(key, threading.Lock())
 
 
+@lru_cache(maxsize=8)
 def _gguf_context_length(path: Path) -> int:
     """The context length a GGUF was trained with, read without loading weights."""
     from llama_cpp import Llama
@@ -185,7 +186,7 @@ def load_local_model(name_or_path: str, settings: Settings) -> BaseChatModel:
     else:
         path = Path(name_or_path).expanduser()
         if not path.is_file():
-            raise ModelError(
+            raise ModelSetupError(
                 f"GGUF file {str(path)!r} not found: give 'llamacpp:smollm2' or the path "
                 f"of a .gguf file."
             )
@@ -224,7 +225,7 @@ def load_chat_model(key: str, settings: Settings | None = None) -> BaseChatModel
     """Turn a model key into a LangChain chat model.
 
     Raises:
-        ModelError: a malformed key, an unknown provider or a missing GGUF file.
+        ModelSetupError: a malformed key, an unknown provider or a missing GGUF file.
         MissingDependencyError: the provider's package is not installed.
         MissingAPIKeyError: a hosted model whose API key is not set.
     """
@@ -247,7 +248,7 @@ def load_chat_model(key: str, settings: Settings | None = None) -> BaseChatModel
             f"pip install langchain-{provider.replace('_', '-')}."
         ) from None
     except ValueError as exc:
-        raise ModelError(f"Cannot load model {key!r}: {exc}".replace("\n", " ")) from None
+        raise ModelSetupError(f"Cannot load model {key!r}: {exc}".replace("\n", " ")) from None
 
 
 # --------------------------------------------------------------------- introspection
@@ -348,7 +349,7 @@ def load_embeddings(key: str) -> Embeddings:
     provider, name = split_key(key)
     if provider == "local":
         if name.lower() not in BUNDLED_EMBEDDINGS:
-            raise ModelError(
+            raise ModelSetupError(
                 f"Unknown local embeddings {name!r}: use 'local:all-MiniLM-L6-v2'."
             )
         if importlib.util.find_spec("langchain_huggingface") is None:
@@ -363,14 +364,14 @@ def load_embeddings(key: str) -> Embeddings:
         try:
             size = int(name)
         except ValueError:
-            raise ModelError(f"Embeddings key {key!r}: use 'fake:<dimension>', e.g. 'fake:384'.") from None
+            raise ModelSetupError(f"Embeddings key {key!r}: use 'fake:<dimension>', e.g. 'fake:384'.") from None
         return DeterministicFakeEmbedding(size=size)
     if provider == "openai":
         _check_provider("openai", Settings())
         from langchain_openai import OpenAIEmbeddings
 
         return OpenAIEmbeddings(model=name)
-    raise ModelError(
+    raise ModelSetupError(
         f"Unknown embeddings provider {provider!r} in {key!r}: use 'local:all-MiniLM-L6-v2' "
         f"or 'openai:text-embedding-3-small'."
     )

@@ -1,7 +1,8 @@
 """The dry-run token plan: the real prompts of a month, counted, with no model call.
 
-For each model it reports what the generator would send: prompt tokens, retrieved
-context kept, the computed ``max_tokens`` and the chunks of days per call. Models are
+For each model it runs the month engine up to its first ``write`` and reports what that
+round would send: prompt tokens, retrieved context kept, the computed ``max_tokens`` and
+the chunks of days per call (exactly what ``generate`` sends first). Models are
 built but never invoked (hosted models get a placeholder API key for that reason).
 """
 
@@ -16,7 +17,7 @@ from langchain_core.runnables import Runnable
 
 from pipeline.config import Settings
 from pipeline.dates import parse_month
-from pipeline.generation import ChunkRequest, DayWriter, MonthContext
+from pipeline.engine import CalendarEngine
 from pipeline.models import PROVIDERS, load_chat_model, split_key
 
 
@@ -65,6 +66,23 @@ def planning_model(key: str, settings: Settings) -> BaseChatModel:
     return load_chat_model(key, settings)
 
 
+def first_round(engine: CalendarEngine, inputs: dict[str, Any]) -> tuple[list[CallPlan], str]:
+    """The calls of the engine's first round, as ``generate`` will send them, and the
+    retrieved context they carry: the graph runs up to its first ``write`` and stops."""
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    graph = engine.graph(checkpointer=InMemorySaver(), interrupt_before=["write"])
+    config = {"configurable": {"thread_id": "plan"}}
+    graph.invoke(inputs, config)
+    state = graph.get_state(config).values
+    calls = []
+    for task in state["planned"]:
+        writer = engine.writer(task["role"])
+        request = writer.prepare_call(engine.chunk_request(task))
+        calls.append(CallPlan(request.days, request.prompt_tokens, request.max_tokens))
+    return calls, state["examples"]
+
+
 def plan_month(
     month: str,
     trends: list[str],
@@ -74,37 +92,24 @@ def plan_month(
     settings: Settings,
     retriever: Runnable[dict[str, Any], list[Document]] | None = None,
 ) -> list[ModelPlan]:
-    """Build the main prompts of ``month`` for each model and count them."""
+    """The first round of ``month`` for each model, counted; no model is called."""
     from pipeline.chains import default_retriever
-    from pipeline.dates import special_dates
-    from pipeline.retrieval import format_documents
-    from pipeline.trimming import TokenBudgetTrimmer
 
     spec = parse_month(month)
-    state = {"month": spec, "trends": trends, "niche": niche or settings.niche,
-             "platform": settings.platform}
-    documents = (retriever or default_retriever(settings)).invoke(state)
+    inputs = {"month": spec.key, "trends": list(trends), "niche": niche}
+    retriever = retriever or default_retriever(settings)
     plans = []
     for key in models:
         model = planning_model(key, settings) if isinstance(key, str) else key
-        writer = DayWriter(model, settings, role="main")
-        trimmer = TokenBudgetTrimmer(budget=settings.rag_token_budget, counter=writer.counter)
-        kept, report = trimmer.trim_with_report(documents)
-        context = MonthContext(month=spec, trends=trends, niche=state["niche"],
-                               platform=settings.platform,
-                               special_dates=special_dates(spec, country=settings.country),
-                               examples=format_documents(kept))
-        days = list(range(1, spec.days_in_month + 1))
-        calls = []
-        for chunk in writer.plan(ChunkRequest("main", days, context)):
-            tokens = writer.prompt_tokens(ChunkRequest("main", chunk, context))
-            calls.append(CallPlan(chunk, tokens, writer.budget.max_tokens(tokens, len(chunk))))
+        engine = CalendarEngine(settings, model=model, retriever=retriever)
+        calls, examples = first_round(engine, inputs)
+        writer = engine.main
         plans.append(ModelPlan(
             model=key if isinstance(key, str) else writer.label,
             context_window=writer.limits.context_window,
             max_output_tokens=writer.limits.max_output_tokens,
             tokenizer=writer.counter.name,
-            rag_tokens=report.total_tokens,
+            rag_tokens=writer.counter.count(examples) if examples else 0,
             margin=writer.budget.margin,
             tokens_per_day=writer.budget.tokens_per_day,
             calls=calls,

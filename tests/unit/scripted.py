@@ -15,12 +15,29 @@ from collections.abc import Callable
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.exceptions import ModelRateLimitError
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field, PrivateAttr
 
-from pipeline.tokens import estimate_counter
+import tiktoken
+
+from pipeline.tokens import ensure_tiktoken_cache
+
+# The encoding file comes from reelcal's offline cache (no network in tests); the
+# counting is done here with tiktoken directly (not pipeline.tokens), the way OpenAI documents
+# chat prompts: each message's text plus 4, plus 3 for the reply's priming.
+ensure_tiktoken_cache()
+_ENCODING = tiktoken.get_encoding("cl100k_base")
+
+
+def count_text(text: str) -> int:
+    return len(_ENCODING.encode(text, disallowed_special=()))
+
+
+def count_prompt(messages: list[BaseMessage]) -> int:
+    return 3 + sum(4 + count_text(str(m.content)) for m in messages)
 
 _FIRST_LINE_DAYS = re.compile(r"Day (\d+)(?: to Day (\d+))?")
 
@@ -42,8 +59,8 @@ def row(day: int, *, tag: str = "") -> str:
     )
 
 
-class TransientModelError(Exception):
-    """Looks like a rate limit to the retry loop."""
+class TransientModelError(ModelRateLimitError):
+    """A rate limit, typed the way langchain-core's provider integrations type it."""
 
 
 class ScriptedChatModel(BaseChatModel):
@@ -58,7 +75,10 @@ class ScriptedChatModel(BaseChatModel):
     prompts: list[str] = Field(default_factory=list)
     max_tokens_seen: list[int] = Field(default_factory=list)
     finish_reasons: list[str] = Field(default_factory=list)
+    #: Requests that broke the window or the output cap (each also raised, as a provider would).
+    violations: list[str] = Field(default_factory=list)
     _calls: int = PrivateAttr(0)
+    _lock: Any = PrivateAttr(default_factory=lambda: __import__("threading").Lock())
 
     @property
     def _llm_type(self) -> str:
@@ -68,30 +88,30 @@ class ScriptedChatModel(BaseChatModel):
                   run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
         max_tokens = kwargs.get("max_tokens")
         assert max_tokens is not None and max_tokens > 0, "every call must carry max_tokens"
-        counter = estimate_counter()
-        prompt_tokens = counter.count_messages(messages)
+        prompt_tokens = count_prompt(messages)
         if self.window is not None and prompt_tokens + max_tokens > self.window:
+            self.violations.append(f"window: {prompt_tokens} + {max_tokens} > {self.window}")
             raise ValueError(
                 f"This model's maximum context length is {self.window} tokens; you requested "
                 f"{prompt_tokens + max_tokens} (context_length_exceeded)"
             )
         if self.output_cap is not None and max_tokens > self.output_cap:
+            self.violations.append(f"output cap: {max_tokens} > {self.output_cap}")
             raise ValueError(f"max_tokens {max_tokens} is above the output cap {self.output_cap}")
         prompt = messages[-1].content
-        self.prompts.append(prompt)
-        self.max_tokens_seen.append(max_tokens)
-        index = self._calls
-        self._calls += 1
+        with self._lock:
+            self.prompts.append(prompt)
+            self.max_tokens_seen.append(max_tokens)
+            index = self._calls
+            self._calls += 1
         text = self.behaviour(requested_days(prompt), index, max_tokens)
         finish = "stop"
-        tokens = counter.count(text)
+        tokens = count_text(text)
         if tokens > max_tokens:  # a real model stops at max_tokens, mid-row
-            ids = counter._encode(text)[:max_tokens]
-            import tiktoken
-
-            text = tiktoken.get_encoding("cl100k_base").decode(ids)
+            text = _ENCODING.decode(_ENCODING.encode(text, disallowed_special=())[:max_tokens])
             finish = "length"
-        self.finish_reasons.append(finish)
+        with self._lock:
+            self.finish_reasons.append(finish)
         message = AIMessage(
             content=text,
             response_metadata={"finish_reason": finish},

@@ -1,5 +1,5 @@
 """The generation loop with scripted models: every way a model misbehaves ends in a
-complete month or, past max_rounds, IncompleteCalendarError with the partial saved."""
+complete month or, once stalled, IncompleteCalendarError with the partial saved."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from langchain_core.documents import Document
 from langchain_core.runnables import RunnableLambda
 from scripted import ScriptedChatModel, TransientModelError, requested_days, row, rows_for, seeded
 
-from pipeline import generation
+from pipeline import failures
 from pipeline.calendar import Calendar
-from pipeline.chains import build_calendar_chain, generate_calendar, regenerate_days
+from pipeline.chains import build_calendar_chain, build_calendar_graph, generate_calendar, regenerate_days
 from pipeline.config import Settings
 from pipeline.errors import IncompleteCalendarError, TokenBudgetError
 
@@ -28,7 +28,7 @@ RETRIEVER = RunnableLambda(lambda _: list(DOCS), name="retrieve")
 
 @pytest.fixture(autouse=True)
 def _no_backoff(monkeypatch):
-    monkeypatch.setattr(generation, "RETRY_BASE_DELAY", 0.0)
+    monkeypatch.setattr(failures, "RETRY_BASE_DELAY", 0.0)
 
 
 def settings(tmp_path, **overrides) -> Settings:
@@ -143,7 +143,9 @@ def test_context_overflow_shrinks_the_chunk(tmp_path):
     model = ScriptedChatModel(behaviour=behaviour)
     cal = run(model, tmp_path)
     assert_complete(cal)
-    assert max(len(u.days_requested) for u in cal.usage) <= 4
+    assert max(len(u.days_requested) for u in cal.usage if u.days_parsed) <= 4
+    overflowed = [u for u in cal.usage if u.error]
+    assert overflowed and all("context" in u.error for u in overflowed)
 
 
 def test_a_model_that_keeps_failing_ends_incomplete_with_the_partial_saved(tmp_path):
@@ -226,8 +228,11 @@ def test_chain_is_a_runnable_with_named_steps(tmp_path):
     chain = build_calendar_chain(settings(tmp_path), model=model, retriever=RETRIEVER)
     cal = chain.invoke({"month": "2026-04", "trends": ["AI agents"]})
     assert_complete(cal, 30)
-    graph_nodes = {node.name for node in chain.get_graph().nodes.values()}
-    assert {"prepare", "retrieve", "trim", "generate"} <= graph_nodes, graph_nodes
+    graph = build_calendar_graph(settings(tmp_path), model=model, retriever=RETRIEVER).get_graph()
+    assert {"prepare", "retrieve", "fit", "plan_chunks", "write", "merge"} <= set(graph.nodes)
+    edges = {(e.source, e.target) for e in graph.edges}
+    assert {("plan_chunks", "write"), ("write", "merge"), ("merge", "plan_chunks")} <= edges
+    assert "merge -.-> plan_chunks" in graph.draw_mermaid()  # the loop is drawn
 
 
 def test_bad_month_is_a_clear_error(tmp_path):

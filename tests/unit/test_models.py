@@ -6,7 +6,7 @@ import pytest
 from langchain_core.language_models import GenericFakeChatModel
 
 from pipeline.config import Settings
-from pipeline.errors import MissingAPIKeyError, MissingDependencyError, ModelError, ModelLimitsError
+from pipeline.errors import MissingAPIKeyError, MissingDependencyError, ModelLimitsError, ModelSetupError
 from pipeline.models import (
     load_chat_model,
     load_embeddings,
@@ -63,17 +63,17 @@ def test_missing_provider_package_names_pip_command():
 
 @pytest.mark.parametrize("key", ["gpt-4o", ":gpt-4o", "openai:", ""])
 def test_malformed_key(key):
-    with pytest.raises(ModelError, match="provider:model"):
+    with pytest.raises(ModelSetupError, match="provider:model"):
         split_key(key)
 
 
 def test_unknown_provider_is_explained(monkeypatch):
-    with pytest.raises(ModelError, match="Cannot load model 'nosuch:thing'"):
+    with pytest.raises(ModelSetupError, match="Cannot load model 'nosuch:thing'"):
         load_chat_model("nosuch:thing", Settings())
 
 
 def test_missing_gguf_file(tmp_path):
-    with pytest.raises(ModelError, match="not found"):
+    with pytest.raises(ModelSetupError, match="not found"):
         load_chat_model(f"llamacpp:{tmp_path / 'missing.gguf'}", Settings())
 
 
@@ -90,11 +90,11 @@ def test_counter_for_unknown_models_is_an_estimate():
 
 def test_embeddings_keys():
     assert len(load_embeddings("fake:16").embed_query("x")) == 16
-    with pytest.raises(ModelError, match="fake:<dimension>"):
+    with pytest.raises(ModelSetupError, match="fake:<dimension>"):
         load_embeddings("fake:abc")
-    with pytest.raises(ModelError, match="local:all-MiniLM-L6-v2"):
+    with pytest.raises(ModelSetupError, match="local:all-MiniLM-L6-v2"):
         load_embeddings("local:other-model")
-    with pytest.raises(ModelError, match="Unknown embeddings provider"):
+    with pytest.raises(ModelSetupError, match="Unknown embeddings provider"):
         load_embeddings("cohere:embed")
     with pytest.raises(MissingAPIKeyError, match="OPENAI_API_KEY"):
         load_embeddings("openai:text-embedding-3-small")

@@ -1,0 +1,408 @@
+"""The month engine: a LangGraph ``StateGraph`` that loops until the calendar is complete.
+
+::
+
+    prepare -> retrieve -> fit -> plan_chunks -> write (one Send per chunk) -> merge
+                                       ^                                          |
+                                       '------------ days still missing ----------'
+
+- **prepare**: read the month and the days wanted (the whole month, or chosen days).
+- **retrieve** / **fit**: mentor examples, trimmed to ``rag_token_budget`` and then further
+  until the largest prompt of the run fits (nothing is sent that cannot fit).
+- **plan_chunks**: split the days still missing into chunks that fit the writer's budget.
+- **write**: one LCEL chain call per chunk (prompt | bind_max_tokens | model | parse), run
+  in parallel with ``Send``. A failed call returns an error record instead of raising (a
+  raising task would cancel its siblings); a bug of ours raises.
+- **merge**: count progress, learn tokens per day, route: complete -> END; days missing ->
+  plan_chunks again; ``max_stalled_rounds`` rounds in a row that add no day, or
+  ``max_calls`` calls -> END (the runner raises ``IncompleteCalendarError``).
+
+State is plain JSON (no pydantic objects), so a checkpointer can persist it and another
+process can read it: rows are keyed by ISO date, usage records are dicts.
+
+Example:
+    .. code-block:: python
+
+        graph = build_calendar_graph(Settings(), model=my_chat_model)
+        print(graph.get_graph().draw_mermaid())
+        for update in graph.stream({"month": "2026-03", "trends": ["AI agents"]},
+                                   stream_mode="updates"):
+            print(list(update))
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import operator
+import threading
+from typing import Annotated, Any, Literal, TypedDict
+
+from langchain_core.documents import Document
+from langchain_core.exceptions import ContextOverflowError
+from langchain_core.language_models import BaseChatModel
+from langchain_core.runnables import Runnable, RunnableConfig
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import Send
+
+from pipeline.budget import estimate_tokens_per_day
+from pipeline.config import Settings
+from pipeline.dates import MonthSpec, parse_month, special_dates
+from pipeline.errors import InvalidDaysError, ModelCallError, TokenBudgetError
+from pipeline.generation import ChunkRequest, DayWriter, MonthContext
+from pipeline.models import load_chat_model
+
+logger = logging.getLogger("reelcal")
+
+Status = Literal["running", "complete", "stalled", "spend_cap"]
+
+#: Graph steps per round (plan_chunks, write, merge) and before the first (prepare,
+#: retrieve, fit): the recursion limit is set from them and the most rounds a run can take.
+STEPS_PER_ROUND = 3
+STEPS_BEFORE_LOOP = 3
+#: Worker threads of the graph's executor. Model calls are limited separately (by
+#: ``max_concurrency``): LangGraph saves each finished task's writes on the same executor,
+#: and a pool full of waiting chunks would delay those saves.
+GRAPH_THREADS = 48
+
+
+def keep_first(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
+    """Reducer of ``rows``: a date written once keeps its first row."""
+    merged = dict(left or {})
+    for key, value in (right or {}).items():
+        merged.setdefault(key, value)
+    return merged
+
+
+class MonthState(TypedDict, total=False):
+    """The engine's state: plain JSON, checkpointed after every step."""
+
+    # input
+    month: str  # any form parse_month reads; "YYYY-MM" after prepare
+    trends: list[str]
+    niche: str | None
+    platform: str | None
+    days: list[int] | None  # only these days (regenerate); default: every day
+    kept: list[dict[str, Any]]  # rows of an earlier calendar, kept unless rewritten
+    kept_usage: list[dict[str, Any]]
+    first_role: Literal["main", "supplement"]
+    # prepare, retrieve, fit
+    dates: list[str]  # ISO dates to write
+    notes: list[str]
+    documents: list[dict[str, Any]]
+    examples: str
+    # the loop
+    rows: Annotated[dict[str, dict[str, Any]], keep_first]  # ISO date -> DayPlan JSON
+    usage: Annotated[list[dict[str, Any]], operator.add]  # UsageRecord JSON, as calls end
+    overflows: Annotated[list[dict[str, Any]], operator.add]  # {"role", "days", "round"}
+    round: int
+    planned: list[dict[str, Any]]
+    rows_before: int
+    stalled: int
+    max_calls: int | None
+    tokens_per_day: dict[str, int]
+    max_days: dict[str, int]
+    status: Status
+
+
+class ChunkTask(TypedDict):
+    """What one ``write`` task receives through ``Send`` (plain JSON too)."""
+
+    role: Literal["main", "supplement"]
+    days: list[int]
+    round: int
+    tokens_per_day: int
+    already_used: list[list[str]]
+    context: dict[str, Any]
+
+
+def _resolve_model(model: BaseChatModel | str, settings: Settings) -> BaseChatModel:
+    return load_chat_model(model, settings) if isinstance(model, str) else model
+
+
+class CalendarEngine:
+    """The writers, the retriever and the graph's nodes.
+
+    Example:
+        .. code-block:: python
+
+            engine = CalendarEngine(settings, model="openai:gpt-4o")
+            graph = engine.graph()            # a compiled StateGraph
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        model: BaseChatModel | str | None = None,
+        supplement_model: BaseChatModel | str | None = None,
+        retriever: Runnable[Any, list[Document]] | None = None,
+    ) -> None:
+        self.settings = settings
+        main_model = _resolve_model(model or settings.model, settings)
+        self.main = DayWriter(main_model, settings, role="main")
+        supplement = supplement_model or settings.supplement_model
+        self.supplement = (
+            DayWriter(_resolve_model(supplement, settings), settings, role="supplement")
+            if supplement
+            else DayWriter(main_model, settings, role="supplement", library=self.main.library)
+        )
+        self._retriever = retriever
+        # one llama.cpp context serves one request at a time; hosted models take several
+        grammar = "grammar" in (self.main.mode, self.supplement.mode)
+        self._slots = threading.BoundedSemaphore(1 if grammar else settings.max_concurrency)
+
+    # ------------------------------------------------------------------ parts
+    @property
+    def retriever(self) -> Runnable[Any, list[Document]]:
+        if self._retriever is None:
+            from pipeline.retrieval import MentorRetriever, load_vectorstore
+
+            self._retriever = MentorRetriever.from_settings(
+                self.settings, vectorstore=load_vectorstore(self.settings)
+            )
+        return self._retriever
+
+    def writer(self, role: str) -> DayWriter:
+        return self.main if role == "main" else self.supplement
+
+    @property
+    def recursion_limit(self) -> int:
+        """Enough steps for the most rounds a run can take (each round makes a call)."""
+        most_calls = self.settings.max_calls or 2 * 31
+        return STEPS_BEFORE_LOOP + STEPS_PER_ROUND * (most_calls + 1) + 10
+
+    def context(self, data: dict[str, Any]) -> MonthContext:
+        month = parse_month(data["month"])
+        return MonthContext(
+            month=month,
+            trends=list(data.get("trends") or []),
+            niche=data["niche"],
+            platform=data["platform"],
+            special_dates=special_dates(month, country=self.settings.country),
+            examples=data.get("examples", ""),
+        )
+
+    def chunk_request(self, task: ChunkTask) -> ChunkRequest:
+        """The writer's request for one ``write`` task (used by ``plan`` as well)."""
+        return ChunkRequest(
+            task["role"], list(task["days"]), self.context(task["context"]),
+            round=task["round"], already_used=[(t, h) for t, h in task["already_used"]],
+            tokens_per_day=task["tokens_per_day"],
+        )
+
+    # ------------------------------------------------------------------ nodes
+    def prepare(self, state: MonthState) -> dict[str, Any]:
+        month = parse_month(state["month"])
+        wanted = sorted(set(state.get("days") or range(1, month.days_in_month + 1)))
+        bad = [d for d in wanted if not 1 <= d <= month.days_in_month]
+        if bad:
+            raise InvalidDaysError(
+                f"Days {bad} are not in {month.name}: use 1 to {month.days_in_month}."
+            )
+        trends = state.get("trends") or []
+        trends = [trends] if isinstance(trends, str) else trends
+        return {
+            "month": month.key,
+            "dates": [month.date_of(d).isoformat() for d in wanted],
+            "notes": [month.note] if month.note else [],
+            "trends": [str(t).strip() for t in trends if str(t).strip()],
+            "niche": state.get("niche") or self.settings.niche,
+            "platform": state.get("platform") or self.settings.platform,
+            "kept": list(state.get("kept") or []),
+            "kept_usage": list(state.get("kept_usage") or []),
+            "first_role": state.get("first_role") or "main",
+            "round": 0,
+            "stalled": 0,
+            "status": "running",
+            "max_calls": None,
+            "tokens_per_day": {"main": self.settings.tokens_per_day,
+                               "supplement": self.settings.tokens_per_day},
+            "max_days": {},
+        }
+
+    def retrieve(self, state: MonthState, config: RunnableConfig) -> dict[str, Any]:
+        query = {"month": parse_month(state["month"]), "trends": state["trends"],
+                 "niche": state["niche"], "platform": state["platform"]}
+        documents = self.retriever.with_config(run_name="retrieve").invoke(query, config)
+        return {"documents": [{"page_content": d.page_content, "metadata": dict(d.metadata)}
+                              for d in documents]}
+
+    def fit(self, state: MonthState, config: RunnableConfig) -> dict[str, Any]:
+        """Trim retrieved context to ``rag_token_budget``, then halve its budget until the
+        largest prompt of the run (every day named) fits each writer; raises
+        TokenBudgetError, before any call, when not even one day fits without examples."""
+        from pipeline.retrieval import format_documents
+        from pipeline.trimming import TokenBudgetTrimmer
+
+        documents = [Document(**d) for d in state.get("documents") or []]
+        days = [dt.date.fromisoformat(d).day for d in state["dates"]]
+        roles = ["main", "supplement"] if state["first_role"] == "main" else ["supplement"]
+        budget = self.settings.rag_token_budget
+        while True:
+            trimmer = TokenBudgetTrimmer(budget=budget, counter=self.main.counter)
+            kept = trimmer.as_runnable().invoke(documents, config) if budget >= 50 else []
+            context = self.context({**state, "examples": format_documents(kept)})
+            try:
+                for role in roles:
+                    writer = self.writer(role)
+                    writer.plan(ChunkRequest(role, days, context,
+                                             tokens_per_day=state["tokens_per_day"][role]))
+                return {"examples": context.examples}
+            except TokenBudgetError:
+                if not kept:
+                    raise
+                budget = budget // 2 if budget >= 100 else 0
+                logger.warning("prompt too large: retrieved context trimmed to %d tokens", budget)
+
+    def plan_chunks(self, state: MonthState) -> dict[str, Any]:
+        rows = state.get("rows") or {}
+        missing = [d for d in state["dates"] if d not in rows]
+        round_no = state["round"]
+        role = "main" if round_no == 0 and state["first_role"] == "main" else "supplement"
+        writer = self.writer(role)
+        used = [] if role == "main" else _already_used(state)
+        context = {k: state[k] for k in ("month", "trends", "niche", "platform", "examples")}
+        request = ChunkRequest(role, [dt.date.fromisoformat(d).day for d in missing],
+                               self.context(context), round=round_no, already_used=used,
+                               tokens_per_day=state["tokens_per_day"][role])
+        request = writer.fit_already_used(request)
+        chunks = writer.plan(request, max_days=state["max_days"].get(role))
+        calls = len(state.get("usage") or [])
+        max_calls = state.get("max_calls")
+        if max_calls is None:  # the spend cap, set once per run (or resume)
+            max_calls = calls + (self.settings.max_calls or len(chunks) + len(missing))
+        chunks = chunks[: max(0, max_calls - calls)]
+        planned = [
+            ChunkTask(role=role, days=chunk, round=round_no,
+                      tokens_per_day=state["tokens_per_day"][role],
+                      already_used=[list(u) for u in request.already_used], context=context)
+            for chunk in chunks
+        ]
+        return {"planned": planned, "max_calls": max_calls, "rows_before": len(rows)}
+
+    def write(self, task: ChunkTask, config: RunnableConfig) -> dict[str, Any]:
+        writer = self.writer(task["role"])
+        request = self.chunk_request(task)
+        with self._slots:
+            try:
+                result = writer.chain.invoke(request, config)
+            except ContextOverflowError as exc:
+                logger.warning("context overflow for %d days; the next round splits them",
+                               len(request.days))
+                failed = writer.failed(request, exc)
+                return {"usage": [failed.usage.model_dump(mode="json")],
+                        "overflows": [{"role": task["role"], "days": task["days"],
+                                       "round": task["round"]}]}
+            except ModelCallError as exc:
+                failed = writer.failed(request, exc)
+                logger.info(failed.usage.summary())
+                return {"usage": [failed.usage.model_dump(mode="json")]}
+        logger.info(result.usage.summary())
+        return {
+            "rows": {plan.date.isoformat(): plan.model_dump(mode="json") for plan in result.plans},
+            "usage": [result.usage.model_dump(mode="json")],
+        }
+
+    def merge(self, state: MonthState) -> dict[str, Any]:
+        round_no = state["round"]
+        rows = state.get("rows") or {}
+        usage = state.get("usage") or []
+        this_round = [u for u in usage if u["round"] == round_no]
+        max_days = dict(state["max_days"])
+        shrunk = False
+        for overflow in (o for o in state.get("overflows") or [] if o["round"] == round_no):
+            half = max(1, len(overflow["days"]) // 2)
+            model = self.writer(overflow["role"]).model
+            for role in ("main", "supplement"):  # both roles, when they share the model
+                if self.writer(role).model is model and half < max_days.get(role, 10**6):
+                    max_days[role] = half
+                    shrunk = True
+        progress = len(rows) > state["rows_before"]
+        stalled = 0 if progress or shrunk else state["stalled"] + 1
+        learned = dict(state["tokens_per_day"])
+        for role in {u["role"] for u in this_round}:
+            done = [u for u in this_round if u["role"] == role and u["days_parsed"]]
+            tokens = sum(u["output_tokens"] or 0 for u in done)
+            parsed = sum(u["days_parsed"] for u in done if u["output_tokens"])
+            new = estimate_tokens_per_day(tokens, parsed, learned[role])
+            if new != learned[role]:
+                logger.info("%s tokens_per_day re-estimated: %d -> %d", role, learned[role], new)
+            learned[role] = new
+        status: Status = "running"
+        if all(d in rows for d in state["dates"]):
+            status = "complete"
+        elif stalled >= self.settings.max_stalled_rounds:
+            status = "stalled"
+        elif len(usage) >= state["max_calls"]:
+            status = "spend_cap"
+        return {"round": round_no + 1, "stalled": stalled, "max_days": max_days,
+                "tokens_per_day": learned, "status": status}
+
+    # ------------------------------------------------------------------ edges
+    @staticmethod
+    def dispatch(state: MonthState) -> list[Send]:
+        return [Send("write", task) for task in state["planned"]]
+
+    @staticmethod
+    def route(state: MonthState) -> str:
+        return "plan_chunks" if state["status"] == "running" else END
+
+    # ------------------------------------------------------------------ graph
+    def graph(self, *, checkpointer: Any = None, interrupt_before: list[str] | None = None):
+        """The compiled graph, with its own recursion limit."""
+        builder = StateGraph(MonthState)
+        builder.add_node("prepare", self.prepare)
+        builder.add_node("retrieve", self.retrieve)
+        builder.add_node("fit", self.fit)
+        builder.add_node("plan_chunks", self.plan_chunks)
+        builder.add_node("write", self.write)
+        builder.add_node("merge", self.merge)
+        builder.add_edge(START, "prepare")
+        builder.add_edge("prepare", "retrieve")
+        builder.add_edge("retrieve", "fit")
+        builder.add_edge("fit", "plan_chunks")
+        builder.add_conditional_edges("plan_chunks", self.dispatch, ["write"])
+        builder.add_edge("write", "merge")
+        builder.add_conditional_edges("merge", self.route, ["plan_chunks", END])
+        graph = builder.compile(checkpointer=checkpointer, interrupt_before=interrupt_before,
+                                name="reelcal_calendar")
+        return graph.with_config(recursion_limit=self.recursion_limit,
+                                 max_concurrency=GRAPH_THREADS)
+
+
+def _already_used(state: MonthState) -> list[tuple[str, str]]:
+    """Titles and hooks of the days written or kept, oldest first (the supplement prompt
+    lists them so that new days do not repeat them)."""
+    rows = state.get("rows") or {}
+    rewriting = set(state["dates"])
+    kept = [r for r in state.get("kept") or [] if r["date"] not in rewriting]
+    ordered = sorted([*kept, *rows.values()], key=lambda r: r["date"])
+    return [(r["title"], r["hook"]) for r in ordered]
+
+
+def build_calendar_graph(
+    settings: Settings | None = None,
+    model: BaseChatModel | str | None = None,
+    *,
+    supplement_model: BaseChatModel | str | None = None,
+    retriever: Runnable[Any, list[Document]] | None = None,
+    checkpointer: Any = None,
+):
+    """The month engine as a compiled LangGraph graph (input: ``{"month", "trends",
+    "niche"?}``; output: the final :class:`MonthState`). ``build_calendar_chain`` wraps
+    it into a Runnable that returns a :class:`~pipeline.calendar.Calendar`.
+
+    Example:
+        .. code-block:: python
+
+            graph = build_calendar_graph(Settings(), model="openai:gpt-4o")
+            graph.get_graph().draw_mermaid()
+    """
+    engine = CalendarEngine(settings or Settings.load(), model=model,
+                            supplement_model=supplement_model, retriever=retriever)
+    return engine.graph(checkpointer=checkpointer)
+
+
+def month_of(state: MonthState) -> MonthSpec:
+    return parse_month(state["month"])

@@ -1,0 +1,260 @@
+"""Durable runs: run ids, the SQLite checkpointer under ``output_dir/runs/``, and the
+runner that drives the month engine, resumes it, and turns whatever ends it into a
+:class:`~pipeline.calendar.Calendar` or an :class:`~pipeline.errors.IncompleteCalendarError`.
+
+Nothing paid for is lost: LangGraph saves each finished ``write`` task's rows as it
+finishes; a run killed at any point resumes from them (only a chunk in flight at the
+kill is asked for again). Stalled, capped, interrupted (Ctrl-C) or failed runs save the
+partial calendar as JSON and name the run id to resume.
+
+Example:
+    .. code-block:: python
+
+        engine = CalendarEngine(settings, model="openai:gpt-4o")
+        calendar = run_calendar(engine, {"month": "2026-03", "trends": ["AI agents"]},
+                                run_id="march-launch")
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+
+from pipeline.calendar import Calendar, DayPlan, UsageRecord
+from pipeline.config import Settings
+from pipeline.dates import parse_month
+from pipeline.engine import CalendarEngine, keep_first
+from pipeline.errors import (
+    IncompleteCalendarError,
+    IncompleteReason,
+    OutputPathError,
+    ReelcalError,
+    RunNotFoundError,
+)
+
+logger = logging.getLogger("reelcal")
+
+RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+CHECKPOINT_FILE = "checkpoints.sqlite"
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a progress display needs after each call."""
+
+    days_done: int
+    days_total: int
+    usage: UsageRecord
+    run_id: str | None = None
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+def new_run_id(month_key: str) -> str:
+    """``2026-03-1a2b3c4d``: the month, then 8 random hex digits."""
+    return f"{month_key}-{secrets.token_hex(4)}"
+
+
+def check_run_id(run_id: str) -> str:
+    if not RUN_ID_PATTERN.match(run_id):
+        raise RunNotFoundError(
+            f"Run id {run_id!r} is not valid: use letters, digits, '.', '_' or '-' "
+            f"(at most 80), e.g. 2026-03-launch."
+        )
+    return run_id
+
+
+def runs_dir(settings: Settings) -> Path:
+    return Path(settings.output_dir) / "runs"
+
+
+@contextmanager
+def open_checkpointer(settings: Settings) -> Iterator[Any]:
+    """The SQLite checkpointer of ``output_dir/runs/`` (created when missing)."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    folder = runs_dir(settings)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(folder / CHECKPOINT_FILE), check_same_thread=False)
+    except (OSError, sqlite3.Error) as exc:
+        raise OutputPathError(
+            f"Cannot keep runs in {folder} ({getattr(exc, 'strerror', None) or exc}): "
+            f"set output_dir to a writable folder."
+        ) from None
+    try:
+        saver = SqliteSaver(conn)
+        saver.setup()
+        yield saver
+    finally:
+        conn.close()
+
+
+def run_values(graph: Any, config: RunnableConfig) -> dict[str, Any]:
+    """The run's state, including the rows and usage of tasks that finished in a step
+    that did not (a crash, Ctrl-C or an error mid-round)."""
+    snapshot = graph.get_state(config)
+    values = dict(snapshot.values or {})
+    saved = graph.checkpointer.get_tuple(config)
+    for _task, channel, value in (saved.pending_writes if saved else None) or []:
+        if channel == "rows":
+            values["rows"] = keep_first(values.get("rows"), value)
+        elif channel == "usage":
+            values["usage"] = [*values.get("usage", []), *value]
+    return values
+
+
+def calendar_from_state(values: dict[str, Any], *, model_label: str) -> Calendar:
+    """The calendar the state holds: kept rows, replaced by the rows written."""
+    month = parse_month(values["month"])
+    rows = {r["date"]: r for r in values.get("kept") or []}
+    rows.update(values.get("rows") or {})
+    written = sorted(values.get("usage") or [],
+                     key=lambda u: (u["round"], u["days_requested"][:1]))
+    return Calendar(
+        year=month.year, month=month.month,
+        days=[DayPlan(**row) for row in rows.values()],
+        usage=[UsageRecord(**u) for u in [*(values.get("kept_usage") or []), *written]],
+        niche=values.get("niche") or "", trends=values.get("trends") or [],
+        model=model_label, platform=values.get("platform") or "",
+        notes=values.get("notes") or [],
+    )
+
+
+def save_partial(calendar: Calendar, settings: Settings, run_id: str) -> Path | None:
+    """Write the partial calendar as JSON under ``output_dir``; None when that fails."""
+    path = Path(settings.output_dir) / f"partial-{run_id}.json"
+    try:
+        return calendar.save(path)
+    except (OSError, ReelcalError) as exc:  # the error raised next still carries it
+        logger.error("could not save the partial calendar to %s: %s", path, exc)
+        return None
+
+
+def incomplete(
+    values: dict[str, Any], *, engine: CalendarEngine, run_id: str, reason: IncompleteReason,
+    cause: BaseException | None = None,
+) -> IncompleteCalendarError:
+    """Save the partial calendar and build the error that carries it."""
+    calendar = calendar_from_state(values, model_label=engine.main.label)
+    wanted = [int(d[-2:]) for d in values.get("dates") or []]
+    rows = values.get("rows") or {}
+    missing = [int(d[-2:]) for d in values.get("dates") or [] if d not in rows] or wanted
+    saved = save_partial(calendar, engine.settings, run_id)
+    settings = engine.settings
+    why = {
+        "stalled": f"{settings.max_stalled_rounds} rounds in a row added no day",
+        "spend_cap": f"the spend cap of {values.get('max_calls')} calls was reached "
+                     f"(max_calls)",
+        "interrupted": "the run was interrupted",
+        "error": f"{type(cause).__name__}: {str(cause).splitlines()[0] if str(cause) else ''}",
+    }[reason]
+    last_error = next((u["error"] for u in reversed(values.get("usage") or []) if u["error"]),
+                      None)
+    cause_text = f" Last model error: {last_error}." if last_error and reason != "error" else ""
+    where = f" The partial calendar was saved to {saved}." if saved else ""
+    return IncompleteCalendarError(
+        f"{calendar.month_name} is incomplete ({why}): {len(missing)} days missing "
+        f"({', '.join(map(str, missing))}).{cause_text}{where} Resume with: reelcal generate "
+        f"--resume {run_id} (or generate_calendar(..., run_id={run_id!r})), optionally with "
+        f"another model.",
+        calendar=calendar, missing_days=missing, saved_to=saved, run_id=run_id, reason=reason,
+    )
+
+
+def run_calendar(
+    engine: CalendarEngine,
+    inputs: dict[str, Any] | None,
+    *,
+    run_id: str | None = None,
+    progress: ProgressCallback | None = None,
+    config: RunnableConfig | None = None,
+) -> Calendar:
+    """Start (or, given the id of a saved run, resume) a run and return its calendar.
+
+    ``inputs`` may be None to resume ``run_id`` as it was started.
+
+    Raises:
+        IncompleteCalendarError: the run ended without every day (stalled, spend cap,
+            Ctrl-C, or any error after the first model call); the partial is saved.
+        ReelcalError: bad input, or a prompt that cannot fit (before any call).
+        RunNotFoundError: ``inputs`` is None and there is no saved run ``run_id``, or the
+            saved run is for another month.
+    """
+    settings = engine.settings
+    month = parse_month(inputs["month"]) if inputs else None
+    if run_id is None:
+        if month is None:
+            raise RunNotFoundError("Resuming needs a run id: pass run_id=... or --resume RUN_ID.")
+        run_id = new_run_id(month.key)
+    check_run_id(run_id)
+    with open_checkpointer(settings) as saver:
+        graph = engine.graph(checkpointer=saver)
+        run_config: RunnableConfig = {**(config or {}),
+                                      "configurable": {**(config or {}).get("configurable", {}),
+                                                       "thread_id": run_id}}
+        stream_input = _start_or_resume(graph, run_config, inputs, run_id, month)
+        logger.info("run id %s", run_id)
+        values = run_values(graph, run_config)
+        done = len(values.get("rows") or {})
+        try:
+            for update in graph.stream(stream_input, run_config, stream_mode="updates",
+                                       durability="sync"):
+                written = update.get("write") if isinstance(update, dict) else None
+                if written and progress:
+                    done += len(written.get("rows") or {})
+                    for record in written.get("usage") or []:
+                        total = len(values.get("dates") or []) or done
+                        progress(Progress(done, total, UsageRecord(**record), run_id))
+                elif isinstance(update, dict) and "prepare" in update:
+                    values = {**values, **(update["prepare"] or {})}
+        except KeyboardInterrupt:
+            values = run_values(graph, run_config)
+            raise incomplete(values, engine=engine, run_id=run_id, reason="interrupted") from None
+        except Exception as exc:
+            values = run_values(graph, run_config)
+            if not values.get("usage"):
+                raise  # nothing was paid for: the error itself says what to fix
+            raise incomplete(values, engine=engine, run_id=run_id, reason="error",
+                             cause=exc) from exc
+        values = run_values(graph, run_config)
+    if values.get("status") == "complete":
+        calendar = calendar_from_state(values, model_label=engine.main.label)
+        logger.info(calendar.usage_summary().splitlines()[-1])
+        return calendar
+    raise incomplete(values, engine=engine, run_id=run_id, reason=values.get("status", "stalled"))
+
+
+def _start_or_resume(graph: Any, config: RunnableConfig, inputs: dict[str, Any] | None,
+                     run_id: str, month: Any) -> dict[str, Any] | None:
+    """The input to stream: ``inputs`` for a new run, None to continue a saved one."""
+    snapshot = graph.get_state(config)
+    if not snapshot.values:
+        if inputs is None:
+            raise RunNotFoundError(
+                f"No saved run {run_id!r} under the output_dir's runs/ folder: check the id "
+                f"(printed when the run started) and output_dir."
+            )
+        return inputs
+    saved_month = parse_month(snapshot.values["month"])
+    if month is not None and (saved_month.year, saved_month.month) != (month.year, month.month):
+        raise RunNotFoundError(
+            f"Run {run_id!r} is for {saved_month.name}, not {month.name}: leave the month out "
+            f"to resume it, or use another run id."
+        )
+    if not snapshot.next and snapshot.values.get("status") not in (None, "complete"):
+        # a run that ended stalled or capped: give it a fresh allowance and loop again
+        graph.update_state(config, {"status": "running", "stalled": 0, "max_calls": None},
+                           as_node="merge")
+    logger.info("resuming run %s", run_id)
+    return None
