@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -104,6 +105,7 @@ def _local_model_class() -> type:
     community class drops it), so Calendar.usage gets real counts."""
     try:
         from langchain_community.chat_models import ChatLlamaCpp
+        from langchain_core.exceptions import ContextOverflowError
         from langchain_core.outputs import ChatResult
     except ImportError:
         raise MissingDependencyError(
@@ -129,12 +131,21 @@ def _local_model_class() -> type:
 
         def _generate(self, *args: Any, **kwargs: Any) -> ChatResult:
             with _llama_lock(id(self.client)):
-                return super()._generate(*args, **kwargs)
+                try:
+                    return super()._generate(*args, **kwargs)
+                except ValueError as exc:
+                    # llama.cpp says "Requested tokens (N) exceed context window of M" with
+                    # a plain ValueError; give it the type hosted providers use.
+                    if LLAMA_OVERFLOW.search(str(exc)):
+                        raise ContextOverflowError(str(exc)) from exc
+                    raise
 
     return LocalChatModel
 
 
 _LOCKS: dict[int, threading.Lock] = {}
+#: How llama-cpp-python words a prompt that does not fit its context.
+LLAMA_OVERFLOW = re.compile(r"exceed(s)? context window", re.IGNORECASE)
 
 
 def _llama_lock(key: int) -> threading.Lock:

@@ -1,0 +1,390 @@
+"""The month engine: it runs until the month is complete, stops on stalls or the spend
+cap, never loses a written day, and resumes by run id.
+
+Every scripted model here enforces its own window and output cap, counting tokens with
+tiktoken itself (tests/unit/scripted.py), and records any request over a limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+
+import pytest
+from langchain_core.documents import Document
+from langchain_core.runnables import RunnableLambda
+from scripted import ScriptedChatModel, TransientModelError, requested_days, row, rows_for, seeded
+
+from pipeline import failures
+from pipeline.calendar import Calendar
+from pipeline.chains import (
+    build_calendar_chain,
+    build_calendar_graph,
+    generate_calendar,
+    regenerate_days,
+    resume_calendar,
+)
+from pipeline.config import Settings
+from pipeline.engine import CalendarEngine
+from pipeline.errors import IncompleteCalendarError, RunNotFoundError
+from pipeline.planning import plan_month
+
+DOCS = [
+    Document(page_content=f"Transcript {i}. Open with a hook. Show the result. Ask for a comment.",
+             metadata={"creator": f"mentor{i % 3}", "source_id": f"r{i}"})
+    for i in range(6)
+]
+RETRIEVER = RunnableLambda(lambda _: list(DOCS), name="retrieve")
+
+LIMITS = [
+    pytest.param(16_385, 4096, id="gpt-3.5-turbo"),
+    pytest.param(128_000, 16_384, id="gpt-4o"),
+    pytest.param(4096, 1024, id="local-4k-1k"),
+]
+MONTHS = [pytest.param(m, id=m) for m in ("2027-02", "2028-02", "2028-04", "2028-03")]
+
+
+@pytest.fixture(autouse=True)
+def _no_backoff(monkeypatch):
+    monkeypatch.setattr(failures, "RETRY_BASE_DELAY", 0.0)
+
+
+def limited(behaviour, window: int, cap: int) -> ScriptedChatModel:
+    model = ScriptedChatModel(behaviour=behaviour, window=window, output_cap=cap)
+    model.profile = {"max_input_tokens": window, "max_output_tokens": cap}
+    return model
+
+
+def settings(tmp_path, **overrides) -> Settings:
+    base = dict(output_dir=tmp_path, tokens_per_day=120, rag_token_budget=300, max_concurrency=2)
+    return Settings(**{**base, **overrides})
+
+
+def days_in(month: str) -> int:
+    import calendar
+
+    year, number = map(int, month.split("-"))
+    return calendar.monthrange(year, number)[1]
+
+
+def assert_within_limits(model: ScriptedChatModel, cal: Calendar, window: int, cap: int) -> None:
+    assert model.violations == []
+    for usage in cal.usage:
+        assert usage.max_tokens <= cap and usage.prompt_tokens + usage.max_tokens <= window
+
+
+# --------------------------------------------------------------------- misbehaving models
+def skips_30_percent(seed: int):
+    """Drops 30% of the rows of each reply (rounded down), chosen at random."""
+    rng = seeded(seed)
+    lock = threading.Lock()
+
+    def behaviour(days, i, mt):
+        with lock:
+            dropped = set(rng.sample(days, int(0.3 * len(days))))
+        return rows_for([d for d in days if d not in dropped])
+
+    return behaviour
+
+
+def flips_a_coin_per_row(seed: int):
+    """Drops each row with probability 0.3: a one-day call comes back empty 30% of the
+    time, so two such rounds in a row (what max_stalled_rounds=2 stops on) are likely
+    near the end of a month; with 5 the odds are 0.3**5."""
+    rng = seeded(seed)
+    lock = threading.Lock()
+
+    def behaviour(days, i, mt):
+        with lock:
+            kept = [d for d in days if rng.random() > 0.3]
+        return rows_for(kept)
+
+    return behaviour
+
+
+def repeats_and_invents_day_32(days, i, mt):
+    lines = [row(days[0]), row(days[0], tag=" again"), row(32)]
+    lines += [row(d) for d in days[1:]]
+    return "\n".join(lines)
+
+
+def fails_30_percent(seed: int):
+    rng = seeded(seed)
+    lock = threading.Lock()
+
+    def behaviour(days, i, mt):
+        with lock:
+            fail = rng.random() < 0.3
+        if fail:
+            raise TransientModelError("429 Too Many Requests")
+        return rows_for(days)
+
+    return behaviour
+
+
+BEHAVIOURS = {
+    "skips-30%": lambda: skips_30_percent(11),
+    "coin-flip-30%-per-row": lambda: flips_a_coin_per_row(3),
+    "repeats-and-day-32": lambda: repeats_and_invents_day_32,
+    "fails-30%-transiently": lambda: fails_30_percent(5),
+}
+
+
+@pytest.mark.parametrize("behaviour", list(BEHAVIOURS))
+@pytest.mark.parametrize("month", MONTHS)
+@pytest.mark.parametrize(("window", "cap"), LIMITS)
+def test_every_month_completes_on_misbehaving_models_within_their_limits(
+        tmp_path, behaviour, month, window, cap):
+    model = limited(BEHAVIOURS[behaviour](), window, cap)
+    stalls = 5 if behaviour.startswith("coin") else 2
+    cal = generate_calendar(month, ["AI agents", "automation"], "AI tools", model=model,
+                            settings=settings(tmp_path, max_stalled_rounds=stalls),
+                            retriever=RETRIEVER)
+    assert cal.is_complete and len(cal.days) == days_in(month)
+    assert all(not p.title.endswith("again") for p in cal.days)
+    assert_within_limits(model, cal, window, cap)
+
+
+def test_the_loop_runs_on_progress_not_a_count_of_rounds(tmp_path):
+    # writes only a third of what it is asked for: many rounds, each adding days
+    model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days[: max(1, len(days) // 3)]))
+    cal = generate_calendar("2026-03", [], "AI tools", model=model,
+                            settings=settings(tmp_path, context_window=16_385,
+                                              max_output_tokens=4096),
+                            retriever=RETRIEVER)
+    assert cal.is_complete
+    assert max(u.round for u in cal.usage) >= 5  # more than the old max_rounds=4
+
+
+def test_a_model_that_never_writes_a_valid_row_stops_at_the_spend_cap(tmp_path):
+    model = ScriptedChatModel(behaviour=lambda days, i, mt: "I cannot help with that.")
+    s = settings(tmp_path, context_window=16_385, max_output_tokens=4096, tokens_per_day=1000,
+                 max_stalled_rounds=20)
+    with pytest.raises(IncompleteCalendarError) as err:
+        generate_calendar("2026-04", [], "AI tools", model=model, settings=s, retriever=RETRIEVER)
+    exc = err.value
+    first_round = sum(1 for u in exc.calendar.usage if u.round == 0)
+    # max_calls = the first round's calls + one per day asked for
+    assert len(exc.calendar.usage) == len(model.prompts) == first_round + 30
+    assert exc.reason == "spend_cap" and "max_calls" in str(exc)
+    assert exc.missing_days == list(range(1, 31))
+
+
+def test_an_explicit_spend_cap_is_never_exceeded(tmp_path):
+    model = ScriptedChatModel(behaviour=lambda days, i, mt: "no rows")
+    s = settings(tmp_path, context_window=16_385, max_output_tokens=4096, tokens_per_day=400,
+                 max_calls=5, max_stalled_rounds=20)
+    with pytest.raises(IncompleteCalendarError) as err:
+        generate_calendar("2026-04", [], "AI tools", model=model, settings=s, retriever=RETRIEVER)
+    assert len(model.prompts) == 5 and err.value.reason == "spend_cap"
+
+
+def test_rounds_that_add_nothing_stop_the_run_stalled(tmp_path):
+    model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for([d for d in days if d % 2]))
+    with pytest.raises(IncompleteCalendarError) as err:
+        generate_calendar("2026-03", [], "AI tools", model=model,
+                          settings=settings(tmp_path, context_window=16_385, max_output_tokens=4096),
+                          retriever=RETRIEVER)
+    exc = err.value
+    assert exc.reason == "stalled" and exc.missing_days == list(range(2, 31, 2))
+    assert {u.round for u in exc.calendar.usage} == {0, 1, 2}  # 2 stalled rounds after round 0
+    assert exc.run_id and exc.resume_command == f"reelcal generate --resume {exc.run_id}"
+    assert exc.run_id in str(exc) and "\n" not in str(exc)
+
+
+def test_max_rounds_is_a_deprecated_alias_of_max_stalled_rounds(tmp_path):
+    with pytest.warns(DeprecationWarning, match="max_stalled_rounds"):
+        s = Settings(max_rounds=3)
+    assert s.max_stalled_rounds == 3
+
+
+# --------------------------------------------------------------------- nothing paid is lost
+def test_a_growing_already_used_list_never_breaks_the_window(tmp_path):
+    # long titles and hooks: the supplement prompt's "already used" list outgrows a small
+    # window late in the run; it is trimmed, the run completes, nothing goes over
+    long = "word " * 60
+
+    def behaviour(days, i, mt):
+        kept = [d for d in days if d % 3] if i < 6 else days
+        return "\n".join(row(d).replace(f"Idea {d}", f"Idea {d} {long}")
+                         .replace(f"Hook {d}", f"Hook {d} {long}") for d in kept)
+
+    model = limited(behaviour, 3072, 1024)
+    cal = generate_calendar("2026-03", [], "AI tools", model=model,
+                            settings=settings(tmp_path, tokens_per_day=300, rag_token_budget=0),
+                            retriever=RETRIEVER)
+    assert cal.is_complete
+    assert_within_limits(model, cal, 3072, 1024)
+
+
+def test_an_error_after_paid_calls_keeps_the_written_days(tmp_path, monkeypatch):
+    model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for([d for d in days if d != 5]))
+    s = settings(tmp_path, context_window=16_385, max_output_tokens=4096)
+
+    def broken_merge(self, state):
+        raise RuntimeError("a bug in merge")
+
+    monkeypatch.setattr(CalendarEngine, "merge", broken_merge)
+    with pytest.raises(IncompleteCalendarError) as err:
+        generate_calendar("2026-03", [], "AI tools", model=model, settings=s, retriever=RETRIEVER)
+    exc = err.value
+    assert exc.reason == "error" and isinstance(exc.__cause__, RuntimeError)
+    assert len(exc.calendar.days) == 30 and exc.missing_days == [5]
+    saved = Calendar.from_json(exc.saved_to)
+    assert len(saved.days) == 30 and len(saved.usage) == len(model.prompts)
+
+
+def test_ctrl_c_saves_the_partial_and_resume_asks_only_for_missing_days(tmp_path):
+    def behaviour(days, i, mt):
+        if i == 3:
+            raise KeyboardInterrupt
+        return rows_for(days)
+
+    s = settings(tmp_path, context_window=4096, max_output_tokens=1024, tokens_per_day=400,
+                 max_concurrency=1)
+    first = ScriptedChatModel(behaviour=behaviour)
+    with pytest.raises(IncompleteCalendarError) as err:
+        generate_calendar("2026-03", [], "AI tools", model=first, settings=s, retriever=RETRIEVER,
+                          run_id="march-test")
+    exc = err.value
+    assert exc.reason == "interrupted" and exc.run_id == "march-test"
+    written = {p.day for p in exc.calendar.days}
+    assert written and Calendar.from_json(exc.saved_to).days == exc.calendar.days
+
+    second = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
+    cal = generate_calendar("2026-03", [], "AI tools", model=second, settings=s,
+                            retriever=RETRIEVER, run_id="march-test")
+    assert cal.is_complete
+    asked_again = {d for prompt in second.prompts for d in requested_days(prompt)}
+    assert not asked_again & written
+    assert [p.model_dump() for p in cal.days if p.day in written] == \
+        [p.model_dump() for p in exc.calendar.days]
+
+
+def test_a_stalled_run_resumes_with_another_model(tmp_path):
+    s = settings(tmp_path, context_window=16_385, max_output_tokens=4096)
+    odd_only = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for([d for d in days if d % 2]))
+    with pytest.raises(IncompleteCalendarError) as err:
+        generate_calendar("2026-03", [], "AI tools", model=odd_only, settings=s, retriever=RETRIEVER)
+    good = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
+    cal = resume_calendar(err.value.run_id, model=good, settings=s, retriever=RETRIEVER)
+    assert cal.is_complete
+    assert sorted(d for p in good.prompts for d in requested_days(p)) == list(range(2, 31, 2))
+    # a finished run resumed again calls nothing and returns the same month
+    again = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
+    same = resume_calendar(err.value.run_id, model=again, settings=s, retriever=RETRIEVER)
+    assert again.prompts == [] and same.days == cal.days
+
+
+def test_resume_errors_name_the_problem(tmp_path):
+    s = settings(tmp_path, context_window=16_385, max_output_tokens=4096)
+    model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
+    with pytest.raises(RunNotFoundError, match="No saved run 'nope'"):
+        resume_calendar("nope", model=model, settings=s, retriever=RETRIEVER)
+    generate_calendar("2026-03", [], "x", model=model, settings=s, retriever=RETRIEVER, run_id="r1")
+    with pytest.raises(RunNotFoundError, match="is for March 2026, not April 2026"):
+        generate_calendar("2026-04", [], "x", model=model, settings=s, retriever=RETRIEVER,
+                          run_id="r1")
+    with pytest.raises(RunNotFoundError, match="not valid"):
+        generate_calendar("2026-04", [], "x", model=model, settings=s, retriever=RETRIEVER,
+                          run_id="../etc")
+
+
+def test_state_is_plain_json_with_rows_keyed_by_date(tmp_path):
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
+    graph = build_calendar_graph(settings(tmp_path, context_window=16_385, max_output_tokens=4096),
+                                 model=model, retriever=RETRIEVER, checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "t"}}
+    updates = list(graph.stream({"month": "2026-02", "trends": ["AI"]}, config,
+                                stream_mode="updates"))
+    assert [next(iter(u)) for u in updates][:4] == ["prepare", "retrieve", "fit", "plan_chunks"]
+    state = graph.get_state(config).values
+    json.dumps(state)  # plain JSON all the way down
+    assert sorted(state["rows"]) == [f"2026-02-{d:02d}" for d in range(1, 29)]
+    assert state["status"] == "complete"
+
+
+# --------------------------------------------------------------------- the public contract
+def test_plan_shows_exactly_the_first_round_generate_sends(tmp_path):
+    s = settings(tmp_path, context_window=16_385, max_output_tokens=4096, tokens_per_day=400)
+    planner = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
+    [plan] = plan_month("2026-03", ["AI agents"], "AI tools", models=[planner], settings=s,
+                        retriever=RETRIEVER)
+    assert planner.prompts == []  # planning calls nothing
+    model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
+    cal = generate_calendar("2026-03", ["AI agents"], "AI tools", model=model, settings=s,
+                            retriever=RETRIEVER)
+    first = [(u.days_requested, u.prompt_tokens, u.max_tokens) for u in cal.usage if u.round == 0]
+    assert sorted(first) == sorted((c.days, c.prompt_tokens, c.max_tokens) for c in plan.calls)
+    assert len(plan.calls) > 1
+
+
+def test_plan_and_generate_agree_when_retrieved_context_must_shrink(tmp_path):
+    long_docs = [Document(page_content="A long transcript sentence. " * 150,
+                          metadata={"creator": "m", "source_id": f"x{i}"}) for i in range(4)]
+    retriever = RunnableLambda(lambda _: long_docs)
+    s = settings(tmp_path, context_window=4096, max_output_tokens=4096, rag_token_budget=2500,
+                 tokens_per_day=150)
+    model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
+    [plan] = plan_month("2026-02", [], "fitness", models=[model], settings=s, retriever=retriever)
+    cal = generate_calendar("2026-02", [], "fitness", model=model, settings=s, retriever=retriever)
+    first = [(u.days_requested, u.prompt_tokens, u.max_tokens) for u in cal.usage if u.round == 0]
+    assert sorted(first) == sorted((c.days, c.prompt_tokens, c.max_tokens) for c in plan.calls)
+
+
+def test_the_chain_works_inside_another_lcel_chain(tmp_path):
+    model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
+    chain = build_calendar_chain(settings(tmp_path, context_window=16_385, max_output_tokens=4096),
+                                 model=model, retriever=RETRIEVER)
+    outer = (RunnableLambda(lambda trend: {"month": "2026-04", "trends": [trend]})
+             | chain
+             | RunnableLambda(lambda cal: (type(cal).__name__, len(cal.days))))
+    assert outer.invoke("AI agents") == ("Calendar", 30)
+
+
+def test_ainvoke_returns_a_calendar_without_blocking_the_event_loop(tmp_path):
+    def slow(days, i, mt):
+        time.sleep(0.05)
+        return rows_for(days)
+
+    model = ScriptedChatModel(behaviour=slow)
+    chain = build_calendar_chain(settings(tmp_path, context_window=4096, max_output_tokens=1024,
+                                          tokens_per_day=300),
+                                 model=model, retriever=RETRIEVER)
+
+    async def main():
+        ticks = 0
+
+        async def ticker():
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        task = asyncio.create_task(ticker())
+        cal = await chain.ainvoke({"month": "2026-02", "trends": ["AI"]})
+        task.cancel()
+        return cal, ticks
+
+    cal, ticks = asyncio.run(main())
+    assert isinstance(cal, Calendar) and cal.is_complete
+    assert ticks >= 10  # the loop kept running while the month was written
+
+
+def test_regenerate_is_a_durable_run_that_keeps_every_other_day(tmp_path):
+    s = settings(tmp_path, context_window=16_385, max_output_tokens=4096)
+    model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
+    cal = generate_calendar("2026-03", [], "x", model=model, settings=s, retriever=RETRIEVER)
+    never = ScriptedChatModel(behaviour=lambda days, i, mt: "nothing useful")
+    with pytest.raises(IncompleteCalendarError) as err:
+        regenerate_days(cal, [3, 4], model=never, settings=s, retriever=RETRIEVER)
+    exc = err.value
+    assert exc.missing_days == [3, 4] and len(exc.calendar.days) == 31  # old days 3, 4 kept
+    fresh = ScriptedChatModel(behaviour=lambda days, i, mt: "\n".join(row(d, tag=" new") for d in days))
+    done = resume_calendar(exc.run_id, model=fresh, settings=s, retriever=RETRIEVER)
+    assert [p.day for p in done.days if p.title.endswith(" new")] == [3, 4]
+    assert [p.day for p in done.days] == list(range(1, 32))
