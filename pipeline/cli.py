@@ -92,37 +92,72 @@ def models(
 # ------------------------------------------------------------------------ generate
 @app.command()
 def generate(
-    month: Annotated[str, typer.Option("--month", help="e.g. 'March 2026', 2026-03, 03/2026.")],
+    month: Annotated[Optional[str], typer.Option("--month", help="e.g. 'March 2026', 2026-03, 03/2026.")] = None,
     trend: Annotated[Optional[list[str]], typer.Option("--trend", "-t", help="A trend to build on (repeatable).")] = None,
     niche: Annotated[Optional[str], typer.Option(help="The account's niche.")] = None,
     model: ModelOpt = None,
     config: ConfigOpt = None,
     out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the calendar: .xlsx .csv .json .md .ics .gcal.csv")] = None,
     fmt: Annotated[Optional[str], typer.Option("--format", help="Output format when the suffix is not enough (xlsx csv json md ics gcal).")] = None,
+    resume: Annotated[Optional[str], typer.Option("--resume", help="Continue a saved run by its id (printed when it started); only missing days are written.")] = None,
+    run_id: Annotated[Optional[str], typer.Option("--run-id", help="Name a new run (default: the month and a random suffix).")] = None,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Write a complete content calendar for a month.
+    """Write a complete content calendar for a month (resumable: Ctrl-C saves the days
+    written so far and prints the command that continues the run).
 
     Example: reelcal generate --month 'March 2026' --trend 'AI agents' --out march.xlsx
     """
-    from pipeline.chains import generate_calendar
+    from pipeline.chains import generate_calendar, resume_calendar
     from pipeline.dates import parse_month
+    from pipeline.errors import IncompleteCalendarError
+    from pipeline.export import check_output_path
+    from pipeline.runs import check_run_id, new_run_id
 
     _setup_logging(quiet, verbose)
     try:
-        spec = parse_month(month)  # bad input fails before any model is loaded
-        if spec.note and not quiet:
+        if month is None and resume is None:
+            raise _BadInput("give --month (e.g. --month 2026-03), or --resume RUN_ID.")
+        if resume and run_id:
+            raise _BadInput("give --resume RUN_ID or --run-id NAME, not both.")
+        spec = parse_month(month) if month else None  # bad input fails before models load
+        if spec and spec.note and not quiet:
             err.print(spec.note, markup=False)
         settings = _settings(config, model=model)
+        if out_path is not None:
+            check_output_path(out_path, fmt)
+        the_run = check_run_id(resume or run_id or new_run_id(spec.key))
+        if not quiet:
+            err.print(f"run {the_run} (resume with: reelcal generate --resume {the_run})",
+                      markup=False)
         with _progress(quiet) as on_progress:
-            calendar = generate_calendar(spec, trend or [], niche, settings=settings,
-                                         progress=on_progress)
+            if spec is None:
+                calendar = resume_calendar(the_run, settings=settings, progress=on_progress)
+            else:
+                calendar = generate_calendar(spec, trend or [], niche, settings=settings,
+                                             progress=on_progress, run_id=the_run)
+    except IncompleteCalendarError as exc:
+        raise _incomplete(exc, verbose) from None
     except ReelcalError as exc:
         raise _fail(exc) from None
     if not quiet:
         err.print(calendar.usage_summary(), markup=False)
     _write(calendar, out_path, fmt, quiet)
+
+
+class _BadInput(ReelcalError, ValueError):
+    """A wrong combination of command-line options."""
+
+
+def _incomplete(exc, verbose: bool) -> typer.Exit:
+    """One line for a run that ended with days missing; exit 130 after Ctrl-C, else 1."""
+    err.print(f"error: {exc}", markup=False)
+    if verbose and exc.__cause__ is not None:
+        import traceback
+
+        err.print("".join(traceback.format_exception(exc.__cause__)), markup=False)
+    return typer.Exit(130 if exc.reason == "interrupted" else 1)
 
 
 def _write(calendar, out_path: Optional[Path], fmt: Optional[str], quiet: bool) -> None:
@@ -134,11 +169,15 @@ def _write(calendar, out_path: Optional[Path], fmt: Optional[str], quiet: bool) 
         return
     try:
         written = calendar.save(out_path, format=fmt)
-    except ReelcalError as exc:
-        fallback = out_path.with_suffix(".json")
-        calendar.save(fallback)  # nothing paid for is lost
-        err.print(f"error: {exc} The calendar was saved to {fallback}.", markup=False)
-        raise typer.Exit(2) from None
+    except (OSError, ReelcalError) as exc:
+        # checked before the run; the disk can still change under us: keep the month
+        from pipeline.config import Settings
+
+        fallback = Path(Settings.load().output_dir) / f"calendar-{calendar.year}-{calendar.month:02d}.json"
+        calendar.save(fallback)
+        err.print(f"error: cannot write {out_path} ({exc}); the calendar was saved to "
+                  f"{fallback}.", markup=False)
+        raise typer.Exit(1) from None
     if not quiet:
         err.print(f"wrote {written}", markup=False)
 
@@ -241,12 +280,18 @@ def regenerate(
     except ValueError:
         err.print(f"error: --days {days!r} is not a list like 3,7,12-14.", markup=False)
         raise typer.Exit(2) from None
+    from pipeline.errors import IncompleteCalendarError
+    from pipeline.export import check_output_path
+
     try:
         settings = _settings(config, model=model)
         calendar = Calendar.load(file)
+        check_output_path(out_path or file)
         with _progress(quiet) as on_progress:
             updated = regenerate_days(calendar, wanted, trends=trend, settings=settings,
                                       progress=on_progress)
+    except IncompleteCalendarError as exc:
+        raise _incomplete(exc, verbose) from None
     except ReelcalError as exc:
         raise _fail(exc) from None
     _write(updated, out_path or file, None, quiet)

@@ -32,6 +32,7 @@ import html
 import io
 import math
 import os
+import tempfile
 import re
 import secrets
 import unicodedata
@@ -43,7 +44,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pipeline.calendar import COLUMN_TITLES, Calendar, DayPlan, UsageRecord
-from pipeline.errors import CalendarFileError
+from pipeline.errors import CalendarFileError, OutputPathError
 
 #: (DayPlan field, column title) of the tabular exports, in order: Day, Date, the rest.
 TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -103,6 +104,43 @@ def resolve_format(path: str | Path, format: str | None = None) -> str:
         f"cannot write {path}: unknown suffix {suffix or '(none)'!r}; name it .xlsx, .csv, "
         f".json, .md, .ics or .gcal.csv, or pass format= one of: {', '.join(WRITE_FORMATS)}"
     )
+
+
+def check_output_path(
+    path: str | Path, format: str | None = None, *, inputs: Sequence[str | Path] = ()
+) -> str:
+    """Check, before any model call, that ``path`` can be written; returns its format.
+
+    Raises:
+        OutputPathError: an unknown suffix or format, a folder that cannot be created or
+            written, a path that is a folder, or a path that is one of ``inputs``.
+    """
+    path = Path(path).expanduser()
+    try:
+        fmt = resolve_format(path, format)
+    except CalendarFileError as exc:
+        raise OutputPathError(str(exc)) from None
+    if path.is_dir():
+        raise OutputPathError(f"--out {path} is a folder: name a file, e.g. {path / 'calendar.xlsx'}.")
+    for source in inputs:
+        if path.exists() and Path(source).exists() and path.resolve() == Path(source).resolve():
+            raise OutputPathError(
+                f"--out {path} is the input file: write to another file, e.g. "
+                f"{path.with_name(path.stem + '-new' + path.suffix)}."
+            )
+    folder = path.parent
+    try:  # the real test: create the folder and a file in it (os.access trusts root)
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".reelcal-probe-"):
+            pass
+    except OSError as exc:
+        raise OutputPathError(
+            f"--out {path}: cannot write to the folder {folder} ({exc.strerror or exc}): "
+            f"choose another folder."
+        ) from None
+    if path.exists() and not os.access(path, os.W_OK):
+        raise OutputPathError(f"--out {path} is read-only: choose another file.")
+    return fmt
 
 
 def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
