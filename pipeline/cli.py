@@ -113,7 +113,8 @@ def generate(
     from pipeline.dates import parse_month
     from pipeline.errors import IncompleteCalendarError
     from pipeline.export import check_output_path
-    from pipeline.runs import check_run_id, new_run_id
+    from pipeline.errors import RunNotFoundError
+    from pipeline.runs import check_run_id, new_run_id, saved_run
 
     _setup_logging(quiet, verbose)
     try:
@@ -127,6 +128,11 @@ def generate(
         settings = _settings(config, model=model)
         if out_path is not None:
             check_output_path(out_path, fmt)
+        if resume and saved_run(settings, resume) is None:
+            raise RunNotFoundError(
+                f"No saved run {resume!r} in {settings.output_dir}/runs: check the id (printed "
+                f"when the run started) and output_dir (--config)."
+            )
         the_run = check_run_id(resume or run_id or new_run_id(spec.key))
         if not quiet:
             err.print(f"run {the_run} (resume with: reelcal generate --resume {the_run})",

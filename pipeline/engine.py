@@ -48,7 +48,7 @@ from langgraph.types import Send
 from pipeline.budget import estimate_tokens_per_day
 from pipeline.config import Settings
 from pipeline.dates import MonthSpec, parse_month, special_dates
-from pipeline.errors import InvalidDaysError, ModelCallError, TokenBudgetError
+from pipeline.errors import InvalidDaysError, ModelCallError, ReelcalError, TokenBudgetError
 from pipeline.generation import ChunkRequest, DayWriter, MonthContext
 from pipeline.models import load_chat_model
 
@@ -64,6 +64,10 @@ STEPS_BEFORE_LOOP = 3
 #: ``max_concurrency``): LangGraph saves each finished task's writes on the same executor,
 #: and a pool full of waiting chunks would delay those saves.
 GRAPH_THREADS = 48
+
+
+class RunCancelledError(ReelcalError):
+    """A chunk dropped because the run was interrupted (it stays missing)."""
 
 
 def keep_first(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
@@ -151,6 +155,9 @@ class CalendarEngine:
         # one llama.cpp context serves one request at a time; hosted models take several
         grammar = "grammar" in (self.main.mode, self.supplement.mode)
         self._slots = threading.BoundedSemaphore(1 if grammar else settings.max_concurrency)
+        #: Set on Ctrl-C: chunks not yet sent are dropped (they stay missing, so a resume
+        #: asks for them) instead of being sent while the run shuts down.
+        self.cancelled = threading.Event()
 
     # ------------------------------------------------------------------ parts
     @property
@@ -285,8 +292,13 @@ class CalendarEngine:
         writer = self.writer(task["role"])
         request = self.chunk_request(task)
         with self._slots:
+            if self.cancelled.is_set():
+                raise RunCancelledError("the run was interrupted before this chunk was sent")
             try:
                 result = writer.chain.invoke(request, config)
+            except KeyboardInterrupt:
+                self.cancelled.set()
+                raise
             except ContextOverflowError as exc:
                 logger.warning("context overflow for %d days; the next round splits them",
                                len(request.days))

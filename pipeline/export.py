@@ -116,12 +116,12 @@ def check_output_path(
             written, a path that is a folder, or a path that is one of ``inputs``.
     """
     path = Path(path).expanduser()
+    if path.is_dir():
+        raise OutputPathError(f"--out {path} is a folder: name a file, e.g. {path / 'calendar.xlsx'}.")
     try:
         fmt = resolve_format(path, format)
     except CalendarFileError as exc:
         raise OutputPathError(str(exc)) from None
-    if path.is_dir():
-        raise OutputPathError(f"--out {path} is a folder: name a file, e.g. {path / 'calendar.xlsx'}.")
     for source in inputs:
         if path.exists() and Path(source).exists() and path.resolve() == Path(source).resolve():
             raise OutputPathError(

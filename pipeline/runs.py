@@ -20,7 +20,9 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import signal
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -98,6 +100,18 @@ def open_checkpointer(settings: Settings) -> Iterator[Any]:
         yield saver
     finally:
         conn.close()
+
+
+def saved_run(settings: Settings, run_id: str) -> dict[str, Any] | None:
+    """The last saved state of run ``run_id`` (read without building any model), or None."""
+    check_run_id(run_id)
+    if not (runs_dir(settings) / CHECKPOINT_FILE).is_file():
+        return None
+    with open_checkpointer(settings) as saver:
+        saved = saver.get_tuple({"configurable": {"thread_id": run_id, "checkpoint_ns": ""}})
+    if saved is None:
+        return None
+    return dict(saved.checkpoint.get("channel_values") or {})
 
 
 def run_values(graph: Any, config: RunnableConfig) -> dict[str, Any]:
@@ -205,24 +219,18 @@ def run_calendar(
                                                        "thread_id": run_id}}
         stream_input = _start_or_resume(graph, run_config, inputs, run_id, month)
         logger.info("run id %s", run_id)
-        values = run_values(graph, run_config)
-        done = len(values.get("rows") or {})
+        engine.cancelled.clear()
         try:
-            for update in graph.stream(stream_input, run_config, stream_mode="updates",
-                                       durability="sync"):
-                written = update.get("write") if isinstance(update, dict) else None
-                if written and progress:
-                    done += len(written.get("rows") or {})
-                    for record in written.get("usage") or []:
-                        total = len(values.get("dates") or []) or done
-                        progress(Progress(done, total, UsageRecord(**record), run_id))
-                elif isinstance(update, dict) and "prepare" in update:
-                    values = {**values, **(update["prepare"] or {})}
+            with _cancel_on_sigint(engine):
+                _drive(graph, stream_input, run_config, run_id=run_id, progress=progress)
         except KeyboardInterrupt:
             values = run_values(graph, run_config)
             raise incomplete(values, engine=engine, run_id=run_id, reason="interrupted") from None
         except Exception as exc:
             values = run_values(graph, run_config)
+            if engine.cancelled.is_set():
+                raise incomplete(values, engine=engine, run_id=run_id,
+                                 reason="interrupted") from None
             if not values.get("usage"):
                 raise  # nothing was paid for: the error itself says what to fix
             raise incomplete(values, engine=engine, run_id=run_id, reason="error",
@@ -233,6 +241,49 @@ def run_calendar(
         logger.info(calendar.usage_summary().splitlines()[-1])
         return calendar
     raise incomplete(values, engine=engine, run_id=run_id, reason=values.get("status", "stalled"))
+
+
+def _drive(graph: Any, stream_input: dict[str, Any] | None, config: RunnableConfig, *,
+           run_id: str, progress: ProgressCallback | None) -> None:
+    """Stream the graph to its end, reporting each finished call to ``progress``."""
+    values = run_values(graph, config)
+    done, total = len(values.get("rows") or {}), len(values.get("dates") or [])
+    for update in graph.stream(stream_input, config, stream_mode="updates", durability="sync"):
+        if not isinstance(update, dict):
+            continue
+        if "prepare" in update:
+            total = len((update["prepare"] or {}).get("dates") or [])
+        written = update.get("write")
+        if written and progress:
+            done += len(written.get("rows") or {})
+            for record in written.get("usage") or []:
+                progress(Progress(done, total or done, UsageRecord(**record), run_id))
+
+
+@contextmanager
+def _cancel_on_sigint(engine: CalendarEngine) -> Iterator[None]:
+    """On Ctrl-C, tell the engine to drop chunks not yet sent, then interrupt as usual.
+
+    Without it, chunks already queued in LangGraph's executor would still be sent while
+    the interrupted run shuts down (the executor waits for its tasks).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        engine.cancelled.set()
+        if callable(previous):
+            previous(signum, frame)
+        else:
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _start_or_resume(graph: Any, config: RunnableConfig, inputs: dict[str, Any] | None,

@@ -67,3 +67,83 @@ def test_models_shows_profile_limits(monkeypatch):
     result = invoke("models", "openai:gpt-3.5-turbo", "openai:gpt-4o")
     assert result.exit_code == 0, result.output
     assert "16,385" in result.output and "16,384" in result.output
+
+
+# ------------------------------------------------------------------ runs from the CLI
+@pytest.fixture()
+def scripted_cli(monkeypatch, tmp_path):
+    """The CLI with a scripted model and retriever; returns the models it built."""
+    from langchain_core.documents import Document
+    from langchain_core.runnables import RunnableLambda
+    from scripted import ScriptedChatModel, rows_for
+
+    from pipeline import engine
+
+    built: list[ScriptedChatModel] = []
+    behaviours: list = []
+
+    def load(key, settings):
+        model = ScriptedChatModel(behaviour=behaviours.pop(0) if behaviours else
+                                  (lambda days, i, mt: rows_for(days)))
+        built.append(model)
+        return model
+
+    docs = [Document(page_content="Open with a hook.", metadata={"creator": "m", "source_id": "a"})]
+    monkeypatch.setattr(engine, "load_chat_model", load)
+    monkeypatch.setattr(engine.CalendarEngine, "retriever",
+                        property(lambda self: RunnableLambda(lambda _: docs)))
+    (tmp_path / "reelcal.yaml").write_text(
+        f"output_dir: {tmp_path / 'out'}\ncontext_window: 4096\nmax_output_tokens: 1024\n"
+        f"tokens_per_day: 400\nmax_concurrency: 1\n")
+    monkeypatch.chdir(tmp_path)
+    return built, behaviours
+
+
+@pytest.mark.parametrize(
+    ("out", "message"),
+    [("march.docx", "unknown suffix"), ("/proc/nope/march.xlsx", "cannot write to the folder"),
+     (".", "is a folder")],
+)
+def test_a_bad_out_path_exits_2_before_any_model_call(scripted_cli, out, message):
+    built, _ = scripted_cli
+    result = invoke("generate", "--month", "2026-03", "--out", out)
+    assert result.exit_code == 2 and message in result.output
+    assert built == []  # no model was even built
+
+
+def test_ctrl_c_exits_130_with_the_resume_command_and_resume_completes(scripted_cli, tmp_path):
+    import re
+
+    from scripted import requested_days, rows_for
+
+    built, behaviours = scripted_cli
+
+    def interrupted(days, i, mt):
+        if i == 2:
+            raise KeyboardInterrupt
+        return rows_for(days)
+
+    behaviours.append(interrupted)
+    result = invoke("generate", "--month", "2026-02", "--out", "feb.json")
+    assert result.exit_code == 130, result.output
+    run_id = re.search(r"--resume (\S+)", result.output).group(1)
+    assert "reelcal generate --resume" in result.output.splitlines()[-1]
+    assert not (tmp_path / "feb.json").exists()
+    partial = next((tmp_path / "out").glob("partial-*.json"))
+    written = {p["day"] for p in __import__("json").loads(partial.read_text())["days"]}
+    assert len(written) == 4  # two calls of two days finished before Ctrl-C
+
+    result = invoke("generate", "--resume", run_id, "--out", "feb.json", "-q")
+    assert result.exit_code == 0, result.output
+    asked = {d for prompt in built[-1].prompts for d in requested_days(prompt)}
+    assert asked == set(range(1, 29)) - written
+    from pipeline.calendar import Calendar
+
+    assert Calendar.load(tmp_path / "feb.json").is_complete
+
+
+def test_resume_of_an_unknown_run_exits_2_before_loading_models(scripted_cli):
+    built, _ = scripted_cli
+    result = invoke("generate", "--resume", "2026-02-deadbeef")
+    assert result.exit_code == 2 and "No saved run '2026-02-deadbeef'" in result.output
+    assert built == []
