@@ -126,7 +126,7 @@ def test_ctrl_c_exits_130_with_the_resume_command_and_resume_completes(scripted_
     behaviours.append(interrupted)
     result = invoke("generate", "--month", "2026-02", "--out", "feb.json")
     assert result.exit_code == 130, result.output
-    run_id = re.search(r"--resume (\S+)", result.output).group(1)
+    run_id = re.search(r"--resume ([\w.-]+)", result.output).group(1)
     assert "reelcal generate --resume" in result.output.splitlines()[-1]
     assert not (tmp_path / "feb.json").exists()
     partial = next((tmp_path / "out").glob("partial-*.json"))
