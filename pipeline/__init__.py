@@ -26,7 +26,13 @@ from pipeline.tokens import ensure_tiktoken_cache
 ensure_tiktoken_cache()
 
 if TYPE_CHECKING:  # pragma: no cover
-    from pipeline.chains import build_calendar_chain, generate_calendar, regenerate_days
+    from pipeline.chains import (
+        build_calendar_chain,
+        build_calendar_graph,
+        generate_calendar,
+        regenerate_days,
+        resume_calendar,
+    )
 
 __version__ = "0.1.0"
 
@@ -41,11 +47,14 @@ __all__ = [
     "TokenBudgetError",
     "UsageRecord",
     "build_calendar_chain",
+    "build_calendar_graph",
     "generate_calendar",
     "regenerate_days",
+    "resume_calendar",
 ]
 
-_LAZY = {"build_calendar_chain", "generate_calendar", "regenerate_days"}
+_LAZY = {"build_calendar_chain", "build_calendar_graph", "generate_calendar", "regenerate_days",
+         "resume_calendar"}
 
 
 def __getattr__(name: str) -> Any:

@@ -30,6 +30,7 @@ __all__ = [
     "default_retriever",
     "generate_calendar",
     "regenerate_days",
+    "resume_calendar",
 ]
 
 

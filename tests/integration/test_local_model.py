@@ -6,7 +6,8 @@ import pytest
 
 pytest.importorskip("llama_cpp")
 
-from pipeline.chains import CalendarGenerator, default_retriever  # noqa: E402
+from pipeline.chains import default_retriever  # noqa: E402
+from pipeline.engine import CalendarEngine  # noqa: E402
 from pipeline.config import Settings  # noqa: E402
 from pipeline.dates import parse_month, special_dates  # noqa: E402
 from pipeline.generation import ChunkRequest, MonthContext  # noqa: E402
@@ -41,13 +42,13 @@ def test_context_window_setting_caps_the_loaded_context():
 
 def test_real_model_writes_typed_rows_for_the_requested_days(model, tmp_path):
     settings = Settings(output_dir=tmp_path)
-    generator = CalendarGenerator(settings, model=model)
+    engine = CalendarEngine(settings, model=model)
     month = parse_month("2027-02")
     docs = default_retriever(settings).invoke({"month": month, "trends": ["AI agents"],
                                                "niche": "AI tools"})
     context = MonthContext(month, ["AI agents"], "AI tools", "Instagram Reels",
                            special_dates(month), format_documents(docs[:2]))
-    result = generator.main.chain.invoke(ChunkRequest("main", [13, 14], context))
+    result = engine.main.chain.invoke(ChunkRequest("main", [13, 14], context))
     usage = result.usage
     assert usage.input_tokens and usage.output_tokens  # reported by llama.cpp
     assert usage.prompt_tokens + usage.max_tokens <= 8192
