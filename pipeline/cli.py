@@ -127,7 +127,7 @@ def generate(
             err.print(spec.note, markup=False)
         settings = _settings(config, model=model)
         if out_path is not None:
-            check_output_path(out_path, fmt)
+            check_output_path(out_path, fmt, inputs=[config] if config else [])
         if resume and saved_run(settings, resume) is None:
             raise RunNotFoundError(
                 f"No saved run {resume!r} in {settings.output_dir}/runs: check the id (printed "

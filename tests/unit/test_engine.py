@@ -158,6 +158,15 @@ def test_the_loop_runs_on_progress_not_a_count_of_rounds(tmp_path):
     assert max(u.round for u in cal.usage) >= 5  # more than the old max_rounds=4
 
 
+def test_a_run_of_many_rounds_is_within_the_graphs_own_recursion_limit(tmp_path):
+    # one row per call, one chunk per round: 28 rounds, 3 graph steps each (LangGraph's
+    # default limit is 25 steps)
+    model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days[:1]))
+    s = settings(tmp_path, context_window=16_385, max_output_tokens=4096, max_stalled_rounds=1)
+    cal = generate_calendar("2027-02", [], "x", model=model, settings=s, retriever=RETRIEVER)
+    assert cal.is_complete and len(cal.usage) == 28 and max(u.round for u in cal.usage) == 27
+
+
 def test_a_model_that_never_writes_a_valid_row_stops_at_the_spend_cap(tmp_path):
     model = ScriptedChatModel(behaviour=lambda days, i, mt: "I cannot help with that.")
     s = settings(tmp_path, context_window=16_385, max_output_tokens=4096, tokens_per_day=1000,
