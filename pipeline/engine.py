@@ -48,8 +48,9 @@ from langgraph.types import Send
 from pipeline.budget import estimate_tokens_per_day
 from pipeline.config import Settings
 from pipeline.dates import MonthSpec, parse_month, special_dates
-from pipeline.errors import InvalidDaysError, ModelCallError, ReelcalError, TokenBudgetError
+from pipeline.errors import InvalidDaysError, ModelCallError, TokenBudgetError
 from pipeline.generation import ChunkRequest, DayWriter, MonthContext
+from pipeline.prompts import days_label as prompts_days_label
 from pipeline.models import load_chat_model
 
 logger = logging.getLogger("reelcal")
@@ -64,10 +65,6 @@ STEPS_BEFORE_LOOP = 3
 #: ``max_concurrency``): LangGraph saves each finished task's writes on the same executor,
 #: and a pool full of waiting chunks would delay those saves.
 GRAPH_THREADS = 48
-
-
-class RunCancelledError(ReelcalError):
-    """A chunk dropped because the run was interrupted (it stays missing)."""
 
 
 def keep_first(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
@@ -293,7 +290,10 @@ class CalendarEngine:
         request = self.chunk_request(task)
         with self._slots:
             if self.cancelled.is_set():
-                raise RunCancelledError("the run was interrupted before this chunk was sent")
+                # No writes: LangGraph saves nothing for this task, so a resume runs it.
+                # (Raising here would print executor-shutdown noise as the run stops.)
+                logger.debug("interrupted: %s not sent", prompts_days_label(task["days"]))
+                return {}
             try:
                 result = writer.chain.invoke(request, config)
             except KeyboardInterrupt:

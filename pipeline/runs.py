@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 import secrets
@@ -34,7 +35,7 @@ from langchain_core.runnables import RunnableConfig
 from pipeline.calendar import Calendar, DayPlan, UsageRecord
 from pipeline.config import Settings
 from pipeline.dates import parse_month
-from pipeline.engine import CalendarEngine, keep_first
+from pipeline.engine import CalendarEngine
 from pipeline.errors import (
     IncompleteCalendarError,
     IncompleteReason,
@@ -115,17 +116,10 @@ def saved_run(settings: Settings, run_id: str) -> dict[str, Any] | None:
 
 
 def run_values(graph: Any, config: RunnableConfig) -> dict[str, Any]:
-    """The run's state, including the rows and usage of tasks that finished in a step
-    that did not (a crash, Ctrl-C or an error mid-round)."""
-    snapshot = graph.get_state(config)
-    values = dict(snapshot.values or {})
-    saved = graph.checkpointer.get_tuple(config)
-    for _task, channel, value in (saved.pending_writes if saved else None) or []:
-        if channel == "rows":
-            values["rows"] = keep_first(values.get("rows"), value)
-        elif channel == "usage":
-            values["usage"] = [*values.get("usage", []), *value]
-    return values
+    """The run's state. LangGraph's ``get_state`` applies the saved writes of tasks that
+    finished in a step that did not (a crash, Ctrl-C or an error mid-round), so their rows
+    and usage are included."""
+    return dict(graph.get_state(config).values or {})
 
 
 def calendar_from_state(values: dict[str, Any], *, model_label: str) -> Calendar:
@@ -161,9 +155,8 @@ def incomplete(
 ) -> IncompleteCalendarError:
     """Save the partial calendar and build the error that carries it."""
     calendar = calendar_from_state(values, model_label=engine.main.label)
-    wanted = [int(d[-2:]) for d in values.get("dates") or []]
     rows = values.get("rows") or {}
-    missing = [int(d[-2:]) for d in values.get("dates") or [] if d not in rows] or wanted
+    missing = [dt.date.fromisoformat(d).day for d in values.get("dates") or [] if d not in rows]
     saved = save_partial(calendar, engine.settings, run_id)
     settings = engine.settings
     why = {

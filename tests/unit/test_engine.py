@@ -260,7 +260,8 @@ def test_ctrl_c_saves_the_partial_and_resume_asks_only_for_missing_days(tmp_path
     exc = err.value
     assert exc.reason == "interrupted" and exc.run_id == "march-test"
     written = {p.day for p in exc.calendar.days}
-    assert written and Calendar.from_json(exc.saved_to).days == exc.calendar.days
+    assert len(written) == 6 and len(exc.calendar.usage) == 3  # calls 0-2, each once
+    assert Calendar.from_json(exc.saved_to).days == exc.calendar.days
 
     second = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
     cal = generate_calendar("2026-03", [], "AI tools", model=second, settings=s,
