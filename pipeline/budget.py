@@ -1,29 +1,50 @@
 """Token budget arithmetic: every formula that decides how many tokens a call may
-ask for, and how many days fit one call. Nothing else in reelcal does token maths.
+ask for, and how many days fit one call.
 
 The rules, in plain sight (all numbers are tokens)::
 
     margin        = min(safety_margin, margin_fraction * context_window)
     available     = context_window - prompt_tokens - margin
     output_cap    = min(available, max_output_tokens)
-    days_per_call = output_cap // tokens_per_day
-    max_tokens    = min(available, max_output_tokens, days * tokens_per_day)
+    days_per_call = (output_cap - reasoning_reserve) // tokens_per_day
+    max_tokens    = min(available, max_output_tokens,
+                        reasoning_reserve + days * tokens_per_day)
 
+``prompt_tokens`` is everything sent: the messages and the tool schema bound to the call.
+``reasoning_reserve`` is 0 for models that do not reason; reasoning models (o-series,
+gpt-5) spend hidden tokens inside ``max_tokens``, so the reserve is kept for them and
+learned from the reasoning tokens they report (:func:`estimate_reasoning_reserve`).
 ``safety_margin`` defaults to 2000 for main calls and 1000 for supplement calls, the
 figures that suit 128k windows; ``margin_fraction`` (10%) scales the margin down for
 small windows, so a 4,096-token window keeps 409 tokens free instead of 2000.
+
+The engine's other token rules live here too: the calibrated ``tokens_per_day`` per
+output mode, re-estimation from reported usage, how a chunk shrinks after a context
+overflow or a reply cut with nothing parsed, and how retrieved context shrinks until the
+largest prompt fits.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pipeline.errors import TokenBudgetError
 
 MARGIN_FRACTION = 0.10
-#: Headroom added to the observed tokens per day when re-estimating.
+#: Headroom added to the observed tokens per day (and reasoning tokens) when re-estimating.
 ESTIMATE_HEADROOM = 1.15
+#: Starting tokens_per_day per output mode, from the rows of real runs plus headroom:
+#: pipe rows ~310 tokens a day, JSON/tool arguments ~350 (keys and quotes), the local
+#: grammar ~390 (2-day calls of the bundled model averaged 700-800 output tokens).
+CALIBRATED_TOKENS_PER_DAY = {"rows": 360, "tools": 400, "grammar": 450}
+#: Days per call when the bundled local model writes under a JSON grammar: sampling under
+#: a grammar of many pinned days got much slower than the same tokens in short calls
+#: (2 days: about 45 s; 8 days: not done after 7 minutes, 2 cores), and the shared prompt
+#: prefix makes the extra calls cheap (about 2 s each).
+GRAMMAR_DAYS_PER_CALL = 2
+#: Below this many tokens, retrieved context is dropped rather than halved again.
+MIN_RAG_BUDGET = 50
 
 
 @dataclass(frozen=True)
@@ -45,13 +66,15 @@ class TokenBudget:
     safety_margin: int = 2000
     tokens_per_day: int = 450
     margin_fraction: float = MARGIN_FRACTION
+    reasoning_reserve: int = 0
 
     def __post_init__(self) -> None:
         for name in ("context_window", "max_output_tokens", "tokens_per_day"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.safety_margin < 0:
-            raise ValueError(f"safety_margin must be >= 0, got {self.safety_margin}")
+        for name in ("safety_margin", "reasoning_reserve"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
 
     @property
     def margin(self) -> int:
@@ -68,10 +91,10 @@ class TokenBudget:
 
     def days_per_call(self, prompt_tokens: int) -> int:
         """How many days fit one call with this prompt (0 when not even one does)."""
-        return self.output_cap(prompt_tokens) // self.tokens_per_day
+        return max(0, self.output_cap(prompt_tokens) - self.reasoning_reserve) // self.tokens_per_day
 
     def max_tokens(self, prompt_tokens: int, days: int) -> int:
-        """``min(available, max_output_tokens, days * tokens_per_day)``.
+        """``min(available, max_output_tokens, reasoning_reserve + days * tokens_per_day)``.
 
         Returns 0 for ``days == 0`` (nothing to ask for). Raises
         :class:`TokenBudgetError` when not even one day fits.
@@ -81,19 +104,23 @@ class TokenBudget:
         if days == 0:
             return 0
         self.check(prompt_tokens)
-        return min(self.available(prompt_tokens), self.max_output_tokens, days * self.tokens_per_day)
+        return min(self.available(prompt_tokens), self.max_output_tokens,
+                   self.reasoning_reserve + days * self.tokens_per_day)
 
     def check(self, prompt_tokens: int) -> None:
         """Raise :class:`TokenBudgetError` unless at least one day fits."""
         if self.days_per_call(prompt_tokens) >= 1:
             return
+        reserve = (f" plus a {self.reasoning_reserve:,}-token reasoning reserve"
+                   if self.reasoning_reserve else "")
         raise TokenBudgetError(
             f"Not even one day fits: a {self.context_window:,}-token window minus a "
             f"{prompt_tokens:,}-token prompt and a {self.margin:,}-token margin leaves "
             f"{self.available(prompt_tokens):,} tokens (output cap "
-            f"{self.max_output_tokens:,}), less than tokens_per_day={self.tokens_per_day:,}: "
-            f"lower rag_token_budget or tokens_per_day, or use a model with a larger "
-            f"context_window.",
+            f"{self.max_output_tokens:,}), less than tokens_per_day={self.tokens_per_day:,}"
+            f"{reserve}: lower rag_token_budget or tokens_per_day"
+            f"{', or reasoning_effort' if self.reasoning_reserve else ''}, or use a model "
+            f"with a larger context_window.",
             context_window=self.context_window,
             prompt_tokens=prompt_tokens,
             safety_margin=self.margin,
@@ -101,8 +128,10 @@ class TokenBudget:
             tokens_per_day=self.tokens_per_day,
         )
 
-    def chunk_days(self, days: list[int], prompt_tokens: int) -> list[list[int]]:
-        """Split ``days`` into as few chunks as fit, of near-equal size, in order.
+    def chunk_days(self, days: list[int], prompt_tokens: int, *,
+                   max_days: int | None = None) -> list[list[int]]:
+        """Split ``days`` into as few chunks as fit (at most ``max_days`` each), of
+        near-equal size, in order.
 
         ``prompt_tokens`` should be the largest prompt any chunk will send.
         """
@@ -110,6 +139,8 @@ class TokenBudget:
             return []
         self.check(prompt_tokens)
         per_call = self.days_per_call(prompt_tokens)
+        if max_days is not None:
+            per_call = max(1, min(per_call, max_days))
         n_chunks = math.ceil(len(days) / per_call)
         size, extra = divmod(len(days), n_chunks)
         chunks, start = [], 0
@@ -120,13 +151,44 @@ class TokenBudget:
         return chunks
 
     def with_tokens_per_day(self, tokens_per_day: int) -> TokenBudget:
-        return TokenBudget(
-            context_window=self.context_window,
-            max_output_tokens=self.max_output_tokens,
-            safety_margin=self.safety_margin,
-            tokens_per_day=max(1, tokens_per_day),
-            margin_fraction=self.margin_fraction,
-        )
+        return replace(self, tokens_per_day=max(1, tokens_per_day))
+
+    def with_reasoning_reserve(self, reasoning_reserve: int) -> TokenBudget:
+        return replace(self, reasoning_reserve=max(0, reasoning_reserve))
+
+    def can_grow(self, prompt_tokens: int, max_tokens: int) -> bool:
+        """Whether a call could ask for more than ``max_tokens`` with this prompt."""
+        return self.output_cap(prompt_tokens) > max_tokens
+
+
+def estimate_reasoning_reserve(reasoning_tokens: list[int], previous: int) -> int:
+    """The reserve for hidden reasoning: the most a call of this writer reported, plus 15%
+    (``previous`` when no call reported any)."""
+    if not reasoning_tokens:
+        return previous
+    return math.ceil(max(reasoning_tokens) * ESTIMATE_HEADROOM)
+
+
+def grown_after_length_cut(tokens_per_day: int, reasoning_reserve: int, *,
+                           reasoning: bool) -> tuple[int, int]:
+    """A reply cut by ``max_tokens`` with nothing parsed is never sent again unchanged:
+    a reasoning model doubles its reasoning reserve (the reasoning ate the budget),
+    any other model doubles tokens_per_day. Returns (tokens_per_day, reasoning_reserve)."""
+    if reasoning:
+        return tokens_per_day, max(2 * reasoning_reserve, 1024)
+    return 2 * tokens_per_day, reasoning_reserve
+
+
+def split_days(days_in_chunk: int) -> int:
+    """The largest chunk after a context overflow or a cut reply that cannot grow: half."""
+    return max(1, days_in_chunk // 2)
+
+
+def shrink_rag_budget(budget: int) -> int:
+    """The next retrieved-context budget when the largest prompt does not fit: half,
+    and 0 (no examples) below :data:`MIN_RAG_BUDGET`."""
+    half = budget // 2
+    return half if half >= MIN_RAG_BUDGET else 0
 
 
 def estimate_tokens_per_day(output_tokens: int, days_parsed: int, previous: int) -> int:

@@ -45,7 +45,7 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
-from pipeline.budget import estimate_tokens_per_day
+from pipeline.budget import estimate_tokens_per_day, shrink_rag_budget, split_days
 from pipeline.config import Settings
 from pipeline.dates import MonthSpec, parse_month, special_dates
 from pipeline.errors import InvalidDaysError, ModelCallError, TokenBudgetError
@@ -245,7 +245,7 @@ class CalendarEngine:
         budget = self.settings.rag_token_budget
         while True:
             trimmer = TokenBudgetTrimmer(budget=budget, counter=self.main.counter)
-            kept = trimmer.as_runnable().invoke(documents, config) if budget >= 50 else []
+            kept = trimmer.as_runnable().invoke(documents, config) if budget else []
             context = self.context({**state, "examples": format_documents(kept)})
             try:
                 for role in roles:
@@ -256,7 +256,7 @@ class CalendarEngine:
             except TokenBudgetError:
                 if not kept:
                     raise
-                budget = budget // 2 if budget >= 100 else 0
+                budget = shrink_rag_budget(budget)
                 logger.warning("prompt too large: retrieved context trimmed to %d tokens", budget)
 
     def plan_chunks(self, state: MonthState) -> dict[str, Any]:
@@ -324,7 +324,7 @@ class CalendarEngine:
         max_days = dict(state["max_days"])
         shrunk = False
         for overflow in (o for o in state.get("overflows") or [] if o["round"] == round_no):
-            half = max(1, len(overflow["days"]) // 2)
+            half = split_days(len(overflow["days"]))
             model = self.writer(overflow["role"]).model
             for role in ("main", "supplement"):  # both roles, when they share the model
                 if self.writer(role).model is model and half < max_days.get(role, 10**6):

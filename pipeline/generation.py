@@ -21,7 +21,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 
 from pipeline import prompts
-from pipeline.budget import TokenBudget
+from pipeline.budget import GRAMMAR_DAYS_PER_CALL, TokenBudget
 from pipeline.calendar import DayPlan, Role, UsageRecord
 from pipeline.config import Settings
 from pipeline.dates import MonthSpec, SpecialDate, format_special_dates
@@ -54,8 +54,6 @@ def _words_pattern(max_words: int) -> str:
     return f"^{_WORD}( {_WORD}){{0,{max_words - 1}}}$"
 
 
-#: Days per call when the local model writes under a JSON grammar (see DayWriter.plan).
-GRAMMAR_DAYS_PER_CALL = 2
 
 
 @dataclass(frozen=True)
@@ -232,27 +230,13 @@ class DayWriter:
         """Split ``request.days`` into chunks that each fit, sized on the largest prompt
         (the one naming every day); raises TokenBudgetError when one day cannot fit.
 
-        ``max_days`` caps a chunk (the engine lowers it after a context overflow).
-        With a llama.cpp grammar, chunks hold at most :data:`GRAMMAR_DAYS_PER_CALL` days:
-        sampling under a grammar of many pinned days got much slower than the same tokens
-        in short calls (2 days: about 45 s; 8 days: not done after 7 minutes, 2 cores),
-        and the shared prompt prefix makes the extra calls cheap (about 2 s each).
+        ``max_days`` caps a chunk (the engine lowers it after a context overflow); the
+        local grammar mode caps it at :data:`~pipeline.budget.GRAMMAR_DAYS_PER_CALL`.
         """
-        chunks = self.budget_for(request).chunk_days(request.days, self.prompt_tokens(request))
-        cap = GRAMMAR_DAYS_PER_CALL if self.mode == "grammar" else None
-        if max_days is not None:
-            cap = min(cap or max_days, max_days)
-        if cap is None or all(len(c) <= cap for c in chunks):
-            return chunks
-        days = [d for chunk in chunks for d in chunk]
-        n_chunks = -(-len(days) // cap)
-        size, extra = divmod(len(days), n_chunks)
-        out, start = [], 0
-        for i in range(n_chunks):  # near-equal sizes, like TokenBudget.chunk_days
-            end = start + size + (1 if i < extra else 0)
-            out.append(days[start:end])
-            start = end
-        return out
+        caps = [c for c in (max_days, GRAMMAR_DAYS_PER_CALL if self.mode == "grammar" else None)
+                if c is not None]
+        return self.budget_for(request).chunk_days(request.days, self.prompt_tokens(request),
+                                                   max_days=min(caps) if caps else None)
 
     def prepare_call(self, request: ChunkRequest) -> ChunkRequest:
         """The chain's first two steps (prompt, bind_max_tokens), with no model call."""
