@@ -98,6 +98,9 @@ class UsageRecord(BaseModel):
     max_tokens: int = Field(ge=0)
     input_tokens: int | None = Field(default=None, description="As reported by the model.")
     output_tokens: int | None = Field(default=None, description="As reported by the model.")
+    reasoning_tokens: int | None = Field(
+        default=None, description="Hidden reasoning tokens inside output_tokens, as reported."
+    )
     finish_reason: str | None = None
     days_parsed: int = 0
     rows_rejected: int = 0

@@ -75,8 +75,18 @@ class Settings(BaseSettings):
     # --- token budget
     safety_margin: int = Field(2000, ge=0, description="Tokens kept free in main calls.")
     supplement_safety_margin: int = Field(1000, ge=0, description="Same, supplement calls.")
-    tokens_per_day: int = Field(
-        450, ge=20, description="Starting estimate of output tokens per day; re-estimated."
+    tokens_per_day: int | None = Field(
+        None, ge=20,
+        description="Starting estimate of output tokens per day, re-estimated after every "
+        "round; unset: calibrated per output mode (tool call 400, local grammar 450, rows 360).",
+    )
+    reasoning_reserve: int = Field(
+        2500, ge=0,
+        description="Starting reserve for hidden reasoning tokens of reasoning models "
+        "(o-series, gpt-5); learned from the reasoning tokens they report.",
+    )
+    reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = Field(
+        None, description="Passed to reasoning models that accept it (lower: smaller reserve).",
     )
     rag_token_budget: int = Field(1000, ge=0, description="Tokens of retrieved examples.")
 

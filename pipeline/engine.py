@@ -45,7 +45,13 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
-from pipeline.budget import estimate_tokens_per_day, shrink_rag_budget, split_days
+from pipeline.budget import (
+    estimate_reasoning_reserve,
+    estimate_tokens_per_day,
+    grown_after_length_cut,
+    shrink_rag_budget,
+    split_days,
+)
 from pipeline.config import Settings
 from pipeline.dates import MonthSpec, parse_month, special_dates
 from pipeline.errors import InvalidDaysError, ModelCallError, TokenBudgetError
@@ -56,6 +62,7 @@ from pipeline.models import load_chat_model
 logger = logging.getLogger("reelcal")
 
 Status = Literal["running", "complete", "stalled", "spend_cap"]
+ROLES = ("main", "supplement")
 
 #: Graph steps per round (plan_chunks, write, merge) and before the first (prepare,
 #: retrieve, fit): the recursion limit is set from them and the most rounds a run can take.
@@ -102,6 +109,7 @@ class MonthState(TypedDict, total=False):
     stalled: int
     max_calls: int | None
     tokens_per_day: dict[str, int]
+    reasoning_reserve: dict[str, int]
     max_days: dict[str, int]
     status: Status
 
@@ -113,6 +121,7 @@ class ChunkTask(TypedDict):
     days: list[int]
     round: int
     tokens_per_day: int
+    reasoning_reserve: int
     already_used: list[list[str]]
     context: dict[str, Any]
 
@@ -192,7 +201,7 @@ class CalendarEngine:
         return ChunkRequest(
             task["role"], list(task["days"]), self.context(task["context"]),
             round=task["round"], already_used=[(t, h) for t, h in task["already_used"]],
-            tokens_per_day=task["tokens_per_day"],
+            tokens_per_day=task["tokens_per_day"], reasoning_reserve=task["reasoning_reserve"],
         )
 
     # ------------------------------------------------------------------ nodes
@@ -220,8 +229,8 @@ class CalendarEngine:
             "stalled": 0,
             "status": "running",
             "max_calls": None,
-            "tokens_per_day": {"main": self.settings.tokens_per_day,
-                               "supplement": self.settings.tokens_per_day},
+            "tokens_per_day": {r: self.writer(r).budget.tokens_per_day for r in ROLES},
+            "reasoning_reserve": {r: self.writer(r).budget.reasoning_reserve for r in ROLES},
             "max_days": {},
         }
 
@@ -251,7 +260,8 @@ class CalendarEngine:
                 for role in roles:
                     writer = self.writer(role)
                     writer.plan(ChunkRequest(role, days, context,
-                                             tokens_per_day=state["tokens_per_day"][role]))
+                                             tokens_per_day=state["tokens_per_day"][role],
+                                             reasoning_reserve=state["reasoning_reserve"][role]))
                 return {"examples": context.examples}
             except TokenBudgetError:
                 if not kept:
@@ -269,7 +279,8 @@ class CalendarEngine:
         context = {k: state[k] for k in ("month", "trends", "niche", "platform", "examples")}
         request = ChunkRequest(role, [dt.date.fromisoformat(d).day for d in missing],
                                self.context(context), round=round_no, already_used=used,
-                               tokens_per_day=state["tokens_per_day"][role])
+                               tokens_per_day=state["tokens_per_day"][role],
+                               reasoning_reserve=state["reasoning_reserve"][role])
         request = writer.fit_already_used(request)
         chunks = writer.plan(request, max_days=state["max_days"].get(role))
         calls = len(state.get("usage") or [])
@@ -280,6 +291,7 @@ class CalendarEngine:
         planned = [
             ChunkTask(role=role, days=chunk, round=round_no,
                       tokens_per_day=state["tokens_per_day"][role],
+                      reasoning_reserve=state["reasoning_reserve"][role],
                       already_used=[list(u) for u in request.already_used], context=context)
             for chunk in chunks
         ]
@@ -324,23 +336,15 @@ class CalendarEngine:
         max_days = dict(state["max_days"])
         shrunk = False
         for overflow in (o for o in state.get("overflows") or [] if o["round"] == round_no):
-            half = split_days(len(overflow["days"]))
-            model = self.writer(overflow["role"]).model
-            for role in ("main", "supplement"):  # both roles, when they share the model
-                if self.writer(role).model is model and half < max_days.get(role, 10**6):
-                    max_days[role] = half
-                    shrunk = True
+            shrunk |= self._cap_chunks(max_days, overflow["role"], split_days(len(overflow["days"])))
+        learned, reserves = dict(state["tokens_per_day"]), dict(state["reasoning_reserve"])
+        for role in {u["role"] for u in this_round}:
+            learned[role], reserves[role] = self._learn(
+                [u for u in usage if u["role"] == role], [u for u in this_round if u["role"] == role],
+                learned[role], reserves[role])
+            shrunk |= self._after_length_cuts(role, this_round, learned, reserves, max_days)
         progress = len(rows) > state["rows_before"]
         stalled = 0 if progress or shrunk else state["stalled"] + 1
-        learned = dict(state["tokens_per_day"])
-        for role in {u["role"] for u in this_round}:
-            done = [u for u in this_round if u["role"] == role and u["days_parsed"]]
-            tokens = sum(u["output_tokens"] or 0 for u in done)
-            parsed = sum(u["days_parsed"] for u in done if u["output_tokens"])
-            new = estimate_tokens_per_day(tokens, parsed, learned[role])
-            if new != learned[role]:
-                logger.info("%s tokens_per_day re-estimated: %d -> %d", role, learned[role], new)
-            learned[role] = new
         status: Status = "running"
         if all(d in rows for d in state["dates"]):
             status = "complete"
@@ -349,7 +353,66 @@ class CalendarEngine:
         elif len(usage) >= state["max_calls"]:
             status = "spend_cap"
         return {"round": round_no + 1, "stalled": stalled, "max_days": max_days,
-                "tokens_per_day": learned, "status": status}
+                "tokens_per_day": learned, "reasoning_reserve": reserves, "status": status}
+
+    def _learn(self, history: list[dict[str, Any]], this_round: list[dict[str, Any]],
+               tokens_per_day: int, reserve: int) -> tuple[int, int]:
+        """tokens_per_day from this round's visible output (reasoning excluded); the
+        reasoning reserve from every reasoning count this writer reported."""
+        done = [u for u in this_round if u["days_parsed"] and u["output_tokens"]]
+        visible = sum(u["output_tokens"] - (u.get("reasoning_tokens") or 0) for u in done)
+        new = estimate_tokens_per_day(visible, sum(u["days_parsed"] for u in done), tokens_per_day)
+        if new != tokens_per_day:
+            logger.info("tokens_per_day re-estimated: %d -> %d", tokens_per_day, new)
+        reported = [u["reasoning_tokens"] for u in history if u.get("reasoning_tokens")]
+        return new, max(reserve, estimate_reasoning_reserve(reported, 0))
+
+    def _after_length_cuts(self, role: str, this_round: list[dict[str, Any]],
+                           learned: dict[str, int], reserves: dict[str, int],
+                           max_days: dict[str, int]) -> bool:
+        """A reply cut by max_tokens with nothing parsed is never sent again unchanged:
+        grow max_tokens within the limits, else split the chunk, else stop (the error
+        names the numbers). Returns True when the next round will ask differently."""
+        changed = False
+        writer = self.writer(role)
+        for cut in (u for u in this_round if u["role"] == role and u["finish_reason"] == "length"
+                    and not u["days_parsed"] and not u["error"]):
+            days, prompt = len(cut["days_requested"]), cut["prompt_tokens"]
+            reasoning = bool(reserves[role] or cut.get("reasoning_tokens"))
+            tpd, reserve = grown_after_length_cut(learned[role], reserves[role], reasoning=reasoning)
+            room = writer.budget.output_cap(prompt)
+            reserve = min(reserve, max(0, room - tpd))
+            tpd = min(tpd, max(1, room - reserve))
+            grown = min(room, reserve + days * tpd)
+            if grown > cut["max_tokens"]:
+                learned[role], reserves[role] = max(learned[role], tpd), max(reserves[role], reserve)
+                changed = True
+            elif days > 1:
+                changed |= self._cap_chunks(max_days, role, split_days(days))
+            else:
+                raise TokenBudgetError(
+                    f"A reply for one day was cut at max_tokens={cut['max_tokens']:,} with "
+                    f"nothing parsed, and the call cannot ask for more: a "
+                    f"{writer.budget.context_window:,}-token window, a {prompt:,}-token prompt, "
+                    f"output cap {writer.budget.max_output_tokens:,}"
+                    f"{', reasoning reserve ' + format(reserve, ',') if reasoning else ''}: "
+                    f"lower rag_token_budget{' or reasoning_effort' if reasoning else ''}, or "
+                    f"use a model with larger limits.",
+                    context_window=writer.budget.context_window, prompt_tokens=prompt,
+                    safety_margin=writer.budget.margin,
+                    max_output_tokens=writer.budget.max_output_tokens, tokens_per_day=tpd,
+                )
+        return changed
+
+    def _cap_chunks(self, max_days: dict[str, int], role: str, days: int) -> bool:
+        """Cap chunk size for ``role`` (and the other role when it shares the model)."""
+        changed = False
+        model = self.writer(role).model
+        for other in ROLES:
+            if self.writer(other).model is model and days < max_days.get(other, 10**6):
+                max_days[other] = days
+                changed = True
+        return changed
 
     # ------------------------------------------------------------------ edges
     @staticmethod

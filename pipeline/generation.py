@@ -21,7 +21,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 
 from pipeline import prompts
-from pipeline.budget import GRAMMAR_DAYS_PER_CALL, TokenBudget
+from pipeline.budget import CALIBRATED_TOKENS_PER_DAY, GRAMMAR_DAYS_PER_CALL, TokenBudget
 from pipeline.calendar import DayPlan, Role, UsageRecord
 from pipeline.config import Settings
 from pipeline.dates import MonthSpec, SpecialDate, format_special_dates
@@ -77,8 +77,9 @@ class ChunkRequest:
     context: MonthContext
     round: int = 0
     already_used: list[tuple[str, str]] = field(default_factory=list)
-    #: The writer's learned estimate for this call (the engine keeps it per role).
+    #: The writer's learned estimates for this call (the engine keeps them per role).
     tokens_per_day: int | None = None
+    reasoning_reserve: int | None = None
     messages: list[BaseMessage] = field(default_factory=list)
     prompt_tokens: int = 0
     max_tokens: int = 0
@@ -150,15 +151,16 @@ class DayWriter:
         self.label = model_label(model)
         self.limits = model_limits(model, settings)
         self.counter: TokenCounter = token_counter_for(model)
+        self.library = library or prompts.load_library()
+        self.mode: Mode = self._choose_mode()
         margin = settings.safety_margin if role == "main" else settings.supplement_safety_margin
         self.budget = TokenBudget(
             context_window=self.limits.context_window,
             max_output_tokens=self.limits.max_output_tokens,
             safety_margin=margin,
-            tokens_per_day=settings.tokens_per_day,
+            tokens_per_day=settings.tokens_per_day or CALIBRATED_TOKENS_PER_DAY[self.mode],
+            reasoning_reserve=settings.reasoning_reserve if self.limits.reasoning else 0,
         )
-        self.library = library or prompts.load_library()
-        self.mode: Mode = self._choose_mode()
         self.chain: Runnable[ChunkRequest, ChunkResult] = (
             RunnableLambda(self._render, name="prompt")
             | RunnableLambda(self._bind_max_tokens, name="bind_max_tokens")
@@ -197,13 +199,35 @@ class DayWriter:
         return self.library.chat_prompt(request.role).format_messages(**values)
 
     def prompt_tokens(self, request: ChunkRequest) -> int:
-        return self.counter.count_messages(self.render_messages(request))
+        """Tokens of everything sent: the messages and the tool schema bound to the call."""
+        return self.counter.count_messages(self.render_messages(request)) + self.schema_tokens(request)
+
+    def tool(self, days: Sequence[int]) -> dict[str, Any]:
+        """The tool a tool-calling model is made to call, in OpenAI's format."""
+        return {
+            "type": "function",
+            "function": {
+                "name": "calendar_days",
+                "description": "The reels for the requested days.",
+                "parameters": day_schema(days, per_day_const=False),
+            },
+        }
+
+    def schema_tokens(self, request: ChunkRequest) -> int:
+        """Tokens of the tool schema sent with a call (0 outside tool mode): providers count
+        it toward the window although chat-message counters do not see it."""
+        if self.mode != "tools":
+            return 0
+        return self.counter.count(json.dumps(self.tool(request.days)))
 
     def budget_for(self, request: ChunkRequest) -> TokenBudget:
-        """The budget with the request's learned tokens_per_day (when it carries one)."""
-        if request.tokens_per_day is None:
-            return self.budget
-        return self.budget.with_tokens_per_day(request.tokens_per_day)
+        """The budget with the request's learned estimates (when it carries them)."""
+        budget = self.budget
+        if request.tokens_per_day is not None:
+            budget = budget.with_tokens_per_day(request.tokens_per_day)
+        if request.reasoning_reserve is not None:
+            budget = budget.with_reasoning_reserve(request.reasoning_reserve)
+        return budget
 
     def fit_already_used(self, request: ChunkRequest) -> ChunkRequest:
         """Drop the oldest "already used" ideas until at least one day fits.
@@ -247,7 +271,7 @@ class DayWriter:
         return replace(request, messages=self.render_messages(request))
 
     def _bind_max_tokens(self, request: ChunkRequest) -> ChunkRequest:
-        prompt_tokens = self.counter.count_messages(request.messages)
+        prompt_tokens = self.counter.count_messages(request.messages) + self.schema_tokens(request)
         max_tokens = self.budget_for(request).max_tokens(prompt_tokens, len(request.days))
         return replace(request, prompt_tokens=prompt_tokens, max_tokens=max_tokens)
 
@@ -259,14 +283,7 @@ class DayWriter:
                 response_format={"type": "json_object", "schema": schema},
             )
         if self.mode == "tools":
-            tool = {
-                "type": "function",
-                "function": {
-                    "name": "calendar_days",
-                    "description": "The reels for the requested days.",
-                    "parameters": day_schema(request.days, per_day_const=False),
-                },
-            }
+            tool = self.tool(request.days)
             # bind_tools first, then max_tokens: the other order drops max_tokens
             return self.model.bind_tools([tool], tool_choice="calendar_days").bind(
                 max_tokens=request.max_tokens
@@ -305,6 +322,7 @@ class DayWriter:
             max_tokens=request.max_tokens,
             input_tokens=usage_meta.get("input_tokens"),
             output_tokens=usage_meta.get("output_tokens"),
+            reasoning_tokens=(usage_meta.get("output_token_details") or {}).get("reasoning"),
             finish_reason=finish,
             days_parsed=len(parsed.plans),
             rows_rejected=len(parsed.rejected),

@@ -69,6 +69,7 @@ class ModelLimits:
     context_window: int
     max_output_tokens: int
     source: str  # "settings", "profile", "gguf" or a mix such as "profile+settings"
+    reasoning: bool = False  # the profile says the model spends hidden reasoning tokens
 
 
 def split_key(key: str) -> tuple[str, str]:
@@ -251,8 +252,10 @@ def load_chat_model(key: str, settings: Settings | None = None) -> BaseChatModel
     if provider == "openai" and settings.base_url:
         kwargs["base_url"] = settings.base_url
         kwargs.setdefault("api_key", os.environ.get("OPENAI_API_KEY") or "not-needed")
+    if provider == "ollama" and settings.context_window:
+        kwargs["num_ctx"] = settings.context_window  # else Ollama truncates to its default
     try:
-        return init_chat_model(name, model_provider=provider, **kwargs)
+        model = init_chat_model(name, model_provider=provider, **kwargs)
     except ImportError as exc:
         raise MissingDependencyError(
             f"Model provider {provider!r} needs a package that is missing ({exc}): "
@@ -260,6 +263,17 @@ def load_chat_model(key: str, settings: Settings | None = None) -> BaseChatModel
         ) from None
     except ValueError as exc:
         raise ModelSetupError(f"Cannot load model {key!r}: {exc}".replace("\n", " ")) from None
+    return with_reasoning_effort(model, settings)
+
+
+def with_reasoning_effort(model: BaseChatModel, settings: Settings) -> BaseChatModel:
+    """``model`` with ``settings.reasoning_effort`` when it is a reasoning model whose class
+    takes the option (ChatOpenAI's ``reasoning_effort``); otherwise ``model`` itself."""
+    profile = getattr(model, "profile", None) or {}
+    fields = getattr(type(model), "model_fields", {})
+    if settings.reasoning_effort and profile.get("reasoning_output") and "reasoning_effort" in fields:
+        return model.model_copy(update={"reasoning_effort": settings.reasoning_effort})
+    return model
 
 
 # --------------------------------------------------------------------- introspection
@@ -316,7 +330,8 @@ def model_limits(model: Any, settings: Settings | None = None) -> ModelLimits:
             f"and max_output_tokens (in reelcal.yaml, REELCAL_CONTEXT_WINDOW / "
             f"REELCAL_MAX_OUTPUT_TOKENS, or --context-window / --max-output-tokens)."
         )
-    return ModelLimits(int(window), int(min(cap, window)), "+".join(sorted(sources)))
+    return ModelLimits(int(window), int(min(cap, window)), "+".join(sorted(sources)),
+                       reasoning=bool(profile.get("reasoning_output")))
 
 
 def token_counter_for(model: Any) -> TokenCounter:
