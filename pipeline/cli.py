@@ -243,7 +243,9 @@ def plan(
         out.print(
             f"{p.model}: window {p.context_window:,}, output cap {p.max_output_tokens:,}, "
             f"tokenizer {p.tokenizer}, retrieved context {p.rag_tokens:,} tokens, "
-            f"margin {p.margin:,}, {p.tokens_per_day:,} tokens/day -> "
+            f"margin {p.margin:,}, {p.tokens_per_day:,} tokens/day"
+            f"{f', tool schema {p.schema_tokens:,} tokens' if p.schema_tokens else ''}"
+            f"{f', reasoning reserve {p.reasoning_reserve:,}' if p.reasoning_reserve else ''} -> "
             f"{p.expected_calls} call{'s' if p.expected_calls != 1 else ''}",
             markup=False,
         )

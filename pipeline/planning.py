@@ -40,6 +40,8 @@ class ModelPlan:
     margin: int
     tokens_per_day: int
     calls: list[CallPlan]
+    reasoning_reserve: int = 0
+    schema_tokens: int = 0
 
     @property
     def expected_calls(self) -> int:
@@ -66,7 +68,8 @@ def planning_model(key: str, settings: Settings) -> BaseChatModel:
     return load_chat_model(key, settings)
 
 
-def first_round(engine: CalendarEngine, inputs: dict[str, Any]) -> tuple[list[CallPlan], str]:
+def first_round(engine: CalendarEngine, inputs: dict[str, Any]
+                ) -> tuple[list[CallPlan], str, dict[str, Any] | None]:
     """The calls of the engine's first round, as ``generate`` will send them, and the
     retrieved context they carry: the graph runs up to its first ``write`` and stops."""
     from langgraph.checkpoint.memory import InMemorySaver
@@ -76,11 +79,11 @@ def first_round(engine: CalendarEngine, inputs: dict[str, Any]) -> tuple[list[Ca
     graph.invoke(inputs, config)
     state = graph.get_state(config).values
     calls = []
-    for task in state["planned"]:
+    for task in state["planned"]:  # the write tasks, as Send will hand them over
         writer = engine.writer(task["role"])
         request = writer.prepare_call(engine.chunk_request(task))
         calls.append(CallPlan(request.days, request.prompt_tokens, request.max_tokens))
-    return calls, state["examples"]
+    return calls, state["examples"], (state["planned"] or [None])[0]
 
 
 def plan_month(
@@ -102,7 +105,7 @@ def plan_month(
     for key in models:
         model = planning_model(key, settings) if isinstance(key, str) else key
         engine = CalendarEngine(settings, model=model, retriever=retriever)
-        calls, examples = first_round(engine, inputs)
+        calls, examples, first_task = first_round(engine, inputs)
         writer = engine.main
         plans.append(ModelPlan(
             model=key if isinstance(key, str) else writer.label,
@@ -113,5 +116,7 @@ def plan_month(
             margin=writer.budget.margin,
             tokens_per_day=writer.budget.tokens_per_day,
             calls=calls,
+            reasoning_reserve=writer.budget.reasoning_reserve,
+            schema_tokens=writer.schema_tokens(engine.chunk_request(first_task)) if first_task else 0,
         ))
     return plans

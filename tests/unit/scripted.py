@@ -127,3 +127,89 @@ def rows_for(days: list[int]) -> str:
 
 def seeded(seed: int) -> random.Random:
     return random.Random(seed)
+
+
+def row_dict(day: int) -> dict[str, Any]:
+    return {
+        "day": day, "title": f"Idea {day}", "hook": f"Hook {day}",
+        "caption": f"Caption for {day}, with a comma",
+        "script": f"Script for reel {day}: say hello, show the thing, ask a question.",
+        "video_style": "Talking head", "audio": "Original voiceover",
+        "hashtags": ["#reels", f"#tips{day}", "#ai"], "production_notes": "Film at a window",
+        "engagement": "Ask viewers to comment",
+    }
+
+
+class ScriptedToolModel(ScriptedChatModel):
+    """A tool-calling model that counts the tool schema toward its window the way OpenAI
+    does (the function JSON is part of what is sent), answers with a forced tool call,
+    and can spend hidden reasoning tokens inside max_tokens like o-series / gpt-5 models.
+
+    ``reasoning`` is (low, high): hidden tokens spent per call, drawn at random; a call
+    whose reasoning eats max_tokens returns nothing with finish "length".
+    """
+
+    reasoning: tuple[int, int] | None = None
+    seed: int = 0
+    requests: list[tuple[str, int]] = Field(default_factory=list)
+    #: (messages only, messages + tool schema) as this model counted each request
+    counted: list[tuple[int, int]] = Field(default_factory=list)
+    _rng: Any = PrivateAttr(default=None)
+
+    def bind_tools(self, tools: Any, *, tool_choice: Any = None, **kwargs: Any) -> Any:
+        return self.bind(tools=tools, tool_choice=tool_choice, **kwargs)
+
+    def _generate(self, messages: list[BaseMessage], stop: Any = None,
+                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+        import json
+
+        max_tokens = kwargs.get("max_tokens")
+        tools = kwargs.get("tools")
+        assert max_tokens and tools, "every call carries max_tokens and the tool"
+        schema_tokens = count_text(json.dumps(tools))
+        prompt_tokens = count_prompt(messages) + schema_tokens
+        if self.window is not None and prompt_tokens + max_tokens > self.window:
+            self.violations.append(f"window: {prompt_tokens} + {max_tokens} > {self.window}")
+            raise ValueError("This model's maximum context length is exceeded (context_length_exceeded)")
+        if self.output_cap is not None and max_tokens > self.output_cap:
+            self.violations.append(f"output cap: {max_tokens} > {self.output_cap}")
+            raise ValueError(f"max_tokens {max_tokens} is above the output cap {self.output_cap}")
+        prompt = messages[-1].content
+        with self._lock:
+            if self._rng is None:
+                self._rng = random.Random(self.seed)
+            hidden = self._rng.randint(*self.reasoning) if self.reasoning else 0
+            self.prompts.append(prompt)
+            self.requests.append((prompt, max_tokens))
+            self.counted.append((prompt_tokens - schema_tokens, prompt_tokens))
+            self.max_tokens_seen.append(max_tokens)
+            index = self._calls
+            self._calls += 1
+        days = requested_days(prompt)
+        reply = self.behaviour(days, index, max_tokens) if self.behaviour else None
+        args = {"days": [row_dict(d) for d in (reply if reply is not None else days)]}
+        text = json.dumps(args)
+        visible_budget = max(0, max_tokens - hidden)
+        tokens = count_text(text)
+        finish = "tool_calls"
+        meta: dict[str, Any] = {}
+        if hidden >= max_tokens:
+            message = AIMessage(content="")
+            hidden, tokens, finish = max_tokens, 0, "length"
+        elif tokens > visible_budget:
+            cut = _ENCODING.decode(_ENCODING.encode(text)[:visible_budget])
+            message = AIMessage(content="", invalid_tool_calls=[
+                {"name": "calendar_days", "args": cut, "id": "call_1", "error": "cut"}])
+            tokens, finish = visible_budget, "length"
+        else:
+            message = AIMessage(content="", tool_calls=[
+                {"name": "calendar_days", "args": args, "id": "call_1"}])
+        with self._lock:
+            self.finish_reasons.append(finish)
+        message.response_metadata = {"finish_reason": finish, **meta}
+        message.usage_metadata = {
+            "input_tokens": prompt_tokens, "output_tokens": hidden + tokens,
+            "total_tokens": prompt_tokens + hidden + tokens,
+            "output_token_details": {"reasoning": hidden} if self.reasoning else {},
+        }
+        return ChatResult(generations=[ChatGeneration(message=message)])

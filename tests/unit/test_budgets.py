@@ -1,0 +1,110 @@
+"""Budgets for every model family: tool schemas counted, reasoning models given a learned
+reserve, and a reply cut with nothing parsed never sent again unchanged.
+
+The scripted tool model counts the tool schema toward its own window (as OpenAI does)
+with tiktoken directly, and can spend hidden reasoning tokens inside max_tokens.
+"""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.documents import Document
+from langchain_core.runnables import RunnableLambda
+from scripted import ScriptedToolModel
+
+from pipeline import failures
+from pipeline.chains import generate_calendar
+from pipeline.config import Settings
+from pipeline.errors import TokenBudgetError
+from pipeline.planning import plan_month
+
+DOCS = [Document(page_content=f"Transcript {i}. Open with a hook. Show the result.",
+                 metadata={"creator": f"m{i % 3}", "source_id": f"r{i}"}) for i in range(6)]
+RETRIEVER = RunnableLambda(lambda _: list(DOCS), name="retrieve")
+
+PROFILES = [
+    pytest.param(16_385, 4096, False, id="gpt-3.5-turbo"),
+    pytest.param(128_000, 16_384, False, id="gpt-4o"),
+    pytest.param(200_000, 100_000, True, id="o4-mini"),
+    pytest.param(16_385, 4096, True, id="reasoning-16k-4k"),
+]
+MONTHS = ["2027-02", "2028-02", "2028-04", "2028-03"]
+
+
+@pytest.fixture(autouse=True)
+def _no_backoff(monkeypatch):
+    monkeypatch.setattr(failures, "RETRY_BASE_DELAY", 0.0)
+
+
+def tool_model(window: int, cap: int, reasoning: bool, **kwargs) -> ScriptedToolModel:
+    model = ScriptedToolModel(window=window, output_cap=cap,
+                              reasoning=(1500, 2500) if reasoning else None, **kwargs)
+    model.profile = {"max_input_tokens": window, "max_output_tokens": cap,
+                     "reasoning_output": reasoning, "tool_calling": True}
+    return model
+
+
+def run(model, tmp_path, month="2026-03", **overrides):
+    settings = Settings(**{"output_dir": tmp_path, "rag_token_budget": 300, **overrides})
+    return generate_calendar(month, ["AI agents"], "AI tools", model=model, settings=settings,
+                             retriever=RETRIEVER)
+
+
+def assert_never_resent_unchanged_after_a_cut(model: ScriptedToolModel) -> None:
+    for index, finish in enumerate(model.finish_reasons):
+        if finish == "length":
+            assert model.requests[index] not in model.requests[index + 1:]
+
+
+@pytest.mark.parametrize("month", MONTHS)
+@pytest.mark.parametrize(("window", "cap", "reasoning"), PROFILES)
+def test_every_month_completes_within_the_limits_of_each_family(tmp_path, month, window, cap,
+                                                                reasoning):
+    model = tool_model(window, cap, reasoning, seed=len(month) + window)
+    cal = run(model, tmp_path, month)
+    assert cal.is_complete
+    assert model.violations == []
+    assert_never_resent_unchanged_after_a_cut(model)
+    if reasoning:
+        assert all(u.reasoning_tokens for u in cal.usage)
+
+
+def test_a_reserve_too_small_for_the_reasoning_grows_instead_of_starving(tmp_path):
+    # start with a 200-token reserve while the model reasons 3,000-3,500 tokens a call:
+    # the first reply comes back empty ("length"); the reserve grows, the month completes
+    model = tool_model(32_000, 16_384, True, seed=3)
+    model.reasoning = (3000, 3500)
+    cal = run(model, tmp_path, reasoning_reserve=200, tokens_per_day=100)
+    assert cal.is_complete and model.violations == []
+    assert "length" in model.finish_reasons
+    assert_never_resent_unchanged_after_a_cut(model)
+    empty = [u for u in cal.usage if u.finish_reason == "length" and not u.days_parsed]
+    later = [u for u in cal.usage if u.round > max(e.round for e in empty)]
+    assert later and min(u.max_tokens - u.reasoning_tokens for u in later) > 0
+
+
+def test_a_window_too_small_for_the_reserve_plus_one_day_fails_before_any_call(tmp_path):
+    model = tool_model(4096, 4096, True)
+    with pytest.raises(TokenBudgetError, match="reasoning reserve") as err:
+        run(model, tmp_path, reasoning_reserve=3000)
+    assert model.prompts == []
+    assert "4,096-token window" in str(err.value)
+
+
+def test_tool_schema_tokens_are_counted_in_prompt_tokens(tmp_path):
+    model = tool_model(16_385, 4096, False)
+    cal = run(model, tmp_path, month="2026-02")
+    assert cal.is_complete and model.violations == []
+    ours = sorted(u.prompt_tokens for u in cal.usage)
+    theirs = sorted(model.counted, key=lambda c: c[1])
+    for counted, (messages_only, with_schema) in zip(ours, theirs):
+        assert with_schema - messages_only > 200  # the schema is a few hundred tokens
+        assert abs(counted - with_schema) <= 0.02 * with_schema  # and we count it
+
+
+def test_plan_shows_the_reasoning_reserve_and_the_tool_schema(tmp_path):
+    model = tool_model(16_385, 4096, True)
+    [plan] = plan_month("2026-03", ["AI agents"], "AI tools", models=[model],
+                        settings=Settings(output_dir=tmp_path), retriever=RETRIEVER)
+    assert plan.reasoning_reserve == 2500 and plan.schema_tokens > 100
+    assert all(c.max_tokens == 2500 + len(c.days) * plan.tokens_per_day for c in plan.calls)
