@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -33,7 +34,15 @@ from pipeline.tokens import TokenCounter
 
 logger = logging.getLogger("reelcal")
 
-Mode = Literal["grammar", "tools", "rows"]
+Mode = Literal["grammar", "tools", "json_text", "rows"]
+#: ChatOllama's sampling options, read from the model to build the per-call ``options``
+#: (langchain-ollama replaces all of them when ``options`` is passed, and ignores
+#: ``max_tokens``).
+OLLAMA_OPTIONS = (
+    "mirostat", "mirostat_eta", "mirostat_tau", "num_gpu", "num_thread", "repeat_last_n",
+    "repeat_penalty", "temperature", "seed", "tfs_z", "top_k", "top_p",
+)
+_THINK_BLOCK = re.compile(r"<think>.*?(</think>|\Z)", re.DOTALL | re.IGNORECASE)
 
 _LENGTH_REASONS = {"length", "max_tokens", "MAX_TOKENS", "model_length"}
 
@@ -98,6 +107,22 @@ class ChunkResult:
 def _supports_tools(model: Any) -> bool:
     method = getattr(type(model), "bind_tools", None)
     return method is not None and method is not BaseChatModel.bind_tools
+
+
+def _thinks_before_tools(model: Any) -> bool:
+    """Extended thinking (Anthropic) refuses a forced tool choice."""
+    thinking = getattr(model, "thinking", None)
+    return isinstance(thinking, dict) and thinking.get("type") == "enabled"
+
+
+def is_ollama(model: Any) -> bool:
+    return getattr(model, "_llm_type", None) == "chat-ollama"
+
+
+def strip_thinking(text: str) -> str:
+    """Drop ``<think>...</think>`` blocks (and an unfinished one) that thinking models put
+    in the reply text before the answer."""
+    return _THINK_BLOCK.sub("", text)
 
 
 def day_schema(days: Sequence[int], *, per_day_const: bool) -> dict[str, Any]:
@@ -175,7 +200,7 @@ class DayWriter:
         if getattr(self.model, "model_path", None) and getattr(self.model, "client", None):
             return "grammar"
         if _supports_tools(self.model):
-            return "tools"
+            return "json_text" if _thinks_before_tools(self.model) else "tools"
         return "rows"
 
     def render_messages(self, request: ChunkRequest) -> list[BaseMessage]:
@@ -275,20 +300,28 @@ class DayWriter:
         max_tokens = self.budget_for(request).max_tokens(prompt_tokens, len(request.days))
         return replace(request, prompt_tokens=prompt_tokens, max_tokens=max_tokens)
 
+    def output_limit(self, request: ChunkRequest) -> dict[str, Any]:
+        """How the model is told the computed max_tokens (and, for Ollama, the window
+        reelcal plans with: Ollama silently truncates prompts to its own default)."""
+        if is_ollama(self.model):
+            options = {k: getattr(self.model, k) for k in OLLAMA_OPTIONS
+                       if getattr(self.model, k, None) is not None}
+            return {"options": {**options, "num_ctx": self.limits.context_window,
+                                "num_predict": request.max_tokens}}
+        return {"max_tokens": request.max_tokens}
+
     def _bound_model(self, request: ChunkRequest) -> Runnable:
+        limit = self.output_limit(request)
         if self.mode == "grammar":
             schema = day_schema(request.days, per_day_const=True)
             return self.model.bind(
-                max_tokens=request.max_tokens,
-                response_format={"type": "json_object", "schema": schema},
+                **limit, response_format={"type": "json_object", "schema": schema}
             )
         if self.mode == "tools":
             tool = self.tool(request.days)
             # bind_tools first, then max_tokens: the other order drops max_tokens
-            return self.model.bind_tools([tool], tool_choice="calendar_days").bind(
-                max_tokens=request.max_tokens
-            )
-        return self.model.bind(max_tokens=request.max_tokens)
+            return self.model.bind_tools([tool], tool_choice="calendar_days").bind(**limit)
+        return self.model.bind(**limit)
 
     def _call(self, request: ChunkRequest, config: RunnableConfig) -> tuple[ChunkRequest, Any]:
         """Invoke the model; transient errors are retried (see :mod:`pipeline.failures`).
@@ -352,8 +385,9 @@ def _reply_payload(message: AIMessage) -> tuple[Any, str]:
     if invalid and invalid[0].get("args"):
         return invalid[0]["args"], invalid[0]["args"]
     content = message.content
-    if isinstance(content, list):
+    if isinstance(content, list):  # content blocks: text only (thinking blocks are skipped)
         content = "".join(b.get("text", "") if isinstance(b, dict) else str(b) for b in content)
+    content = strip_thinking(content)
     return content, content
 
 

@@ -10,7 +10,17 @@ from __future__ import annotations
 import pytest
 from langchain_core.documents import Document
 from langchain_core.runnables import RunnableLambda
-from scripted import ScriptedToolModel
+from langchain_core.messages import AIMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from pydantic import Field
+from scripted import (
+    ScriptedChatModel,
+    ScriptedToolModel,
+    count_prompt,
+    requested_days,
+    row_dict,
+    rows_for,
+)
 
 from pipeline import failures
 from pipeline.chains import generate_calendar
@@ -108,3 +118,67 @@ def test_plan_shows_the_reasoning_reserve_and_the_tool_schema(tmp_path):
                         settings=Settings(output_dir=tmp_path), retriever=RETRIEVER)
     assert plan.reasoning_reserve == 2500 and plan.schema_tokens > 100
     assert all(c.max_tokens == 2500 + len(c.days) * plan.tokens_per_day for c in plan.calls)
+
+
+# --------------------------------------------------------------------- other families
+class ScriptedOllama(ScriptedChatModel):
+    """Stands in for ChatOllama: reads num_ctx / num_predict from ``options`` (ignores
+    max_tokens), truncates the prompt silently to num_ctx (Ollama's default is 2,048
+    when none is sent), and thinks aloud in ``<think>`` blocks before its rows."""
+
+    temperature: float | None = 0.7
+    options_seen: list[dict] = Field(default_factory=list)
+
+    @property
+    def _llm_type(self) -> str:
+        return "chat-ollama"
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+        options = kwargs.pop("options", None) or {}
+        assert "max_tokens" not in kwargs, "Ollama takes num_predict in options"
+        self.options_seen.append(options)
+        num_ctx = options.get("num_ctx", 2048)
+        if count_prompt(messages) > num_ctx:
+            raise AssertionError("the prompt would be truncated silently to num_ctx")
+        result = super()._generate(messages, stop, run_manager,
+                                   max_tokens=options.get("num_predict"))
+        message = result.generations[0].message
+        message.content = "<think>The user wants rows. Day 99 | no | no</think>\n" + message.content
+        return result
+
+
+def test_ollama_gets_num_ctx_and_num_predict_and_its_thinking_is_dropped(tmp_path):
+    model = ScriptedOllama(behaviour=lambda days, i, mt: rows_for(days))
+    cal = run(model, tmp_path, month="2026-02", context_window=8192, max_output_tokens=2048)
+    assert cal.is_complete
+    assert [o["num_predict"] for o in model.options_seen] == model.max_tokens_seen
+    assert all(o["num_ctx"] == 8192 and o["temperature"] == 0.7 for o in model.options_seen)
+    assert [u.max_tokens for u in cal.usage] and all(u.rows_rejected == 0 for u in cal.usage)
+
+
+class ScriptedThinkingClaude(ScriptedToolModel):
+    """Anthropic with extended thinking: a forced tool choice is refused; it answers with
+    JSON in its text after a thinking block."""
+
+    thinking: dict = Field(default_factory=lambda: {"type": "enabled", "budget_tokens": 1024})
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+        import json
+
+        if kwargs.get("tool_choice") or kwargs.get("tools"):
+            raise ValueError("Thinking may not be enabled when tool_choice forces tool use.")
+        days = requested_days(messages[-1].content)
+        self.prompts.append(messages[-1].content)
+        text = json.dumps({"days": [row_dict(d) for d in days]})
+        message = AIMessage(content=[{"type": "thinking", "thinking": "Let me plan."},
+                                     {"type": "text", "text": text}],
+                            response_metadata={"stop_reason": "end_turn"})
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+
+def test_a_model_that_cannot_force_a_tool_call_writes_json_in_text(tmp_path):
+    model = ScriptedThinkingClaude()
+    model.profile = {"max_input_tokens": 200_000, "max_output_tokens": 64_000}
+    cal = run(model, tmp_path, month="2026-02")
+    assert cal.is_complete and len(model.prompts) >= 1
+    assert "JSON" in model.prompts[0]  # asked for JSON in the text
