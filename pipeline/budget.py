@@ -150,6 +150,11 @@ class TokenBudget:
             start = end
         return chunks
 
+    def chunks_needed(self, days: int, prompt_tokens: int = 0) -> int:
+        """Calls needed for ``days`` at the current estimate (1 when nothing fits)."""
+        per_call = self.days_per_call(prompt_tokens) or 1
+        return max(1, math.ceil(days / per_call))
+
     def with_tokens_per_day(self, tokens_per_day: int) -> TokenBudget:
         return replace(self, tokens_per_day=max(1, tokens_per_day))
 

@@ -105,8 +105,9 @@ class Settings(BaseSettings):
     )
     max_calls: int | None = Field(
         None, ge=1,
-        description="Spend cap: model calls per run. Unset: the first round's calls plus one "
-        "per day asked for (each day may be asked for once more on its own).",
+        description="Spend cap: model calls per run (and per resume). Unset: the calls the "
+        "days need at the starting tokens_per_day, plus one per day (each day may be asked "
+        "for once more on its own).",
     )
     max_rounds: int | None = Field(
         None, ge=1, le=50,

@@ -270,32 +270,54 @@ class CalendarEngine:
                 logger.warning("prompt too large: retrieved context trimmed to %d tokens", budget)
 
     def plan_chunks(self, state: MonthState) -> dict[str, Any]:
+        """Days never asked for go to the main writer; days asked for and still missing go
+        to the supplement writer (for exactly those days). Before a writer has learned its
+        tokens per day, only its first chunk is sent (a probe): the rest are planned from
+        what it really wrote, which keeps the calls near the fewest the output needs."""
         rows = state.get("rows") or {}
-        missing = [d for d in state["dates"] if d not in rows]
-        round_no = state["round"]
-        role = "main" if round_no == 0 and state["first_role"] == "main" else "supplement"
-        writer = self.writer(role)
-        used = [] if role == "main" else _already_used(state)
+        usage = state.get("usage") or []
+        missing = [dt.date.fromisoformat(d).day for d in state["dates"] if d not in rows]
+        asked = {d for u in usage for d in u["days_requested"]}
+        groups = {"main": [d for d in missing if d not in asked],
+                  "supplement": [d for d in missing if d in asked]}
+        if state["first_role"] == "supplement":
+            groups = {"main": [], "supplement": missing}
         context = {k: state[k] for k in ("month", "trends", "niche", "platform", "examples")}
-        request = ChunkRequest(role, [dt.date.fromisoformat(d).day for d in missing],
-                               self.context(context), round=round_no, already_used=used,
-                               tokens_per_day=state["tokens_per_day"][role],
-                               reasoning_reserve=state["reasoning_reserve"][role])
-        request = writer.fit_already_used(request)
-        chunks = writer.plan(request, max_days=state["max_days"].get(role))
-        calls = len(state.get("usage") or [])
+        planned: list[ChunkTask] = []
+        for role, days in groups.items():
+            if not days:
+                continue
+            request = ChunkRequest(role, days, self.context(context), round=state["round"],
+                                   already_used=_already_used(state) if role == "supplement" else [],
+                                   tokens_per_day=state["tokens_per_day"][role],
+                                   reasoning_reserve=state["reasoning_reserve"][role])
+            request = self.writer(role).fit_already_used(request)
+            chunks = self.writer(role).plan(request, max_days=state["max_days"].get(role))
+            if len(chunks) > 1 and not self._calibrated(role, usage):
+                chunks = chunks[:1]
+            planned += [
+                ChunkTask(role=role, days=chunk, round=state["round"],
+                          tokens_per_day=state["tokens_per_day"][role],
+                          reasoning_reserve=state["reasoning_reserve"][role],
+                          already_used=[list(u) for u in request.already_used], context=context)
+                for chunk in chunks
+            ]
         max_calls = state.get("max_calls")
         if max_calls is None:  # the spend cap, set once per run (or resume)
-            max_calls = calls + (self.settings.max_calls or len(chunks) + len(missing))
-        chunks = chunks[: max(0, max_calls - calls)]
-        planned = [
-            ChunkTask(role=role, days=chunk, round=round_no,
-                      tokens_per_day=state["tokens_per_day"][role],
-                      reasoning_reserve=state["reasoning_reserve"][role],
-                      already_used=[list(u) for u in request.already_used], context=context)
-            for chunk in chunks
-        ]
-        return {"planned": planned, "max_calls": max_calls, "rows_before": len(rows)}
+            max_calls = len(usage) + (self.settings.max_calls
+                                      or self.writer("main").budget.chunks_needed(len(missing))
+                                      + len(missing))
+        return {"planned": planned[: max(0, max_calls - len(usage))], "max_calls": max_calls,
+                "rows_before": len(rows)}
+
+    def _calibrated(self, role: str, usage: list[dict[str, Any]]) -> bool:
+        """Whether the writer's tokens per day come from real output: set by the user, or
+        learned from a call of the same model that parsed days."""
+        if self.settings.tokens_per_day is not None:
+            return True
+        model = self.writer(role).model
+        return any(u["days_parsed"] and u["output_tokens"] and self.writer(u["role"]).model is model
+                   for u in usage)
 
     def write(self, task: ChunkTask, config: RunnableConfig) -> dict[str, Any]:
         writer = self.writer(task["role"])

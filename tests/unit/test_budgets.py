@@ -182,3 +182,19 @@ def test_a_model_that_cannot_force_a_tool_call_writes_json_in_text(tmp_path):
     cal = run(model, tmp_path, month="2026-02")
     assert cal.is_complete and len(model.prompts) >= 1
     assert "JSON" in model.prompts[0]  # asked for JSON in the text
+
+
+@pytest.mark.parametrize(
+    ("window", "cap", "reasoning"),
+    [*PROFILES, pytest.param(4096, 1024, False, id="local-4k-1k")],
+)
+def test_calls_stay_within_one_of_the_lower_bound(tmp_path, window, cap, reasoning):
+    # lower bound: the month's output tokens (reasoning included) over the output cap;
+    # the one extra call is the probe that learns tokens per day before the rest is planned
+    import math
+
+    model = tool_model(window, cap, reasoning, seed=7)
+    cal = run(model, tmp_path)
+    assert cal.is_complete and model.violations == []
+    bound = math.ceil(sum(u.output_tokens for u in cal.usage) / cap)
+    assert len(cal.usage) <= bound + 1, [len(u.days_requested) for u in cal.usage]
