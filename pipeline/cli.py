@@ -246,7 +246,8 @@ def plan(
             f"margin {p.margin:,}, {p.tokens_per_day:,} tokens/day"
             f"{f', tool schema {p.schema_tokens:,} tokens' if p.schema_tokens else ''}"
             f"{f', reasoning reserve {p.reasoning_reserve:,}' if p.reasoning_reserve else ''} -> "
-            f"{p.expected_calls} call{'s' if p.expected_calls != 1 else ''}",
+            f"{p.expected_calls} call{'s' if p.expected_calls != 1 else ''}"
+            f"{' (the first sent alone to learn tokens per day; the rest re-planned from it)' if p.probe_calls else ''}",
             markup=False,
         )
     table = Table("model", "call", "days", "prompt tokens", "max_tokens",

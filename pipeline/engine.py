@@ -105,6 +105,7 @@ class MonthState(TypedDict, total=False):
     overflows: Annotated[list[dict[str, Any]], operator.add]  # {"role", "days", "round"}
     round: int
     planned: list[dict[str, Any]]
+    deferred: list[list[int]]  # chunks held back until a probe call has calibrated the writer
     rows_before: int
     stalled: int
     max_calls: int | None
@@ -284,6 +285,7 @@ class CalendarEngine:
             groups = {"main": [], "supplement": missing}
         context = {k: state[k] for k in ("month", "trends", "niche", "platform", "examples")}
         planned: list[ChunkTask] = []
+        deferred: list[list[int]] = []
         for role, days in groups.items():
             if not days:
                 continue
@@ -294,7 +296,8 @@ class CalendarEngine:
             request = self.writer(role).fit_already_used(request)
             chunks = self.writer(role).plan(request, max_days=state["max_days"].get(role))
             if len(chunks) > 1 and not self._calibrated(role, usage):
-                chunks = chunks[:1]
+                chunks, later = chunks[:1], chunks[1:]
+                deferred += later
             planned += [
                 ChunkTask(role=role, days=chunk, round=state["round"],
                           tokens_per_day=state["tokens_per_day"][role],
@@ -307,8 +310,8 @@ class CalendarEngine:
             max_calls = len(usage) + (self.settings.max_calls
                                       or self.writer("main").budget.chunks_needed(len(missing))
                                       + len(missing))
-        return {"planned": planned[: max(0, max_calls - len(usage))], "max_calls": max_calls,
-                "rows_before": len(rows)}
+        return {"planned": planned[: max(0, max_calls - len(usage))], "deferred": deferred,
+                "max_calls": max_calls, "rows_before": len(rows)}
 
     def _calibrated(self, role: str, usage: list[dict[str, Any]]) -> bool:
         """Whether the writer's tokens per day come from real output: set by the user, or

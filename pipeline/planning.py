@@ -42,6 +42,9 @@ class ModelPlan:
     calls: list[CallPlan]
     reasoning_reserve: int = 0
     schema_tokens: int = 0
+    #: Calls sent first, alone, to learn tokens per day; the rest is then re-planned from
+    #: what they wrote (usually into fewer calls than listed).
+    probe_calls: int = 0
 
     @property
     def expected_calls(self) -> int:
@@ -69,9 +72,11 @@ def planning_model(key: str, settings: Settings) -> BaseChatModel:
 
 
 def first_round(engine: CalendarEngine, inputs: dict[str, Any]
-                ) -> tuple[list[CallPlan], str, dict[str, Any] | None]:
-    """The calls of the engine's first round, as ``generate`` will send them, and the
-    retrieved context they carry: the graph runs up to its first ``write`` and stops."""
+                ) -> tuple[list[CallPlan], str, dict[str, Any] | None, int]:
+    """The calls of the engine's first round, as ``generate`` will send them (a probe call
+    first when the writer has not learned its tokens per day, then the chunks held back
+    for after it), and the retrieved context they carry: the graph runs up to its first
+    ``write`` and stops."""
     from langgraph.checkpoint.memory import InMemorySaver
 
     graph = engine.graph(checkpointer=InMemorySaver(), interrupt_before=["write"])
@@ -79,11 +84,14 @@ def first_round(engine: CalendarEngine, inputs: dict[str, Any]
     graph.invoke(inputs, config)
     state = graph.get_state(config).values
     calls = []
-    for task in state["planned"]:  # the write tasks, as Send will hand them over
+    tasks = list(state["planned"])
+    tasks += [{**tasks[0], "days": days} for days in state.get("deferred") or []]
+    for task in tasks:  # the write tasks, as Send hands them over (deferred ones after)
         writer = engine.writer(task["role"])
         request = writer.prepare_call(engine.chunk_request(task))
         calls.append(CallPlan(request.days, request.prompt_tokens, request.max_tokens))
-    return calls, state["examples"], (state["planned"] or [None])[0]
+    probe = len(state["planned"]) if state.get("deferred") else 0
+    return calls, state["examples"], (state["planned"] or [None])[0], probe
 
 
 def plan_month(
@@ -105,7 +113,7 @@ def plan_month(
     for key in models:
         model = planning_model(key, settings) if isinstance(key, str) else key
         engine = CalendarEngine(settings, model=model, retriever=retriever)
-        calls, examples, first_task = first_round(engine, inputs)
+        calls, examples, first_task, probe = first_round(engine, inputs)
         writer = engine.main
         plans.append(ModelPlan(
             model=key if isinstance(key, str) else writer.label,
@@ -118,5 +126,6 @@ def plan_month(
             calls=calls,
             reasoning_reserve=writer.budget.reasoning_reserve,
             schema_tokens=writer.schema_tokens(engine.chunk_request(first_task)) if first_task else 0,
+            probe_calls=probe,
         ))
     return plans

@@ -333,6 +333,23 @@ def test_plan_shows_exactly_the_first_round_generate_sends(tmp_path):
     assert len(plan.calls) > 1
 
 
+def test_plan_shows_the_probe_call_first_and_the_chunks_held_back(tmp_path):
+    s = Settings(output_dir=tmp_path, context_window=16_385, max_output_tokens=4096,
+                 rag_token_budget=300)  # tokens_per_day unset: calibrated, then learned
+    planner = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
+    [plan] = plan_month("2026-03", [], "AI tools", models=[planner], settings=s,
+                        retriever=RETRIEVER)
+    model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
+    cal = generate_calendar("2026-03", [], "AI tools", model=model, settings=s,
+                            retriever=RETRIEVER)
+    [probe] = [u for u in cal.usage if u.round == 0]
+    assert plan.probe_calls == 1 and len(plan.calls) > 1
+    assert (probe.days_requested, probe.prompt_tokens, probe.max_tokens) == \
+        (plan.calls[0].days, plan.calls[0].prompt_tokens, plan.calls[0].max_tokens)
+    assert sorted(d for c in plan.calls for d in c.days) == list(range(1, 32))
+    assert len(cal.usage) < len(plan.calls)  # re-planned from the probe: fewer calls
+
+
 def test_plan_and_generate_agree_when_retrieved_context_must_shrink(tmp_path):
     long_docs = [Document(page_content="A long transcript sentence. " * 150,
                           metadata={"creator": "m", "source_id": f"x{i}"}) for i in range(4)]
