@@ -174,14 +174,26 @@ def estimate_reasoning_reserve(reasoning_tokens: list[int], previous: int) -> in
     return math.ceil(max(reasoning_tokens) * ESTIMATE_HEADROOM)
 
 
-def grown_after_length_cut(tokens_per_day: int, reasoning_reserve: int, *,
-                           reasoning: bool) -> tuple[int, int]:
-    """A reply cut by ``max_tokens`` with nothing parsed is never sent again unchanged:
-    a reasoning model doubles its reasoning reserve (the reasoning ate the budget),
-    any other model doubles tokens_per_day. Returns (tokens_per_day, reasoning_reserve)."""
+def grown_after_length_cut(budget: TokenBudget, *, prompt_tokens: int, days: int,
+                           max_tokens_sent: int, reasoning: bool) -> TokenBudget | None:
+    """The budget for asking again for the days of a reply cut by ``max_tokens`` with
+    nothing parsed, or None when no budget can ask for more than ``max_tokens_sent``
+    (then the chunk splits, or, for one day, the run stops).
+
+    A reasoning model doubles its reasoning reserve (at least 1,024; the reasoning ate
+    the budget); any other model doubles tokens_per_day. Both stay within
+    ``output_cap(prompt_tokens)``, the reserve leaving room for one day.
+    """
+    room = budget.output_cap(prompt_tokens)
+    tokens_per_day, reserve = budget.tokens_per_day, budget.reasoning_reserve
     if reasoning:
-        return tokens_per_day, max(2 * reasoning_reserve, 1024)
-    return 2 * tokens_per_day, reasoning_reserve
+        reserve = min(max(2 * reserve, 1024), max(0, room - tokens_per_day))
+    else:
+        tokens_per_day = min(2 * tokens_per_day, max(1, room - reserve))
+    grown = replace(budget, tokens_per_day=tokens_per_day, reasoning_reserve=reserve)
+    if min(room, reserve + days * tokens_per_day) <= max_tokens_sent:
+        return None
+    return grown
 
 
 def split_days(days_in_chunk: int) -> int:

@@ -404,13 +404,13 @@ class CalendarEngine:
                     and not u["days_parsed"] and not u["error"]):
             days, prompt = len(cut["days_requested"]), cut["prompt_tokens"]
             reasoning = bool(reserves[role] or cut.get("reasoning_tokens"))
-            tpd, reserve = grown_after_length_cut(learned[role], reserves[role], reasoning=reasoning)
-            room = writer.budget.output_cap(prompt)
-            reserve = min(reserve, max(0, room - tpd))
-            tpd = min(tpd, max(1, room - reserve))
-            grown = min(room, reserve + days * tpd)
-            if grown > cut["max_tokens"]:
-                learned[role], reserves[role] = max(learned[role], tpd), max(reserves[role], reserve)
+            budget = writer.budget.with_tokens_per_day(learned[role]).with_reasoning_reserve(
+                reserves[role])
+            grown = grown_after_length_cut(budget, prompt_tokens=prompt, days=days,
+                                           max_tokens_sent=cut["max_tokens"], reasoning=reasoning)
+            if grown is not None:
+                learned[role] = max(learned[role], grown.tokens_per_day)
+                reserves[role] = max(reserves[role], grown.reasoning_reserve)
                 changed = True
             elif days > 1:
                 changed |= self._cap_chunks(max_days, role, split_days(days))
@@ -418,14 +418,14 @@ class CalendarEngine:
                 raise TokenBudgetError(
                     f"A reply for one day was cut at max_tokens={cut['max_tokens']:,} with "
                     f"nothing parsed, and the call cannot ask for more: a "
-                    f"{writer.budget.context_window:,}-token window, a {prompt:,}-token prompt, "
-                    f"output cap {writer.budget.max_output_tokens:,}"
-                    f"{', reasoning reserve ' + format(reserve, ',') if reasoning else ''}: "
-                    f"lower rag_token_budget{' or reasoning_effort' if reasoning else ''}, or "
+                    f"{budget.context_window:,}-token window, a {prompt:,}-token prompt, "
+                    f"output cap {budget.max_output_tokens:,}"
+                    f"{', reasoning reserve ' + format(budget.reasoning_reserve, ',') if reasoning else ''}"
+                    f": lower rag_token_budget{' or reasoning_effort' if reasoning else ''}, or "
                     f"use a model with larger limits.",
-                    context_window=writer.budget.context_window, prompt_tokens=prompt,
-                    safety_margin=writer.budget.margin,
-                    max_output_tokens=writer.budget.max_output_tokens, tokens_per_day=tpd,
+                    context_window=budget.context_window, prompt_tokens=prompt,
+                    safety_margin=budget.margin, max_output_tokens=budget.max_output_tokens,
+                    tokens_per_day=budget.tokens_per_day,
                 )
         return changed
 

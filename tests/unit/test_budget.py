@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pipeline import budget as budget_module
 from pipeline.budget import TokenBudget, estimate_tokens_per_day
 from pipeline.errors import TokenBudgetError
 
@@ -119,3 +120,42 @@ def test_no_plan_ever_exceeds_the_window(window, cap, margin, prompt, tpd, n_day
 )
 def test_tokens_per_day_reestimated(out, days, previous, expected):
     assert estimate_tokens_per_day(out, days, previous) == expected
+
+
+# ------------------------------------------------------------------ reasoning and regrowth
+def test_reasoning_reserve_comes_before_the_days():
+    budget = TokenBudget(context_window=1000, max_output_tokens=500, safety_margin=0,
+                         tokens_per_day=100, reasoning_reserve=250)
+    assert budget.days_per_call(prompt_tokens=100) == (500 - 250) // 100 == 2
+    assert budget.max_tokens(prompt_tokens=100, days=2) == 250 + 2 * 100
+    assert budget.max_tokens(prompt_tokens=600, days=2) == 1000 - 600  # the window decides
+    with pytest.raises(TokenBudgetError, match="250-token reasoning reserve"):
+        budget.check(prompt_tokens=700)  # 300 left: the reserve plus one day does not fit
+
+
+@pytest.mark.parametrize(
+    ("reasoning", "sent", "expected"),
+    [
+        pytest.param(False, 200, (200, 0), id="rows-double-tokens-per-day"),
+        pytest.param(True, 300, (100, 800), id="reasoning-grows-the-reserve-within-the-cap"),
+        pytest.param(False, 900, None, id="cannot-ask-for-more"),
+    ],
+)
+def test_a_cut_reply_is_never_asked_for_again_unchanged(reasoning, sent, expected):
+    budget = TokenBudget(context_window=2000, max_output_tokens=900, safety_margin=0,
+                         tokens_per_day=100, reasoning_reserve=200 if reasoning else 0)
+    grown = budget_module.grown_after_length_cut(budget, prompt_tokens=100, days=2,
+                                                 max_tokens_sent=sent, reasoning=reasoning)
+    if expected is None:
+        assert grown is None
+    else:
+        assert (grown.tokens_per_day, grown.reasoning_reserve) == expected
+        assert grown.max_tokens(100, 2) > sent
+
+
+def test_small_rules_by_hand():
+    assert budget_module.split_days(7) == 3 and budget_module.split_days(1) == 1
+    assert budget_module.shrink_rag_budget(1000) == 500 and budget_module.shrink_rag_budget(90) == 0
+    assert budget_module.estimate_reasoning_reserve([1000, 2000], previous=5) == 2300
+    assert budget_module.estimate_reasoning_reserve([], previous=5) == 5
+    assert TokenBudget(**GPT35_TURBO, tokens_per_day=400).chunks_needed(31) == 4

@@ -198,3 +198,17 @@ def test_calls_stay_within_one_of_the_lower_bound(tmp_path, window, cap, reasoni
     assert cal.is_complete and model.violations == []
     bound = math.ceil(sum(u.output_tokens for u in cal.usage) / cap)
     assert len(cal.usage) <= bound + 1, [len(u.days_requested) for u in cal.usage]
+
+
+def test_a_one_day_reply_that_cannot_fit_ends_with_the_numbers(tmp_path):
+    from pipeline.errors import IncompleteCalendarError
+
+    # every reply runs past any max_tokens: grow, then split down to one day, then stop
+    model = ScriptedChatModel(behaviour=lambda days, i, mt: "Day 1 | " + "word " * 5000)
+    with pytest.raises(IncompleteCalendarError) as err:
+        run(model, tmp_path, month="2026-02", context_window=8192, max_output_tokens=1024,
+            tokens_per_day=300)
+    cause = err.value.__cause__
+    assert isinstance(cause, TokenBudgetError) and "cut at max_tokens=1,024" in str(cause)
+    requests = list(zip(model.prompts, model.max_tokens_seen))
+    assert len(requests) == len(set(requests))  # never the same request twice
