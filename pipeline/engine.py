@@ -441,8 +441,9 @@ class CalendarEngine:
 
     # ------------------------------------------------------------------ edges
     @staticmethod
-    def dispatch(state: MonthState) -> list[Send]:
-        return [Send("write", task) for task in state["planned"]]
+    def dispatch(state: MonthState) -> list[Send] | str:
+        """One ``write`` per planned chunk (straight to ``merge`` when none is left)."""
+        return [Send("write", task) for task in state["planned"]] or "merge"
 
     @staticmethod
     def route(state: MonthState) -> str:
@@ -462,7 +463,7 @@ class CalendarEngine:
         builder.add_edge("prepare", "retrieve")
         builder.add_edge("retrieve", "fit")
         builder.add_edge("fit", "plan_chunks")
-        builder.add_conditional_edges("plan_chunks", self.dispatch, ["write"])
+        builder.add_conditional_edges("plan_chunks", self.dispatch, ["write", "merge"])
         builder.add_edge("write", "merge")
         builder.add_conditional_edges("merge", self.route, ["plan_chunks", END])
         graph = builder.compile(checkpointer=checkpointer, interrupt_before=interrupt_before,

@@ -233,7 +233,9 @@ def run_calendar(
         calendar = calendar_from_state(values, model_label=engine.main.label)
         logger.info(calendar.usage_summary().splitlines()[-1])
         return calendar
-    raise incomplete(values, engine=engine, run_id=run_id, reason=values.get("status", "stalled"))
+    status = values.get("status")
+    raise incomplete(values, engine=engine, run_id=run_id,
+                     reason=status if status in ("stalled", "spend_cap") else "stalled")
 
 
 def _drive(graph: Any, stream_input: dict[str, Any] | None, config: RunnableConfig, *,
