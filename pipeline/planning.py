@@ -56,19 +56,11 @@ class ModelPlan:
 
 
 def planning_model(key: str, settings: Settings) -> BaseChatModel:
-    """The model for ``key``, built so that it can be measured but needs no API key."""
+    """The model for ``key``, built so that it can be measured but needs no API key
+    (a placeholder key is given to the client; the plan never calls the model)."""
     provider, _ = split_key(key)
-    if provider in PROVIDERS and PROVIDERS[provider][2]:
-        import os
-
-        var = PROVIDERS[provider][2]
-        if not os.environ.get(var):
-            os.environ[var] = "unused-in-a-dry-run"  # the plan never calls the model
-            try:
-                return load_chat_model(key, settings)
-            finally:
-                del os.environ[var]
-    return load_chat_model(key, settings)
+    placeholder = "unused-in-a-dry-run" if provider in PROVIDERS and PROVIDERS[provider][2] else None
+    return load_chat_model(key, settings, api_key=placeholder)
 
 
 def first_round(engine: CalendarEngine, inputs: dict[str, Any]

@@ -98,3 +98,24 @@ def test_embeddings_keys():
         load_embeddings("cohere:embed")
     with pytest.raises(MissingAPIKeyError, match="OPENAI_API_KEY"):
         load_embeddings("openai:text-embedding-3-small")
+
+
+def test_plan_builds_hosted_models_without_touching_the_environment(monkeypatch):
+    import os
+
+    from pipeline.planning import planning_model
+
+    before = dict(os.environ)
+    model = planning_model("openai:gpt-4o", Settings())
+    assert dict(os.environ) == before and "OPENAI_API_KEY" not in os.environ
+    assert model.profile["max_input_tokens"] == 128_000
+
+
+def test_cpu_count_works_without_sched_getaffinity(monkeypatch):
+    import os
+
+    from pipeline.models import available_cpus
+
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    monkeypatch.delattr(os, "process_cpu_count", raising=False)
+    assert available_cpus() == (os.cpu_count() or 1)
