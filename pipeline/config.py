@@ -125,6 +125,12 @@ class Settings(BaseSettings):
     niche: str = Field("creator economy", description="The account's niche.")
     platform: str = "Instagram Reels"
     country: str = Field("US", description="Country code for holidays.")
+    subdivision: str | None = Field(
+        None, description="State or region code for regional holidays (e.g. 'CA', 'BY')."
+    )
+    awareness_file: Path | None = Field(
+        None, description="A YAML file of your own special dates, added to the bundled ones."
+    )
 
     @model_validator(mode="after")
     def _map_deprecated_max_rounds(self) -> Settings:

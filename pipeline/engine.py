@@ -193,7 +193,9 @@ class CalendarEngine:
             trends=list(data.get("trends") or []),
             niche=data["niche"],
             platform=data["platform"],
-            special_dates=special_dates(month, country=self.settings.country),
+            special_dates=special_dates(month, country=self.settings.country,
+                                        subdivision=self.settings.subdivision,
+                                        awareness_file=self.settings.awareness_file),
             examples=data.get("examples", ""),
         )
 

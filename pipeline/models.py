@@ -345,7 +345,7 @@ def model_limits(model: Any, settings: Settings | None = None) -> ModelLimits:
         raise ModelLimitsError(
             f"The limits of model {model_label(model)!r} are unknown: set context_window "
             f"and max_output_tokens (in reelcal.yaml, REELCAL_CONTEXT_WINDOW / "
-            f"REELCAL_MAX_OUTPUT_TOKENS, or --context-window / --max-output-tokens)."
+            f"REELCAL_MAX_OUTPUT_TOKENS, or Settings(context_window=..., max_output_tokens=...))."
         )
     return ModelLimits(int(window), int(min(cap, window)), "+".join(sorted(sources)),
                        reasoning=bool(profile.get("reasoning_output")))

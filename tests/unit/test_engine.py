@@ -415,3 +415,13 @@ def test_regenerate_is_a_durable_run_that_keeps_every_other_day(tmp_path):
     done = resume_calendar(exc.run_id, model=fresh, settings=s, retriever=RETRIEVER)
     assert [p.day for p in done.days if p.title.endswith(" new")] == [3, 4]
     assert [p.day for p in done.days] == list(range(1, 32))
+
+
+def test_awareness_file_and_subdivision_settings_reach_the_prompts(tmp_path):
+    extra = tmp_path / "ours.yaml"
+    extra.write_text('- name: Our Launch Day\n  theme: the product launch\n  date: "02-17"\n')
+    s = settings(tmp_path, context_window=16_385, max_output_tokens=4096,
+                 awareness_file=extra, country="DE", subdivision="BY")
+    model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
+    generate_calendar("2026-02", [], "x", model=model, settings=s, retriever=RETRIEVER)
+    assert any("Our Launch Day" in p for p in model.prompts)
