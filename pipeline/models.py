@@ -17,7 +17,9 @@ Example:
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
+import logging
 import os
 import re
 import threading
@@ -155,15 +157,15 @@ def _llama_lock(key: int) -> threading.Lock:
 
 @lru_cache(maxsize=8)
 def _gguf_context_length(path: Path) -> int:
-    """The context length a GGUF was trained with, read without loading weights."""
-    from llama_cpp import Llama
+    """The context length a GGUF was trained with, read from its header with the
+    ``gguf`` package (loading even a vocab-only llama.cpp context prints warnings)."""
+    from gguf import GGUFReader
 
-    vocab = Llama(str(path), vocab_only=True, verbose=False)
-    try:
-        arch = vocab.metadata.get("general.architecture", "llama")
-        value = vocab.metadata.get(f"{arch}.context_length")
-    finally:
-        vocab.close()
+    fields = GGUFReader(str(path)).fields
+    arch_field = fields.get("general.architecture")
+    arch = arch_field.contents() if arch_field is not None else "llama"
+    value_field = fields.get(f"{arch}.context_length")
+    value = value_field.contents() if value_field is not None else None
     if not value:
         raise ModelLimitsError(
             f"{path.name} does not record its context length: set context_window."
@@ -174,7 +176,7 @@ def _gguf_context_length(path: Path) -> int:
 @lru_cache(maxsize=4)
 def _load_local(path: str, n_ctx: int, n_threads: int, temperature: float) -> BaseChatModel:
     cls = _local_model_class()
-    return cls(
+    model = cls(
         model_path=path,
         n_ctx=n_ctx,
         n_threads=n_threads,
@@ -185,6 +187,10 @@ def _load_local(path: str, n_ctx: int, n_threads: int, temperature: float) -> Ba
         streaming=False,  # the non-streaming path returns token usage
         verbose=False,
     )
+    # Free the llama.cpp context while the interpreter is still whole: left to __del__ at
+    # shutdown, it prints "free_model ... 'NoneType' object is not callable".
+    atexit.register(model.client.close)
+    return model
 
 
 def load_local_model(name_or_path: str, settings: Settings) -> BaseChatModel:
@@ -423,11 +429,21 @@ def load_embeddings(key: str) -> Embeddings:
 @lru_cache(maxsize=2)
 def _local_embeddings(folder: str) -> Embeddings:
     from langchain_huggingface import HuggingFaceEmbeddings
+    from transformers.utils import logging as hf_logging
 
     # local_files_only: the bundled folder has everything; never ask the hub (and set
-    # no process-wide HF_HUB_OFFLINE for other libraries)
-    return HuggingFaceEmbeddings(
-        model_name=folder,
-        model_kwargs={"device": "cpu", "local_files_only": True},
-        encode_kwargs={"normalize_embeddings": True},
-    )
+    # no process-wide HF_HUB_OFFLINE for other libraries). The "Loading weights" bar is
+    # hidden for this load only, unless reelcal logs at INFO (--verbose).
+    quiet = not logging.getLogger("reelcal").isEnabledFor(logging.INFO)
+    bars_were_on = hf_logging.is_progress_bar_enabled()
+    if quiet:
+        hf_logging.disable_progress_bar()
+    try:
+        return HuggingFaceEmbeddings(
+            model_name=folder,
+            model_kwargs={"device": "cpu", "local_files_only": True},
+            encode_kwargs={"normalize_embeddings": True},
+        )
+    finally:
+        if quiet and bars_were_on:
+            hf_logging.enable_progress_bar()
