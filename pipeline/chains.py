@@ -19,7 +19,7 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from pipeline.calendar import Calendar
 from pipeline.config import Settings
 from pipeline.dates import MonthSpec, parse_month
-from pipeline.engine import CalendarEngine, build_calendar_graph
+from pipeline.engine import CalendarEngine, build_calendar_graph, check_request_text
 from pipeline.errors import InvalidDaysError, ReelcalError
 from pipeline.runs import Progress, ProgressCallback, run_calendar
 
@@ -48,8 +48,10 @@ def _chain_input(request: Any) -> dict[str, Any]:
     if isinstance(month, (MonthSpec, dt.date)):
         month = parse_month(month).key
     trends = request.get("trends") or []
+    trends = [trends] if isinstance(trends, str) else [str(t) for t in trends]
+    check_request_text([t.strip() for t in trends], request.get("niche"))
     return {**{k: v for k, v in request.items() if k != "run_id"}, "month": month,
-            "trends": [trends] if isinstance(trends, str) else list(trends)}
+            "trends": trends}
 
 
 def build_calendar_chain(
@@ -115,8 +117,8 @@ def generate_calendar(
             cal.save("march.xlsx")
     """
     settings = settings or Settings.load()
-    engine = CalendarEngine(settings, model=model, retriever=retriever)
     request = _chain_input({"month": month, "trends": trends, "niche": niche})
+    engine = CalendarEngine(settings, model=model, retriever=retriever)
     return run_calendar(engine, request, run_id=run_id, progress=progress)
 
 

@@ -111,6 +111,7 @@ def generate(
     """
     from pipeline.chains import generate_calendar, resume_calendar
     from pipeline.dates import parse_month
+    from pipeline.engine import check_request_text
     from pipeline.errors import IncompleteCalendarError
     from pipeline.export import check_output_path
     from pipeline.errors import RunNotFoundError
@@ -123,6 +124,7 @@ def generate(
         if resume and run_id:
             raise _BadInput("give --resume RUN_ID or --run-id NAME, not both.")
         spec = parse_month(month) if month else None  # bad input fails before models load
+        check_request_text(trend or [], niche)
         if spec and spec.note and not quiet:
             err.print(spec.note, markup=False)
         settings = _settings(config, model=model)
@@ -286,6 +288,8 @@ def regenerate(
     _setup_logging(quiet, verbose)
     try:
         wanted = expand_days(days)
+    except ReelcalError as exc:
+        raise _fail(exc) from None
     except ValueError:
         err.print(f"error: --days {days!r} is not a list like 3,7,12-14.", markup=False)
         raise typer.Exit(2) from None

@@ -54,7 +54,12 @@ from pipeline.budget import (
 )
 from pipeline.config import Settings
 from pipeline.dates import MonthSpec, parse_month, special_dates
-from pipeline.errors import InvalidDaysError, ModelCallError, TokenBudgetError
+from pipeline.errors import (
+    InvalidDaysError,
+    InvalidRequestError,
+    ModelCallError,
+    TokenBudgetError,
+)
 from pipeline.generation import ChunkRequest, DayWriter, MonthContext
 from pipeline.prompts import days_label as prompts_days_label
 from pipeline.models import load_chat_model
@@ -72,6 +77,31 @@ STEPS_BEFORE_LOOP = 3
 #: ``max_concurrency``): LangGraph saves each finished task's writes on the same executor,
 #: and a pool full of waiting chunks would delay those saves.
 GRAPH_THREADS = 48
+
+
+#: Trends and the niche are short phrases put into every prompt (as data, in a list).
+MAX_TREND_CHARS = 200
+MAX_TRENDS = 20
+MAX_NICHE_CHARS = 500
+
+
+def check_request_text(trends: list[str], niche: str | None) -> None:
+    """Reject trends and niche text that are not short phrases, naming which."""
+    if len(trends) > MAX_TRENDS:
+        raise InvalidRequestError(
+            f"{len(trends)} trends given: use at most {MAX_TRENDS} (the strongest ones)."
+        )
+    for trend in trends:
+        if len(trend) > MAX_TREND_CHARS:
+            raise InvalidRequestError(
+                f"Trend {trend[:40]!r}... is {len(trend):,} characters: a trend is a short "
+                f"phrase of at most {MAX_TREND_CHARS} characters."
+            )
+    if niche and len(niche) > MAX_NICHE_CHARS:
+        raise InvalidRequestError(
+            f"The niche {niche[:40]!r}... is {len(niche):,} characters: describe it in at most "
+            f"{MAX_NICHE_CHARS}."
+        )
 
 
 def keep_first(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
@@ -217,7 +247,8 @@ class CalendarEngine:
                 f"Days {bad} are not in {month.name}: use 1 to {month.days_in_month}."
             )
         trends = state.get("trends") or []
-        trends = [trends] if isinstance(trends, str) else trends
+        trends = [str(t).strip() for t in ([trends] if isinstance(trends, str) else trends)]
+        check_request_text(trends, state.get("niche"))
         return {
             "month": month.key,
             "dates": [month.date_of(d).isoformat() for d in wanted],

@@ -81,6 +81,10 @@ class IngestError(ReelcalError):
     """A transcript file cannot be read."""
 
 
+class InvalidRequestError(ReelcalError, ValueError):
+    """Trends or niche text that is not a short phrase (too long, too many)."""
+
+
 class InvalidDaysError(ReelcalError, ValueError):
     """Day numbers that the month does not have."""
 

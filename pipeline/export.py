@@ -44,7 +44,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pipeline.calendar import COLUMN_TITLES, Calendar, DayPlan, UsageRecord
-from pipeline.errors import CalendarFileError, OutputPathError
+from pipeline.errors import CalendarFileError, InvalidDaysError, OutputPathError
 
 #: (DayPlan field, column title) of the tabular exports, in order: Day, Date, the rest.
 TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -386,12 +386,18 @@ def compact_days(days: Sequence[int]) -> str:
     return ", ".join(parts)
 
 
-def expand_days(text: str) -> list[int]:
-    """The inverse of :func:`compact_days`; ``ValueError`` on anything else."""
+def expand_days(text: str, *, max_day: int = 31) -> list[int]:
+    """The inverse of :func:`compact_days`; ``ValueError`` on anything else, and
+    :class:`InvalidDaysError` for a day outside 1..``max_day`` (checked before any range
+    is expanded, so ``1-99999999`` answers at once)."""
     days: list[int] = []
     for part in filter(None, (p.strip() for p in text.split(","))):
         first, _, last = part.partition("-")
-        days.extend(range(int(first), int(last or first) + 1))
+        start, end = int(first), int(last or first)
+        for day in (start, end):
+            if not 1 <= day <= max_day:
+                raise InvalidDaysError(f"Day {day} is not a day of a month: use 1 to {max_day}.")
+        days.extend(range(start, end + 1))
     return days
 
 

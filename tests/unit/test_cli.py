@@ -147,3 +147,18 @@ def test_resume_of_an_unknown_run_exits_2_before_loading_models(scripted_cli):
     result = invoke("generate", "--resume", "2026-02-deadbeef")
     assert result.exit_code == 2 and "No saved run '2026-02-deadbeef'" in result.output
     assert built == []
+
+
+def test_an_oversized_trend_is_named_and_exits_2_before_any_model(scripted_cli):
+    built, _ = scripted_cli
+    result = invoke("generate", "--month", "2026-03", "--trend", "x" * 51_200)
+    assert result.exit_code == 2 and "51,200 characters" in result.output
+    assert "rag_token_budget" not in result.output and built == []
+
+
+def test_a_huge_day_range_is_refused_before_it_is_expanded(tmp_path):
+    from pipeline.export import expand_days
+
+    result = invoke("regenerate", str(tmp_path / "none.json"), "--days", "1-99999999")
+    assert result.exit_code == 2 and "Day 99999999" in result.output
+    assert expand_days("3,7,12-14") == [3, 7, 12, 13, 14]

@@ -425,3 +425,17 @@ def test_awareness_file_and_subdivision_settings_reach_the_prompts(tmp_path):
     model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
     generate_calendar("2026-02", [], "x", model=model, settings=s, retriever=RETRIEVER)
     assert any("Our Launch Day" in p for p in model.prompts)
+
+
+def test_trends_and_niche_must_be_short_phrases(tmp_path):
+    from pipeline.errors import InvalidRequestError
+
+    model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
+    s = settings(tmp_path, context_window=16_385, max_output_tokens=4096)
+    with pytest.raises(InvalidRequestError, match="Trend 'yyyy"):
+        generate_calendar("2026-03", ["ok", "y" * 5000], "x", model=model, settings=s,
+                          retriever=RETRIEVER)
+    chain = build_calendar_chain(s, model=model, retriever=RETRIEVER)
+    with pytest.raises(InvalidRequestError, match="niche"):
+        chain.invoke({"month": "2026-03", "niche": "n" * 600})
+    assert model.prompts == []
