@@ -39,8 +39,9 @@ from pydantic import ConfigDict, Field
 
 from pipeline.bundled import bundled_dir
 from pipeline.config import Settings
-from pipeline.errors import IngestError, VectorStoreError
+from pipeline.errors import IngestError, ModelCallError, VectorStoreError
 from pipeline.ingest import DEFAULT_CHUNK_TOKENS, ENCODING, FileReport, SkippedFile, load_files
+from pipeline.failures import call_with_retries
 from pipeline.models import load_embeddings
 from pipeline.store import (
     MANIFEST_FILE,
@@ -176,7 +177,15 @@ def _embed(
         disable=not progress or len(batches) < 2,
     ) as bar:
         for batch in batches:
-            vectors.extend(embeddings.embed_documents(list(batch)))
+            try:
+                vectors.extend(call_with_retries(
+                    lambda: embeddings.embed_documents(list(batch)), max_retries=2,
+                    describe=f"embedding {len(batch)} chunks"))
+            except ModelCallError as exc:
+                raise ModelCallError(
+                    f"Embedding failed ({exc}): check the embeddings key and that its service "
+                    f"is reachable, or use embeddings: local:all-MiniLM-L6-v2 (offline)."
+                ) from exc.__cause__
             bar.update(len(batch))
     return np.asarray(vectors, dtype=np.float32)
 

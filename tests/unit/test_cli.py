@@ -162,3 +162,25 @@ def test_a_huge_day_range_is_refused_before_it_is_expanded(tmp_path):
     result = invoke("regenerate", str(tmp_path / "none.json"), "--days", "1-99999999")
     assert result.exit_code == 2 and "Day 99999999" in result.output
     assert expand_days("3,7,12-14") == [3, 7, 12, 13, 14]
+
+
+def test_unreachable_embeddings_while_indexing_is_one_line_and_exits_1(monkeypatch, tmp_path):
+    import httpx
+    from langchain_core.embeddings import Embeddings
+
+    from pipeline import failures, retrieval
+
+    class Unreachable(Embeddings):
+        def embed_documents(self, texts):
+            raise httpx.ConnectError("Connection refused")
+
+        def embed_query(self, text):
+            raise httpx.ConnectError("Connection refused")
+
+    monkeypatch.setattr(failures, "RETRY_BASE_DELAY", 0.0)
+    monkeypatch.setattr(retrieval, "load_embeddings", lambda key: Unreachable())
+    (tmp_path / "t.txt").write_text("Open with a hook. " * 50)
+    result = invoke("index", str(tmp_path / "t.txt"), "--out", str(tmp_path / "idx"), "-q")
+    assert result.exit_code == 1, result.output
+    assert "Embedding failed" in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
