@@ -43,7 +43,7 @@ from typing import Any
 
 from langchain_core.documents import Document
 
-import pipeline  # noqa: F401  (seeds tiktoken's offline cache before any encoding loads)
+from pipeline.tokens import ensure_tiktoken_cache
 from pipeline.errors import ConfigError, IngestError
 
 SUFFIXES = (".txt", ".md", ".srt", ".vtt", ".json", ".jsonl", ".csv")
@@ -140,6 +140,7 @@ def make_splitter(*, chunk_tokens: int = DEFAULT_CHUNK_TOKENS, chunk_overlap: in
         )
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+    ensure_tiktoken_cache()  # the splitter loads cl100k_base through tiktoken: offline cache
     return RecursiveCharacterTextSplitter.from_tiktoken_encoder(
         encoding_name=ENCODING,
         disallowed_special=(),

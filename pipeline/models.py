@@ -35,7 +35,13 @@ from pipeline.errors import (
     ModelSetupError,
     ModelLimitsError,
 )
-from pipeline.tokens import TokenCounter, estimate_counter, llama_counter, openai_counter
+from pipeline.tokens import (
+    TokenCounter,
+    ensure_tiktoken_cache,
+    estimate_counter,
+    llama_counter,
+    openai_counter,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from langchain_core.embeddings import Embeddings
@@ -419,6 +425,7 @@ def load_embeddings(key: str) -> Embeddings:
         _check_provider("openai", Settings())
         from langchain_openai import OpenAIEmbeddings
 
+        ensure_tiktoken_cache()  # OpenAIEmbeddings splits long texts with tiktoken
         return OpenAIEmbeddings(model=name)
     raise ModelSetupError(
         f"Unknown embeddings provider {provider!r} in {key!r}: use 'local:all-MiniLM-L6-v2' "

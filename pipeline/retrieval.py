@@ -34,7 +34,9 @@ from typing import Any
 import numpy as np
 from langchain_community.vectorstores import FAISS
 from langchain_core.documents import Document
-from langchain_core.runnables import RunnableConfig, RunnableSerializable
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables import RunnableConfig
 from pydantic import ConfigDict, Field
 
 from pipeline.bundled import bundled_dir
@@ -256,10 +258,20 @@ def _faiss_single_thread() -> Iterator[None]:
         faiss.omp_set_num_threads(previous)
 
 
-class MentorRetriever(RunnableSerializable[Any, list[Document]]):
-    """The chain's ``retrieve`` step: ``{"trends": [...], "niche": ...}`` -> Documents.
+class MentorRetriever(BaseRetriever):
+    """The chain's ``retrieve`` step, and a LangChain retriever like any other.
 
-    Build it with :meth:`from_settings`. A plain string input is one query.
+    A string is one query; the calendar's ``{"trends": [...], "niche": ...}`` is one query
+    per trend plus the niche. ``k`` documents per query (``invoke(query, k=2)`` overrides
+    it for a call), MMR for variety, at most ``per_creator_limit`` per creator, one chunk
+    per source. Build it with :meth:`from_settings`.
+
+    Example:
+        .. code-block:: python
+
+            retriever = MentorRetriever.from_settings(Settings())
+            retriever.invoke("hooks for AI tools", k=2)
+            retriever.invoke({"trends": ["AI agents"], "niche": "creator economy"})
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
@@ -296,7 +308,17 @@ class MentorRetriever(RunnableSerializable[Any, list[Document]]):
     def invoke(
         self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
     ) -> list[Document]:
-        return self._call_with_config(self._retrieve, input, config, run_type="retriever")
+        """A string query, or the calendar's trends/niche mapping (traced as one query)."""
+        if isinstance(input, str):
+            return super().invoke(input, config, **kwargs)
+        queries = self.queries(input)
+        return super().invoke(" | ".join(queries), config, queries=queries, **kwargs)
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun,
+        queries: list[str] | None = None, k: int | None = None,
+    ) -> list[Document]:
+        return self._retrieve(queries if queries is not None else self.queries(query), k=k)
 
     def queries(self, input: Any) -> list[str]:
         """One query per trend, plus the niche; blanks and repeats removed."""
@@ -310,14 +332,14 @@ class MentorRetriever(RunnableSerializable[Any, list[Document]]):
         candidates = [str(t).strip() for t in [*trends, niche] if t and str(t).strip()]
         return list(dict.fromkeys(candidates))
 
-    def _retrieve(self, input: Any) -> list[Document]:
-        queries = self.queries(input)
+    def _retrieve(self, queries: list[str], *, k: int | None = None) -> list[Document]:
         total = self.vectorstore.index.ntotal
         if not queries or total == 0:
             return []
         embed = self.vectorstore.embeddings or UnitEmbeddings(self.vectorstore.embedding_function)
         vectors = np.asarray(UnitEmbeddings(embed).embed_documents(queries), dtype=np.float32)
-        k, fetch_k = min(self.k, total), min(max(self.fetch_k, self.k), total)
+        k = k or self.k
+        k, fetch_k = min(k, total), min(max(self.fetch_k, k), total)
         search = self._hybrid_hits if self.hybrid else self._mmr_hits
         best: dict[str, tuple[float, float, str, Document]] = {}
         with _faiss_single_thread():

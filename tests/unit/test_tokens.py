@@ -19,9 +19,10 @@ from pipeline.tokens import (
 )
 
 
-def test_tiktoken_loads_offline_for_openai_models():
+def test_tiktoken_loads_offline_once_reelcal_has_seeded_its_cache():
     import tiktoken
 
+    ensure_tiktoken_cache()  # done by reelcal's first token counter (not at import)
     assert tiktoken.encoding_for_model("gpt-4-turbo").name == "cl100k_base"
     assert tiktoken.encoding_for_model("gpt-4o").name == "o200k_base"
 
@@ -50,6 +51,7 @@ def test_estimate_counter_says_it_is_an_estimate():
 def test_langchain_openai_counts_offline():
     from langchain_openai import ChatOpenAI
 
+    ensure_tiktoken_cache()
     model = ChatOpenAI(model="gpt-4o", api_key="sk-test")
     assert model.get_num_tokens("hello world") == 2
 
