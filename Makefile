@@ -14,7 +14,7 @@ LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 # torch 2.13.0 resolves to a CPU build here; an unpinned torch pulls a multi-GB CUDA build.
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: demo test test-all bench install install-dev index clean
+.PHONY: demo test test-all lint bench install install-dev index clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,12 +39,18 @@ demo: $(VENV)/.installed-local
 
 # The notebooks share one offline month: the quickstart writes it under a run id and
 # swap_and_reuse resumes the finished run (no model call). test-all writes one each.
-test: $(VENV)/.installed-dev
+LINTED := pipeline tests benchmarks
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+
+test: lint
 	$(BIN)/python -m pytest -m "not slow" --disable-socket --allow-unix-socket tests/unit
 	REELCAL_OUTPUT_DIR="$$(mktemp -d)" REELCAL_NOTEBOOK_RUN_ID="notebooks-$$(date +%s)" \
 		$(BIN)/python -m pytest -m "not slow" tests/integration notebooks --nbmake --nbmake-timeout=2400
 
-test-all: $(VENV)/.installed-dev
+test-all: lint
 	$(BIN)/python -m pytest --disable-socket --allow-unix-socket tests/unit
 	$(BIN)/python -m pytest tests/integration notebooks --nbmake --nbmake-timeout=2400
 

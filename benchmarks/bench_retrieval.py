@@ -39,18 +39,56 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
-import faiss  # noqa: E402
+import faiss
 
-from pipeline.models import load_embeddings  # noqa: E402
-from pipeline.retrieval import MentorRetriever  # noqa: E402
-from pipeline.store import empty_store, load_store, save_store  # noqa: E402
+from pipeline.models import load_embeddings
+from pipeline.retrieval import MentorRetriever
+from pipeline.store import empty_store, load_store, save_store
 
 DIM = 384
 TOP_K = 4
 VOCAB = np.array(
-    "agents automation budget savings squats protein meal prep dinner rice hook reel creator "
-    "pricing clients invest salary workout gym recipe pan oven tools workflow prompt script "
-    "camera caption trend audio story comment save share follow growth money habit week".split()
+    [
+        "agents",
+        "automation",
+        "budget",
+        "savings",
+        "squats",
+        "protein",
+        "meal",
+        "prep",
+        "dinner",
+        "rice",
+        "hook",
+        "reel",
+        "creator",
+        "pricing",
+        "clients",
+        "invest",
+        "salary",
+        "workout",
+        "gym",
+        "recipe",
+        "pan",
+        "oven",
+        "tools",
+        "workflow",
+        "prompt",
+        "script",
+        "camera",
+        "caption",
+        "trend",
+        "audio",
+        "story",
+        "comment",
+        "save",
+        "share",
+        "follow",
+        "growth",
+        "money",
+        "habit",
+        "week",
+    ]
 )
 CREATORS = ["ai.toolsmith", "15minkitchen", "liftwithleo", "centsible.sara", "growthwithmaya"]
 

@@ -54,8 +54,13 @@ __all__ = [
     "resume_calendar",
 ]
 
-_LAZY = {"build_calendar_chain", "build_calendar_graph", "generate_calendar", "regenerate_days",
-         "resume_calendar"}
+_LAZY = {
+    "build_calendar_chain",
+    "build_calendar_graph",
+    "generate_calendar",
+    "regenerate_days",
+    "resume_calendar",
+}
 
 
 def __getattr__(name: str) -> Any:

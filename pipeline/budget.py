@@ -91,7 +91,9 @@ class TokenBudget:
 
     def days_per_call(self, prompt_tokens: int) -> int:
         """How many days fit one call with this prompt (0 when not even one does)."""
-        return max(0, self.output_cap(prompt_tokens) - self.reasoning_reserve) // self.tokens_per_day
+        return (
+            max(0, self.output_cap(prompt_tokens) - self.reasoning_reserve) // self.tokens_per_day
+        )
 
     def max_tokens(self, prompt_tokens: int, days: int) -> int:
         """``min(available, max_output_tokens, reasoning_reserve + days * tokens_per_day)``.
@@ -104,15 +106,21 @@ class TokenBudget:
         if days == 0:
             return 0
         self.check(prompt_tokens)
-        return min(self.available(prompt_tokens), self.max_output_tokens,
-                   self.reasoning_reserve + days * self.tokens_per_day)
+        return min(
+            self.available(prompt_tokens),
+            self.max_output_tokens,
+            self.reasoning_reserve + days * self.tokens_per_day,
+        )
 
     def check(self, prompt_tokens: int) -> None:
         """Raise :class:`TokenBudgetError` unless at least one day fits."""
         if self.days_per_call(prompt_tokens) >= 1:
             return
-        reserve = (f" plus a {self.reasoning_reserve:,}-token reasoning reserve"
-                   if self.reasoning_reserve else "")
+        reserve = (
+            f" plus a {self.reasoning_reserve:,}-token reasoning reserve"
+            if self.reasoning_reserve
+            else ""
+        )
         raise TokenBudgetError(
             f"Not even one day fits: a {self.context_window:,}-token window minus a "
             f"{prompt_tokens:,}-token prompt and a {self.margin:,}-token margin leaves "
@@ -128,8 +136,9 @@ class TokenBudget:
             tokens_per_day=self.tokens_per_day,
         )
 
-    def chunk_days(self, days: list[int], prompt_tokens: int, *,
-                   max_days: int | None = None) -> list[list[int]]:
+    def chunk_days(
+        self, days: list[int], prompt_tokens: int, *, max_days: int | None = None
+    ) -> list[list[int]]:
         """Split ``days`` into as few chunks as fit (at most ``max_days`` each), of
         near-equal size, in order.
 
@@ -174,8 +183,9 @@ def estimate_reasoning_reserve(reasoning_tokens: list[int], previous: int) -> in
     return math.ceil(max(reasoning_tokens) * ESTIMATE_HEADROOM)
 
 
-def grown_after_length_cut(budget: TokenBudget, *, prompt_tokens: int, days: int,
-                           max_tokens_sent: int, reasoning: bool) -> TokenBudget | None:
+def grown_after_length_cut(
+    budget: TokenBudget, *, prompt_tokens: int, days: int, max_tokens_sent: int, reasoning: bool
+) -> TokenBudget | None:
     """The budget for asking again for the days of a reply cut by ``max_tokens`` with
     nothing parsed, or None when no budget can ask for more than ``max_tokens_sent``
     (then the chunk splits, or, for one day, the run stops).

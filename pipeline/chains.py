@@ -50,8 +50,7 @@ def _chain_input(request: Any) -> dict[str, Any]:
     trends = request.get("trends") or []
     trends = [trends] if isinstance(trends, str) else [str(t) for t in trends]
     check_request_text([t.strip() for t in trends], request.get("niche"))
-    return {**{k: v for k, v in request.items() if k != "run_id"}, "month": month,
-            "trends": trends}
+    return {**{k: v for k, v in request.items() if k != "run_id"}, "month": month, "trends": trends}
 
 
 def build_calendar_chain(
@@ -75,14 +74,23 @@ def build_calendar_chain(
             chain = build_calendar_chain(Settings.load(), model="openai:gpt-4o")
             calendar = chain.invoke({"month": "2026-03", "trends": ["AI agents"]})
     """
-    engine = CalendarEngine(settings or Settings.load(), model=model,
-                            supplement_model=supplement_model, retriever=retriever)
+    engine = CalendarEngine(
+        settings or Settings.load(),
+        model=model,
+        supplement_model=supplement_model,
+        retriever=retriever,
+    )
 
     def calendar(request: dict[str, Any], config: RunnableConfig) -> Calendar:
         run_id = request.get("run_id") if isinstance(request, dict) else None
         run_id = run_id or (config.get("configurable") or {}).get("run_id")
-        return run_calendar(engine, _chain_input(request), run_id=run_id, progress=progress,
-                            config={k: v for k, v in config.items() if k == "callbacks"})
+        return run_calendar(
+            engine,
+            _chain_input(request),
+            run_id=run_id,
+            progress=progress,
+            config={k: v for k, v in config.items() if k == "callbacks"},
+        )
 
     return RunnableLambda(calendar, name="reelcal_calendar")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -36,8 +36,16 @@ app = typer.Typer(
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False)
 
-ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="YAML settings file (default: ./reelcal.yaml when present).")]
-ModelOpt = Annotated[Optional[str], typer.Option("--model", "-m", help="Model key, e.g. llamacpp:smollm2, openai:gpt-4o.")]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", "-c", help="YAML settings file (default: ./reelcal.yaml when present)."
+    ),
+]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option("--model", "-m", help="Model key, e.g. llamacpp:smollm2, openai:gpt-4o."),
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log every model call.")]
 
@@ -45,8 +53,11 @@ VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log every mod
 def _setup_logging(quiet: bool, verbose: bool) -> None:
     """reelcal's own log at INFO with --verbose; other libraries stay at WARNING."""
     level = logging.ERROR if quiet else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(level=logging.ERROR if quiet else logging.WARNING,
-                        format="%(levelname)s %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.ERROR if quiet else logging.WARNING,
+        format="%(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
     logging.getLogger("reelcal").setLevel(level)
 
 
@@ -57,7 +68,7 @@ def _fail(exc: Exception) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _settings(config: Optional[Path], **overrides: object):
+def _settings(config: Path | None, **overrides: object):
     from pipeline.config import Settings
 
     return Settings.load(config, **overrides)
@@ -66,7 +77,9 @@ def _settings(config: Optional[Path], **overrides: object):
 # ------------------------------------------------------------------------ models
 @app.command()
 def models(
-    keys: Annotated[Optional[list[str]], typer.Argument(help="Model keys (default: the configured model).")] = None,
+    keys: Annotated[
+        list[str] | None, typer.Argument(help="Model keys (default: the configured model).")
+    ] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Show a model's resolved limits and tokenizer.
@@ -82,8 +95,13 @@ def models(
             model = load_chat_model(key, settings)
             limits = model_limits(model, settings)
             counter = token_counter_for(model)
-            table.add_row(key, f"{limits.context_window:,}", f"{limits.max_output_tokens:,}",
-                          limits.source, f"{counter.name}{'' if counter.exact else ' (estimate)'}")
+            table.add_row(
+                key,
+                f"{limits.context_window:,}",
+                f"{limits.max_output_tokens:,}",
+                limits.source,
+                f"{counter.name}{'' if counter.exact else ' (estimate)'}",
+            )
         out.print(table)
     except ReelcalError as exc:
         raise _fail(exc) from None
@@ -92,15 +110,37 @@ def models(
 # ------------------------------------------------------------------------ generate
 @app.command()
 def generate(
-    month: Annotated[Optional[str], typer.Option("--month", help="e.g. 'March 2026', 2026-03, 03/2026.")] = None,
-    trend: Annotated[Optional[list[str]], typer.Option("--trend", "-t", help="A trend to build on (repeatable).")] = None,
-    niche: Annotated[Optional[str], typer.Option(help="The account's niche.")] = None,
+    month: Annotated[
+        str | None, typer.Option("--month", help="e.g. 'March 2026', 2026-03, 03/2026.")
+    ] = None,
+    trend: Annotated[
+        list[str] | None, typer.Option("--trend", "-t", help="A trend to build on (repeatable).")
+    ] = None,
+    niche: Annotated[str | None, typer.Option(help="The account's niche.")] = None,
     model: ModelOpt = None,
     config: ConfigOpt = None,
-    out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the calendar: .xlsx .csv .json .md .ics .gcal.csv")] = None,
-    fmt: Annotated[Optional[str], typer.Option("--format", help="Output format when the suffix is not enough (xlsx csv json md ics gcal).")] = None,
-    resume: Annotated[Optional[str], typer.Option("--resume", help="Continue a saved run by its id (printed when it started); only missing days are written.")] = None,
-    run_id: Annotated[Optional[str], typer.Option("--run-id", help="Name a new run (default: the month and a random suffix).")] = None,
+    out_path: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write the calendar: .xlsx .csv .json .md .ics .gcal.csv"),
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="Output format when the suffix is not enough (xlsx csv json md ics gcal).",
+        ),
+    ] = None,
+    resume: Annotated[
+        str | None,
+        typer.Option(
+            "--resume",
+            help="Continue a saved run by its id (printed when it started); only missing days are written.",
+        ),
+    ] = None,
+    run_id: Annotated[
+        str | None,
+        typer.Option("--run-id", help="Name a new run (default: the month and a random suffix)."),
+    ] = None,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -112,9 +152,8 @@ def generate(
     from pipeline.chains import generate_calendar, resume_calendar
     from pipeline.dates import parse_month
     from pipeline.engine import check_request_text
-    from pipeline.errors import IncompleteCalendarError
+    from pipeline.errors import IncompleteCalendarError, RunNotFoundError
     from pipeline.export import check_output_path
-    from pipeline.errors import RunNotFoundError
     from pipeline.runs import check_run_id, new_run_id, saved_run
 
     _setup_logging(quiet, verbose)
@@ -137,14 +176,21 @@ def generate(
             )
         the_run = check_run_id(resume or run_id or new_run_id(spec.key))
         if not quiet:
-            err.print(f"run {the_run} (resume with: reelcal generate --resume {the_run})",
-                      markup=False)
+            err.print(
+                f"run {the_run} (resume with: reelcal generate --resume {the_run})", markup=False
+            )
         with _progress(quiet) as on_progress:
             if spec is None:
                 calendar = resume_calendar(the_run, settings=settings, progress=on_progress)
             else:
-                calendar = generate_calendar(spec, trend or [], niche, settings=settings,
-                                             progress=on_progress, run_id=the_run)
+                calendar = generate_calendar(
+                    spec,
+                    trend or [],
+                    niche,
+                    settings=settings,
+                    progress=on_progress,
+                    run_id=the_run,
+                )
     except IncompleteCalendarError as exc:
         raise _incomplete(exc, verbose) from None
     except ReelcalError as exc:
@@ -168,7 +214,7 @@ def _incomplete(exc, verbose: bool) -> typer.Exit:
     return typer.Exit(130 if exc.reason == "interrupted" else 1)
 
 
-def _write(calendar, out_path: Optional[Path], fmt: Optional[str], quiet: bool) -> None:
+def _write(calendar, out_path: Path | None, fmt: str | None, quiet: bool) -> None:
     if out_path is None:
         if not quiet:
             from pipeline.export import to_markdown
@@ -181,10 +227,14 @@ def _write(calendar, out_path: Optional[Path], fmt: Optional[str], quiet: bool) 
         # checked before the run; the disk can still change under us: keep the month
         from pipeline.config import Settings
 
-        fallback = Path(Settings.load().output_dir) / f"calendar-{calendar.year}-{calendar.month:02d}.json"
+        fallback = (
+            Path(Settings.load().output_dir) / f"calendar-{calendar.year}-{calendar.month:02d}.json"
+        )
         calendar.save(fallback)
-        err.print(f"error: cannot write {out_path} ({exc}); the calendar was saved to "
-                  f"{fallback}.", markup=False)
+        err.print(
+            f"error: cannot write {out_path} ({exc}); the calendar was saved to {fallback}.",
+            markup=False,
+        )
         raise typer.Exit(1) from None
     if not quiet:
         err.print(f"wrote {written}", markup=False)
@@ -200,18 +250,34 @@ class _progress:
     def __enter__(self):
         if self.quiet:
             return None
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
-        self.bar = Progress(TextColumn("days"), BarColumn(), MofNCompleteColumn(),
-                            TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
-                            transient=False)
+        self.bar = Progress(
+            TextColumn("days"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=False,
+        )
         self.bar.start()
         self.task = self.bar.add_task("starting", total=None)
 
         def update(event) -> None:
             u = event.usage
-            self.bar.update(self.task, total=event.days_total, completed=event.days_done,
-                            description=f"{u.role} call: {u.days_parsed}/{len(u.days_requested)} days")
+            self.bar.update(
+                self.task,
+                total=event.days_total,
+                completed=event.days_done,
+                description=f"{u.role} call: {u.days_parsed}/{len(u.days_requested)} days",
+            )
 
         return update
 
@@ -224,9 +290,14 @@ class _progress:
 @app.command()
 def plan(
     month: Annotated[str, typer.Option("--month", help="e.g. 'March 2026', 2026-03.")],
-    model: Annotated[Optional[list[str]], typer.Option("--model", "-m", help="Model key (repeat to compare models side by side).")] = None,
-    trend: Annotated[Optional[list[str]], typer.Option("--trend", "-t", help="A trend (repeatable).")] = None,
-    niche: Annotated[Optional[str], typer.Option(help="The account's niche.")] = None,
+    model: Annotated[
+        list[str] | None,
+        typer.Option("--model", "-m", help="Model key (repeat to compare models side by side)."),
+    ] = None,
+    trend: Annotated[
+        list[str] | None, typer.Option("--trend", "-t", help="A trend (repeatable).")
+    ] = None,
+    niche: Annotated[str | None, typer.Option(help="The account's niche.")] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Dry run: build the real prompts and show the token plan, calling no model.
@@ -237,8 +308,9 @@ def plan(
 
     try:
         settings = _settings(config)
-        plans = plan_month(month, trend or [], niche, models=model or [settings.model],
-                           settings=settings)
+        plans = plan_month(
+            month, trend or [], niche, models=model or [settings.model], settings=settings
+        )
     except ReelcalError as exc:
         raise _fail(exc) from None
     for p in plans:
@@ -252,12 +324,23 @@ def plan(
             f"{' (the first sent alone to learn tokens per day; the rest re-planned from it)' if p.probe_calls else ''}",
             markup=False,
         )
-    table = Table("model", "call", "days", "prompt tokens", "max_tokens",
-                  title=f"Token plan for {month} (no model was called)")
+    table = Table(
+        "model",
+        "call",
+        "days",
+        "prompt tokens",
+        "max_tokens",
+        title=f"Token plan for {month} (no model was called)",
+    )
     for p in plans:
         for number, call in enumerate(p.calls, start=1):
-            table.add_row(p.model if number == 1 else "", str(number), _span(call.days),
-                          f"{call.prompt_tokens:,}", f"{call.max_tokens:,}")
+            table.add_row(
+                p.model if number == 1 else "",
+                str(number),
+                _span(call.days),
+                f"{call.prompt_tokens:,}",
+                f"{call.max_tokens:,}",
+            )
     out.print(table)
 
 
@@ -270,10 +353,14 @@ def _span(days: list[int]) -> str:
 def regenerate(
     file: Annotated[Path, typer.Argument(help="A calendar reelcal wrote (.json, .csv, .xlsx).")],
     days: Annotated[str, typer.Option("--days", "-d", help="Days to rewrite, e.g. 3,7,12-14.")],
-    trend: Annotated[Optional[list[str]], typer.Option("--trend", "-t", help="Trends (default: the calendar's).")] = None,
+    trend: Annotated[
+        list[str] | None, typer.Option("--trend", "-t", help="Trends (default: the calendar's).")
+    ] = None,
     model: ModelOpt = None,
     config: ConfigOpt = None,
-    out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="Where to write (default: FILE itself).")] = None,
+    out_path: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Where to write (default: FILE itself).")
+    ] = None,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -301,8 +388,9 @@ def regenerate(
         calendar = Calendar.load(file)
         check_output_path(out_path or file)
         with _progress(quiet) as on_progress:
-            updated = regenerate_days(calendar, wanted, trends=trend, settings=settings,
-                                      progress=on_progress)
+            updated = regenerate_days(
+                calendar, wanted, trends=trend, settings=settings, progress=on_progress
+            )
     except IncompleteCalendarError as exc:
         raise _incomplete(exc, verbose) from None
     except ReelcalError as exc:
@@ -313,13 +401,39 @@ def regenerate(
 # ------------------------------------------------------------------------ index
 @app.command()
 def index(
-    paths: Annotated[list[Path], typer.Argument(help="Transcript files or folders (.txt .md .srt .vtt .json .jsonl .csv).")],
-    out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", help="Index folder (default: the configured vectorstore, else ./reelcal-index).")] = None,
-    creator: Annotated[Optional[str], typer.Option(help="Creator for files whose records do not name one.")] = None,
-    append: Annotated[bool, typer.Option("--append", help="Add new files to an existing index instead of rebuilding it.")] = False,
-    embeddings: Annotated[Optional[str], typer.Option(help="Embeddings key (default from settings).")] = None,
-    chunk_tokens: Annotated[int, typer.Option(min=50, max=4000, help="Tokens per chunk (200 suits MiniLM's 256-piece limit).")] = 200,
-    chunk_overlap: Annotated[int, typer.Option(min=0, max=1000, help="Tokens of overlap between chunks.")] = 40,
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Transcript files or folders (.txt .md .srt .vtt .json .jsonl .csv)."),
+    ],
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Index folder (default: the configured vectorstore, else ./reelcal-index).",
+        ),
+    ] = None,
+    creator: Annotated[
+        str | None, typer.Option(help="Creator for files whose records do not name one.")
+    ] = None,
+    append: Annotated[
+        bool,
+        typer.Option(
+            "--append", help="Add new files to an existing index instead of rebuilding it."
+        ),
+    ] = False,
+    embeddings: Annotated[
+        str | None, typer.Option(help="Embeddings key (default from settings).")
+    ] = None,
+    chunk_tokens: Annotated[
+        int,
+        typer.Option(
+            min=50, max=4000, help="Tokens per chunk (200 suits MiniLM's 256-piece limit)."
+        ),
+    ] = 200,
+    chunk_overlap: Annotated[
+        int, typer.Option(min=0, max=1000, help="Tokens of overlap between chunks.")
+    ] = 40,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
@@ -332,9 +446,16 @@ def index(
     try:
         settings = _settings(config, embeddings=embeddings)
         target = out_dir or settings.vectorstore or Path("reelcal-index")
-        report = build_index(paths, out_dir=target, embeddings_key=settings.embeddings,
-                             creator=creator, append=append, chunk_tokens=chunk_tokens,
-                             chunk_overlap=chunk_overlap, progress=not quiet)
+        report = build_index(
+            paths,
+            out_dir=target,
+            embeddings_key=settings.embeddings,
+            creator=creator,
+            append=append,
+            chunk_tokens=chunk_tokens,
+            chunk_overlap=chunk_overlap,
+            progress=not quiet,
+        )
     except ReelcalError as exc:
         raise _fail(exc) from None
     for skipped in report.files_skipped:

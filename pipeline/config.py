@@ -76,17 +76,20 @@ class Settings(BaseSettings):
     safety_margin: int = Field(2000, ge=0, description="Tokens kept free in main calls.")
     supplement_safety_margin: int = Field(1000, ge=0, description="Same, supplement calls.")
     tokens_per_day: int | None = Field(
-        None, ge=20,
+        None,
+        ge=20,
         description="Starting estimate of output tokens per day, re-estimated after every "
         "round; unset: calibrated per output mode (tool call 400, local grammar 450, rows 360).",
     )
     reasoning_reserve: int = Field(
-        2500, ge=0,
+        2500,
+        ge=0,
         description="Starting reserve for hidden reasoning tokens of reasoning models "
         "(o-series, gpt-5); learned from the reasoning tokens they report.",
     )
     reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = Field(
-        None, description="Passed to reasoning models that accept it (lower: smaller reserve).",
+        None,
+        description="Passed to reasoning models that accept it (lower: smaller reserve).",
     )
     rag_token_budget: int = Field(1000, ge=0, description="Tokens of retrieved examples.")
 
@@ -99,18 +102,23 @@ class Settings(BaseSettings):
 
     # --- the month engine
     max_stalled_rounds: int = Field(
-        2, ge=1, le=20,
+        2,
+        ge=1,
+        le=20,
         description="Stop after this many rounds in a row that add no day (the run stays "
         "resumable).",
     )
     max_calls: int | None = Field(
-        None, ge=1,
+        None,
+        ge=1,
         description="Spend cap: model calls per run (and per resume). Unset: the calls the "
         "days need at the starting tokens_per_day, plus one per day (each day may be asked "
         "for once more on its own).",
     )
     max_rounds: int | None = Field(
-        None, ge=1, le=50,
+        None,
+        ge=1,
+        le=50,
         description="Deprecated alias of max_stalled_rounds (the engine counts progress, "
         "not rounds).",
     )
@@ -222,11 +230,11 @@ def _describe(exc: ValidationError, path: Path | None) -> str:
     err = exc.errors()[0]
     key = ".".join(str(p) for p in err["loc"]) or "?"
     if err["type"] == "extra_forbidden":
-        return (
-            f"Unknown setting {key!r}: valid settings are {', '.join(Settings.model_fields)}."
-        )
-    source = f"{path}, ${ENV_PREFIX}{key.upper()} or an argument" if path else (
-        f"${ENV_PREFIX}{key.upper()} or an argument"
+        return f"Unknown setting {key!r}: valid settings are {', '.join(Settings.model_fields)}."
+    source = (
+        f"{path}, ${ENV_PREFIX}{key.upper()} or an argument"
+        if path
+        else (f"${ENV_PREFIX}{key.upper()} or an argument")
     )
     more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
     return f"Setting {key!r} = {err.get('input')!r} ({source}): {err['msg']}{more}."

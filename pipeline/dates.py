@@ -29,7 +29,7 @@ _FUZZY_CUTOFF = 0.6  # difflib ratio: "ajguzt"~"august" is 0.67; "hello" is 0.4 
 _WEEKDAYS = [d.lower() for d in calendar.day_name]
 _ENTRY_KEYS = {"name", "theme", "date", "rule", "countries"}
 _RULE_KEYS = {"month", "weekday", "nth", "offset_days"}
-_SCHEMA = "name, theme and date: \"MM-DD\" or rule: {month, weekday, nth, offset_days}"
+_SCHEMA = 'name, theme and date: "MM-DD" or rule: {month, weekday, nth, offset_days}'
 
 # The first keyword found in a holiday's name (ignoring case) gives its content theme.
 _HOLIDAY_THEMES: list[tuple[str, str]] = [
@@ -122,7 +122,8 @@ def _read_words(
     """(year, month, note) from a month name, abbreviation or close typo and an optional year."""
     scored = sorted(
         (difflib.SequenceMatcher(None, word, name.lower()).ratio(), number)
-        for number, name in enumerate(calendar.month_name) if name
+        for number, name in enumerate(calendar.month_name)
+        if name
     )
     (second, _), (best, closest) = scored[-2:]
     typo = len(word) >= 3 and best >= _FUZZY_CUTOFF and best > second  # close and unambiguous
@@ -266,7 +267,7 @@ def _entry_problem(entry: Any) -> str | None:
         try:
             dt.datetime.strptime(f"2000-{entry['date']}", "%Y-%m-%d")  # 2000 is a leap year
         except (TypeError, ValueError):
-            return f"'date' must be a quoted \"MM-DD\" such as \"10-10\", got {entry['date']!r}"
+            return f'\'date\' must be a quoted "MM-DD" such as "10-10", got {entry["date"]!r}'
         return None
     rule = entry["rule"]
     if not isinstance(rule, dict) or set(rule) - _RULE_KEYS:

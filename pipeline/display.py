@@ -49,10 +49,12 @@ def calendar_html(calendar: Calendar, *, fold_at: int = FOLD_AT) -> str:
     parts = [
         '<div class="reelcal">',
         _CSS,
-        f"<p><b>{_esc(calendar.month_name)}</b> &middot; "
-        f"{len(calendar.days)}/{calendar.days_in_month} days &middot; "
-        f"model {_esc(calendar.model or 'unknown')} &middot; {total_tokens:,} tokens "
-        f"({calendar.total_input_tokens:,} in + {calendar.total_output_tokens:,} out)</p>",
+        (
+            f"<p><b>{_esc(calendar.month_name)}</b> &middot; "
+            f"{len(calendar.days)}/{calendar.days_in_month} days &middot; "
+            f"model {_esc(calendar.model or 'unknown')} &middot; {total_tokens:,} tokens "
+            f"({calendar.total_input_tokens:,} in + {calendar.total_output_tokens:,} out)</p>"
+        ),
     ]
     if calendar.missing_days:
         missing = ", ".join(str(day) for day in calendar.missing_days)

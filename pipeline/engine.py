@@ -61,8 +61,8 @@ from pipeline.errors import (
     TokenBudgetError,
 )
 from pipeline.generation import ChunkRequest, DayWriter, MonthContext
-from pipeline.prompts import days_label as prompts_days_label
 from pipeline.models import load_chat_model
+from pipeline.prompts import days_label as prompts_days_label
 
 logger = logging.getLogger("reelcal")
 
@@ -223,18 +223,25 @@ class CalendarEngine:
             trends=list(data.get("trends") or []),
             niche=data["niche"],
             platform=data["platform"],
-            special_dates=special_dates(month, country=self.settings.country,
-                                        subdivision=self.settings.subdivision,
-                                        awareness_file=self.settings.awareness_file),
+            special_dates=special_dates(
+                month,
+                country=self.settings.country,
+                subdivision=self.settings.subdivision,
+                awareness_file=self.settings.awareness_file,
+            ),
             examples=data.get("examples", ""),
         )
 
     def chunk_request(self, task: ChunkTask) -> ChunkRequest:
         """The writer's request for one ``write`` task (used by ``plan`` as well)."""
         return ChunkRequest(
-            task["role"], list(task["days"]), self.context(task["context"]),
-            round=task["round"], already_used=[(t, h) for t, h in task["already_used"]],
-            tokens_per_day=task["tokens_per_day"], reasoning_reserve=task["reasoning_reserve"],
+            task["role"],
+            list(task["days"]),
+            self.context(task["context"]),
+            round=task["round"],
+            already_used=[(t, h) for t, h in task["already_used"]],
+            tokens_per_day=task["tokens_per_day"],
+            reasoning_reserve=task["reasoning_reserve"],
         )
 
     # ------------------------------------------------------------------ nodes
@@ -269,11 +276,18 @@ class CalendarEngine:
         }
 
     def retrieve(self, state: MonthState, config: RunnableConfig) -> dict[str, Any]:
-        query = {"month": parse_month(state["month"]), "trends": state["trends"],
-                 "niche": state["niche"], "platform": state["platform"]}
+        query = {
+            "month": parse_month(state["month"]),
+            "trends": state["trends"],
+            "niche": state["niche"],
+            "platform": state["platform"],
+        }
         documents = self.retriever.with_config(run_name="retrieve").invoke(query, config)
-        return {"documents": [{"page_content": d.page_content, "metadata": dict(d.metadata)}
-                              for d in documents]}
+        return {
+            "documents": [
+                {"page_content": d.page_content, "metadata": dict(d.metadata)} for d in documents
+            ]
+        }
 
     def fit(self, state: MonthState, config: RunnableConfig) -> dict[str, Any]:
         """Trim retrieved context to ``rag_token_budget``, then halve its budget until the
@@ -293,9 +307,15 @@ class CalendarEngine:
             try:
                 for role in roles:
                     writer = self.writer(role)
-                    writer.plan(ChunkRequest(role, days, context,
-                                             tokens_per_day=state["tokens_per_day"][role],
-                                             reasoning_reserve=state["reasoning_reserve"][role]))
+                    writer.plan(
+                        ChunkRequest(
+                            role,
+                            days,
+                            context,
+                            tokens_per_day=state["tokens_per_day"][role],
+                            reasoning_reserve=state["reasoning_reserve"][role],
+                        )
+                    )
                 return {"examples": context.examples}
             except TokenBudgetError:
                 if not kept:
@@ -312,8 +332,10 @@ class CalendarEngine:
         usage = state.get("usage") or []
         missing = [dt.date.fromisoformat(d).day for d in state["dates"] if d not in rows]
         asked = {d for u in usage for d in u["days_requested"]}
-        groups = {"main": [d for d in missing if d not in asked],
-                  "supplement": [d for d in missing if d in asked]}
+        groups = {
+            "main": [d for d in missing if d not in asked],
+            "supplement": [d for d in missing if d in asked],
+        }
         if state["first_role"] == "supplement":
             groups = {"main": [], "supplement": missing}
         context = {k: state[k] for k in ("month", "trends", "niche", "platform", "examples")}
@@ -322,29 +344,44 @@ class CalendarEngine:
         for role, days in groups.items():
             if not days:
                 continue
-            request = ChunkRequest(role, days, self.context(context), round=state["round"],
-                                   already_used=_already_used(state) if role == "supplement" else [],
-                                   tokens_per_day=state["tokens_per_day"][role],
-                                   reasoning_reserve=state["reasoning_reserve"][role])
+            request = ChunkRequest(
+                role,
+                days,
+                self.context(context),
+                round=state["round"],
+                already_used=_already_used(state) if role == "supplement" else [],
+                tokens_per_day=state["tokens_per_day"][role],
+                reasoning_reserve=state["reasoning_reserve"][role],
+            )
             request = self.writer(role).fit_already_used(request)
             chunks = self.writer(role).plan(request, max_days=state["max_days"].get(role))
             if len(chunks) > 1 and not self._calibrated(role, usage):
                 chunks, later = chunks[:1], chunks[1:]
                 deferred += later
             planned += [
-                ChunkTask(role=role, days=chunk, round=state["round"],
-                          tokens_per_day=state["tokens_per_day"][role],
-                          reasoning_reserve=state["reasoning_reserve"][role],
-                          already_used=[list(u) for u in request.already_used], context=context)
+                ChunkTask(
+                    role=role,
+                    days=chunk,
+                    round=state["round"],
+                    tokens_per_day=state["tokens_per_day"][role],
+                    reasoning_reserve=state["reasoning_reserve"][role],
+                    already_used=[list(u) for u in request.already_used],
+                    context=context,
+                )
                 for chunk in chunks
             ]
         max_calls = state.get("max_calls")
         if max_calls is None:  # the spend cap, set once per run (or resume)
-            max_calls = len(usage) + (self.settings.max_calls
-                                      or self.writer("main").budget.chunks_needed(len(missing))
-                                      + len(missing))
-        return {"planned": planned[: max(0, max_calls - len(usage))], "deferred": deferred,
-                "max_calls": max_calls, "rows_before": len(rows)}
+            max_calls = len(usage) + (
+                self.settings.max_calls
+                or self.writer("main").budget.chunks_needed(len(missing)) + len(missing)
+            )
+        return {
+            "planned": planned[: max(0, max_calls - len(usage))],
+            "deferred": deferred,
+            "max_calls": max_calls,
+            "rows_before": len(rows),
+        }
 
     def _calibrated(self, role: str, usage: list[dict[str, Any]]) -> bool:
         """Whether the writer's tokens per day come from real output: set by the user, or
@@ -352,8 +389,10 @@ class CalendarEngine:
         if self.settings.tokens_per_day is not None:
             return True
         model = self.writer(role).model
-        return any(u["days_parsed"] and u["output_tokens"] and self.writer(u["role"]).model is model
-                   for u in usage)
+        return any(
+            u["days_parsed"] and u["output_tokens"] and self.writer(u["role"]).model is model
+            for u in usage
+        )
 
     def write(self, task: ChunkTask, config: RunnableConfig) -> dict[str, Any]:
         writer = self.writer(task["role"])
@@ -370,12 +409,16 @@ class CalendarEngine:
                 self.cancelled.set()
                 raise
             except ContextOverflowError as exc:
-                logger.warning("context overflow for %d days; the next round splits them",
-                               len(request.days))
+                logger.warning(
+                    "context overflow for %d days; the next round splits them", len(request.days)
+                )
                 failed = writer.failed(request, exc)
-                return {"usage": [failed.usage.model_dump(mode="json")],
-                        "overflows": [{"role": task["role"], "days": task["days"],
-                                       "round": task["round"]}]}
+                return {
+                    "usage": [failed.usage.model_dump(mode="json")],
+                    "overflows": [
+                        {"role": task["role"], "days": task["days"], "round": task["round"]}
+                    ],
+                }
             except ModelCallError as exc:
                 failed = writer.failed(request, exc)
                 logger.info(failed.usage.summary())
@@ -394,12 +437,17 @@ class CalendarEngine:
         max_days = dict(state["max_days"])
         shrunk = False
         for overflow in (o for o in state.get("overflows") or [] if o["round"] == round_no):
-            shrunk |= self._cap_chunks(max_days, overflow["role"], split_days(len(overflow["days"])))
+            shrunk |= self._cap_chunks(
+                max_days, overflow["role"], split_days(len(overflow["days"]))
+            )
         learned, reserves = dict(state["tokens_per_day"]), dict(state["reasoning_reserve"])
         for role in {u["role"] for u in this_round}:
             learned[role], reserves[role] = self._learn(
-                [u for u in usage if u["role"] == role], [u for u in this_round if u["role"] == role],
-                learned[role], reserves[role])
+                [u for u in usage if u["role"] == role],
+                [u for u in this_round if u["role"] == role],
+                learned[role],
+                reserves[role],
+            )
             shrunk |= self._after_length_cuts(role, this_round, learned, reserves, max_days)
         progress = len(rows) > state["rows_before"]
         stalled = 0 if progress or shrunk else state["stalled"] + 1
@@ -410,11 +458,22 @@ class CalendarEngine:
             status = "stalled"
         elif len(usage) >= state["max_calls"]:
             status = "spend_cap"
-        return {"round": round_no + 1, "stalled": stalled, "max_days": max_days,
-                "tokens_per_day": learned, "reasoning_reserve": reserves, "status": status}
+        return {
+            "round": round_no + 1,
+            "stalled": stalled,
+            "max_days": max_days,
+            "tokens_per_day": learned,
+            "reasoning_reserve": reserves,
+            "status": status,
+        }
 
-    def _learn(self, history: list[dict[str, Any]], this_round: list[dict[str, Any]],
-               tokens_per_day: int, reserve: int) -> tuple[int, int]:
+    def _learn(
+        self,
+        history: list[dict[str, Any]],
+        this_round: list[dict[str, Any]],
+        tokens_per_day: int,
+        reserve: int,
+    ) -> tuple[int, int]:
         """tokens_per_day from this round's visible output (reasoning excluded); the
         reasoning reserve from every reasoning count this writer reported."""
         done = [u for u in this_round if u["days_parsed"] and u["output_tokens"]]
@@ -425,22 +484,39 @@ class CalendarEngine:
         reported = [u["reasoning_tokens"] for u in history if u.get("reasoning_tokens")]
         return new, max(reserve, estimate_reasoning_reserve(reported, 0))
 
-    def _after_length_cuts(self, role: str, this_round: list[dict[str, Any]],
-                           learned: dict[str, int], reserves: dict[str, int],
-                           max_days: dict[str, int]) -> bool:
+    def _after_length_cuts(
+        self,
+        role: str,
+        this_round: list[dict[str, Any]],
+        learned: dict[str, int],
+        reserves: dict[str, int],
+        max_days: dict[str, int],
+    ) -> bool:
         """A reply cut by max_tokens with nothing parsed is never sent again unchanged:
         grow max_tokens within the limits, else split the chunk, else stop (the error
         names the numbers). Returns True when the next round will ask differently."""
         changed = False
         writer = self.writer(role)
-        for cut in (u for u in this_round if u["role"] == role and u["finish_reason"] == "length"
-                    and not u["days_parsed"] and not u["error"]):
+        for cut in (
+            u
+            for u in this_round
+            if u["role"] == role
+            and u["finish_reason"] == "length"
+            and not u["days_parsed"]
+            and not u["error"]
+        ):
             days, prompt = len(cut["days_requested"]), cut["prompt_tokens"]
             reasoning = bool(reserves[role] or cut.get("reasoning_tokens"))
             budget = writer.budget.with_tokens_per_day(learned[role]).with_reasoning_reserve(
-                reserves[role])
-            grown = grown_after_length_cut(budget, prompt_tokens=prompt, days=days,
-                                           max_tokens_sent=cut["max_tokens"], reasoning=reasoning)
+                reserves[role]
+            )
+            grown = grown_after_length_cut(
+                budget,
+                prompt_tokens=prompt,
+                days=days,
+                max_tokens_sent=cut["max_tokens"],
+                reasoning=reasoning,
+            )
             if grown is not None:
                 learned[role] = max(learned[role], grown.tokens_per_day)
                 reserves[role] = max(reserves[role], grown.reasoning_reserve)
@@ -456,8 +532,10 @@ class CalendarEngine:
                     f"{', reasoning reserve ' + format(budget.reasoning_reserve, ',') if reasoning else ''}"
                     f": lower rag_token_budget{' or reasoning_effort' if reasoning else ''}, or "
                     f"use a model with larger limits.",
-                    context_window=budget.context_window, prompt_tokens=prompt,
-                    safety_margin=budget.margin, max_output_tokens=budget.max_output_tokens,
+                    context_window=budget.context_window,
+                    prompt_tokens=prompt,
+                    safety_margin=budget.margin,
+                    max_output_tokens=budget.max_output_tokens,
                     tokens_per_day=budget.tokens_per_day,
                 )
         return changed
@@ -499,10 +577,12 @@ class CalendarEngine:
         builder.add_conditional_edges("plan_chunks", self.dispatch, ["write", "merge"])
         builder.add_edge("write", "merge")
         builder.add_conditional_edges("merge", self.route, ["plan_chunks", END])
-        graph = builder.compile(checkpointer=checkpointer, interrupt_before=interrupt_before,
-                                name="reelcal_calendar")
-        return graph.with_config(recursion_limit=self.recursion_limit,
-                                 max_concurrency=GRAPH_THREADS)
+        graph = builder.compile(
+            checkpointer=checkpointer, interrupt_before=interrupt_before, name="reelcal_calendar"
+        )
+        return graph.with_config(
+            recursion_limit=self.recursion_limit, max_concurrency=GRAPH_THREADS
+        )
 
 
 def _already_used(state: MonthState) -> list[tuple[str, str]]:
@@ -533,8 +613,12 @@ def build_calendar_graph(
             graph = build_calendar_graph(Settings(), model="openai:gpt-4o")
             graph.get_graph().draw_mermaid()
     """
-    engine = CalendarEngine(settings or Settings.load(), model=model,
-                            supplement_model=supplement_model, retriever=retriever)
+    engine = CalendarEngine(
+        settings or Settings.load(),
+        model=model,
+        supplement_model=supplement_model,
+        retriever=retriever,
+    )
     return engine.graph(checkpointer=checkpointer)
 
 

@@ -32,9 +32,9 @@ import html
 import io
 import math
 import os
-import tempfile
 import re
 import secrets
+import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta, timezone
@@ -117,7 +117,9 @@ def check_output_path(
     """
     path = Path(path).expanduser()
     if path.is_dir():
-        raise OutputPathError(f"--out {path} is a folder: name a file, e.g. {path / 'calendar.xlsx'}.")
+        raise OutputPathError(
+            f"--out {path} is a folder: name a file, e.g. {path / 'calendar.xlsx'}."
+        )
     try:
         fmt = resolve_format(path, format)
     except CalendarFileError as exc:

@@ -46,8 +46,13 @@ RETRY_MAX_DELAY = 60.0
 TRANSIENT_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 529})
 # Last resort, for providers that do not map their overflow error to a type.
 _OVERFLOW_PHRASES = (
-    "context_length_exceeded", "maximum context length", "context window", "prompt is too long",
-    "exceed context window", "exceeds the context", "too many tokens",
+    "context_length_exceeded",
+    "maximum context length",
+    "context window",
+    "prompt is too long",
+    "exceed context window",
+    "exceeds the context",
+    "too many tokens",
 )
 
 
@@ -152,7 +157,13 @@ def call_with_retries(
                 tries = f" after {attempt + 1} attempts" if attempt else ""
                 raise ModelCallError(f"{type(exc).__name__}{tries}: {exc}"[:400]) from exc
             delay = retry_delay(exc, attempt)
-            logger.warning("%s failed (%s); retry %d of %d in %.1fs", describe,
-                           type(exc).__name__, attempt + 1, max_retries, delay)
+            logger.warning(
+                "%s failed (%s); retry %d of %d in %.1fs",
+                describe,
+                type(exc).__name__,
+                attempt + 1,
+                max_retries,
+                delay,
+            )
             sleep(delay)
             attempt += 1

@@ -39,8 +39,18 @@ Mode = Literal["grammar", "tools", "json_text", "rows"]
 #: (langchain-ollama replaces all of them when ``options`` is passed, and ignores
 #: ``max_tokens``).
 OLLAMA_OPTIONS = (
-    "mirostat", "mirostat_eta", "mirostat_tau", "num_gpu", "num_thread", "repeat_last_n",
-    "repeat_penalty", "temperature", "seed", "tfs_z", "top_k", "top_p",
+    "mirostat",
+    "mirostat_eta",
+    "mirostat_tau",
+    "num_gpu",
+    "num_thread",
+    "repeat_last_n",
+    "repeat_penalty",
+    "temperature",
+    "seed",
+    "tfs_z",
+    "top_k",
+    "top_p",
 )
 _THINK_BLOCK = re.compile(r"<think>.*?(</think>|\Z)", re.DOTALL | re.IGNORECASE)
 
@@ -53,16 +63,20 @@ _LENGTH_REASONS = {"length", "max_tokens", "MAX_TOKENS", "model_length"}
 # deep, and sampling slows down with that depth (a 650-character cap made decoding several
 # times slower than 100-word caps).
 _GRAMMAR_WORDS = {
-    "title": 10, "hook": 10, "caption": 25, "script": 80, "video_style": 5,
-    "audio": 5, "production_notes": 18, "engagement": 16,
+    "title": 10,
+    "hook": 10,
+    "caption": 25,
+    "script": 80,
+    "video_style": 5,
+    "audio": 5,
+    "production_notes": 18,
+    "engagement": 16,
 }
 _WORD = "[A-Za-z0-9,.!?'&%$:;()/+-]{1,14}"
 
 
 def _words_pattern(max_words: int) -> str:
     return f"^{_WORD}( {_WORD}){{0,{max_words - 1}}}$"
-
-
 
 
 @dataclass(frozen=True)
@@ -136,8 +150,12 @@ def day_schema(days: Sequence[int], *, per_day_const: bool) -> dict[str, Any]:
         props: dict[str, Any] = {"day": day_rule}
         for name in ("title", "hook", "caption", "script", "video_style", "audio"):
             props[name] = {"type": "string", "minLength": 3}
-        props["hashtags"] = {"type": "array", "items": {"type": "string", "minLength": 2},
-                             "minItems": 3, "maxItems": 8}
+        props["hashtags"] = {
+            "type": "array",
+            "items": {"type": "string", "minLength": 2},
+            "minItems": 3,
+            "maxItems": 8,
+        }
         for name in ("production_notes", "engagement"):
             props[name] = {"type": "string", "minLength": 3}
         if per_day_const:
@@ -145,16 +163,28 @@ def day_schema(days: Sequence[int], *, per_day_const: bool) -> dict[str, Any]:
                 props[name] = {"type": "string", "pattern": _words_pattern(words)}
             props["hashtags"]["items"] = {"type": "string", "pattern": "^#[A-Za-z0-9_]{2,16}$"}
             props["hashtags"]["maxItems"] = 4
-        return {"type": "object", "properties": props, "required": list(props),
-                "additionalProperties": False}
+        return {
+            "type": "object",
+            "properties": props,
+            "required": list(props),
+            "additionalProperties": False,
+        }
 
     if per_day_const:
         days_schema = {"type": "array", "prefixItems": [item({"const": d}) for d in days]}
     else:
-        days_schema = {"type": "array", "items": item({"type": "integer", "enum": list(days)}),
-                       "minItems": len(days), "maxItems": len(days)}
-    return {"type": "object", "properties": {"days": days_schema}, "required": ["days"],
-            "additionalProperties": False}
+        days_schema = {
+            "type": "array",
+            "items": item({"type": "integer", "enum": list(days)}),
+            "minItems": len(days),
+            "maxItems": len(days),
+        }
+    return {
+        "type": "object",
+        "properties": {"days": days_schema},
+        "required": ["days"],
+        "additionalProperties": False,
+    }
 
 
 class DayWriter:
@@ -168,8 +198,14 @@ class DayWriter:
             result = writer.chain.invoke(ChunkRequest("main", [1, 2, 3], context))
     """
 
-    def __init__(self, model: BaseChatModel, settings: Settings, *, role: Role,
-                 library: prompts.PromptLibrary | None = None) -> None:
+    def __init__(
+        self,
+        model: BaseChatModel,
+        settings: Settings,
+        *,
+        role: Role,
+        library: prompts.PromptLibrary | None = None,
+    ) -> None:
         self.model = model
         self.settings = settings
         self.role = role
@@ -225,7 +261,9 @@ class DayWriter:
 
     def prompt_tokens(self, request: ChunkRequest) -> int:
         """Tokens of everything sent: the messages and the tool schema bound to the call."""
-        return self.counter.count_messages(self.render_messages(request)) + self.schema_tokens(request)
+        return self.counter.count_messages(self.render_messages(request)) + self.schema_tokens(
+            request
+        )
 
     def tool(self, days: Sequence[int]) -> dict[str, Any]:
         """The tool a tool-calling model is made to call, in OpenAI's format."""
@@ -267,13 +305,13 @@ class DayWriter:
         low, high = 0, len(used)  # keep the last `high` entries; find the most that fit
         while low < high:
             keep = (low + high + 1) // 2
-            trial = replace(request, already_used=used[len(used) - keep:])
+            trial = replace(request, already_used=used[len(used) - keep :])
             if budget.days_per_call(self.prompt_tokens(trial)) >= 1:
                 low = keep
             else:
                 high = keep - 1
         logger.info("already-used list trimmed from %d to %d ideas to fit", len(used), low)
-        return replace(request, already_used=used[len(used) - low:] if low else [])
+        return replace(request, already_used=used[len(used) - low :] if low else [])
 
     def plan(self, request: ChunkRequest, *, max_days: int | None = None) -> list[list[int]]:
         """Split ``request.days`` into chunks that each fit, sized on the largest prompt
@@ -282,10 +320,14 @@ class DayWriter:
         ``max_days`` caps a chunk (the engine lowers it after a context overflow); the
         local grammar mode caps it at :data:`~pipeline.budget.GRAMMAR_DAYS_PER_CALL`.
         """
-        caps = [c for c in (max_days, GRAMMAR_DAYS_PER_CALL if self.mode == "grammar" else None)
-                if c is not None]
-        return self.budget_for(request).chunk_days(request.days, self.prompt_tokens(request),
-                                                   max_days=min(caps) if caps else None)
+        caps = [
+            c
+            for c in (max_days, GRAMMAR_DAYS_PER_CALL if self.mode == "grammar" else None)
+            if c is not None
+        ]
+        return self.budget_for(request).chunk_days(
+            request.days, self.prompt_tokens(request), max_days=min(caps) if caps else None
+        )
 
     def prepare_call(self, request: ChunkRequest) -> ChunkRequest:
         """The chain's first two steps (prompt, bind_max_tokens), with no model call."""
@@ -304,10 +346,18 @@ class DayWriter:
         """How the model is told the computed max_tokens (and, for Ollama, the window
         reelcal plans with: Ollama silently truncates prompts to its own default)."""
         if is_ollama(self.model):
-            options = {k: getattr(self.model, k) for k in OLLAMA_OPTIONS
-                       if getattr(self.model, k, None) is not None}
-            return {"options": {**options, "num_ctx": self.limits.context_window,
-                                "num_predict": request.max_tokens}}
+            options = {
+                k: getattr(self.model, k)
+                for k in OLLAMA_OPTIONS
+                if getattr(self.model, k, None) is not None
+            }
+            return {
+                "options": {
+                    **options,
+                    "num_ctx": self.limits.context_window,
+                    "num_predict": request.max_tokens,
+                }
+            }
         return {"max_tokens": request.max_tokens}
 
     def _bound_model(self, request: ChunkRequest) -> Runnable:
@@ -343,8 +393,13 @@ class DayWriter:
         reply, text = _reply_payload(message)
         finish = _finish_reason(message)
         month = request.context.month
-        parsed = parse_day_plans(reply, year=month.year, month=month.month,
-                                 requested_days=request.days, finish_reason=finish)
+        parsed = parse_day_plans(
+            reply,
+            year=month.year,
+            month=month.month,
+            requested_days=request.days,
+            finish_reason=finish,
+        )
         usage_meta = getattr(message, "usage_metadata", None) or {}
         reply_tokens = usage_meta.get("output_tokens") or self.counter.count(text)
         usage = UsageRecord(
@@ -367,10 +422,15 @@ class DayWriter:
     def failed(self, request: ChunkRequest, exc: Exception) -> ChunkResult:
         """The record of a call that raised (nothing parsed, the error kept)."""
         usage = UsageRecord(
-            role=request.role, model=self.label, days_requested=request.days,
-            prompt_tokens=request.prompt_tokens, max_tokens=request.max_tokens,
+            role=request.role,
+            model=self.label,
+            days_requested=request.days,
+            prompt_tokens=request.prompt_tokens,
+            max_tokens=request.max_tokens,
             round=request.round,
-            error=(str(exc) if isinstance(exc, ModelCallError) else f"{type(exc).__name__}: {exc}")[:300],
+            error=(str(exc) if isinstance(exc, ModelCallError) else f"{type(exc).__name__}: {exc}")[
+                :300
+            ],
         )
         return ChunkResult(request, [], usage, error=exc)
 

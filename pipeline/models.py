@@ -32,8 +32,8 @@ from pipeline.config import Settings
 from pipeline.errors import (
     MissingAPIKeyError,
     MissingDependencyError,
-    ModelSetupError,
     ModelLimitsError,
+    ModelSetupError,
 )
 from pipeline.tokens import (
     TokenCounter,
@@ -248,16 +248,21 @@ def _check_provider(provider: str, settings: Settings, *, api_key: str | None = 
         raise MissingDependencyError(
             f"Model provider {provider!r} needs the package {package}: run pip install {package}."
         )
-    if (key_var and not api_key and not os.environ.get(key_var)
-            and not (provider == "openai" and settings.base_url)):
+    if (
+        key_var
+        and not api_key
+        and not os.environ.get(key_var)
+        and not (provider == "openai" and settings.base_url)
+    ):
         raise MissingAPIKeyError(
             f"No API key for {provider!r}: set the {key_var} environment variable "
             f"(or use the offline default model 'llamacpp:smollm2')."
         )
 
 
-def load_chat_model(key: str, settings: Settings | None = None, *,
-                    api_key: str | None = None) -> BaseChatModel:
+def load_chat_model(
+    key: str, settings: Settings | None = None, *, api_key: str | None = None
+) -> BaseChatModel:
     """Turn a model key into a LangChain chat model.
 
     ``api_key`` is for building a model that is never called (``reelcal plan``); keys
@@ -300,7 +305,11 @@ def with_reasoning_effort(model: BaseChatModel, settings: Settings) -> BaseChatM
     takes the option (ChatOpenAI's ``reasoning_effort``); otherwise ``model`` itself."""
     profile = getattr(model, "profile", None) or {}
     fields = getattr(type(model), "model_fields", {})
-    if settings.reasoning_effort and profile.get("reasoning_output") and "reasoning_effort" in fields:
+    if (
+        settings.reasoning_effort
+        and profile.get("reasoning_output")
+        and "reasoning_effort" in fields
+    ):
         return model.model_copy(update={"reasoning_effort": settings.reasoning_effort})
     return model
 
@@ -359,8 +368,12 @@ def model_limits(model: Any, settings: Settings | None = None) -> ModelLimits:
             f"and max_output_tokens (in reelcal.yaml, REELCAL_CONTEXT_WINDOW / "
             f"REELCAL_MAX_OUTPUT_TOKENS, or Settings(context_window=..., max_output_tokens=...))."
         )
-    return ModelLimits(int(window), int(min(cap, window)), "+".join(sorted(sources)),
-                       reasoning=bool(profile.get("reasoning_output")))
+    return ModelLimits(
+        int(window),
+        int(min(cap, window)),
+        "+".join(sorted(sources)),
+        reasoning=bool(profile.get("reasoning_output")),
+    )
 
 
 def token_counter_for(model: Any) -> TokenCounter:
@@ -419,7 +432,9 @@ def load_embeddings(key: str) -> Embeddings:
         try:
             size = int(name)
         except ValueError:
-            raise ModelSetupError(f"Embeddings key {key!r}: use 'fake:<dimension>', e.g. 'fake:384'.") from None
+            raise ModelSetupError(
+                f"Embeddings key {key!r}: use 'fake:<dimension>', e.g. 'fake:384'."
+            ) from None
         return DeterministicFakeEmbedding(size=size)
     if provider == "openai":
         _check_provider("openai", Settings())

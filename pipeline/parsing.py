@@ -77,15 +77,29 @@ def _norm(key: str) -> str:
     return re.sub(r"[\W_]+", "", key).lower()
 
 
-_EXACT_KEYS = {_norm(name): name for name in COLUMN_TITLES} | {
-    _norm(title): name for name, title in COLUMN_TITLES.items()
-} | {"date": "date", "cta": "engagement", "calltoaction": "engagement"}
-_KEY_WORDS = (("hashtag", "hashtags"), ("tags", "hashtags"), ("script", "script"),
-              ("caption", "caption"), ("hook", "hook"), ("cover", "hook"), ("title", "title"),
-              ("style", "video_style"), ("audio", "audio"), ("music", "audio"),
-              ("sound", "audio"), ("production", "production_notes"),
-              ("notes", "production_notes"), ("engagement", "engagement"), ("date", "date"),
-              ("day", "day"))
+_EXACT_KEYS = (
+    {_norm(name): name for name in COLUMN_TITLES}
+    | {_norm(title): name for name, title in COLUMN_TITLES.items()}
+    | {"date": "date", "cta": "engagement", "calltoaction": "engagement"}
+)
+_KEY_WORDS = (
+    ("hashtag", "hashtags"),
+    ("tags", "hashtags"),
+    ("script", "script"),
+    ("caption", "caption"),
+    ("hook", "hook"),
+    ("cover", "hook"),
+    ("title", "title"),
+    ("style", "video_style"),
+    ("audio", "audio"),
+    ("music", "audio"),
+    ("sound", "audio"),
+    ("production", "production_notes"),
+    ("notes", "production_notes"),
+    ("engagement", "engagement"),
+    ("date", "date"),
+    ("day", "day"),
+)
 
 
 def _field_for(key: Any) -> tuple[str | None, bool]:
@@ -124,8 +138,17 @@ def _day_number(value: Any) -> int | None:
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*", re.DOTALL)
 _ITALIC = re.compile(r"(?<![\w*])\*(?=[^\s*])([^*\n]+?)(?<=[^\s*])\*(?![\w*])")
-_WRAPPERS = (("__", "__"), ("_", "_"), ("*", "*"), ("`", "`"), ('"', '"'), ("'", "'"),
-             ("“", "”"), ("‘", "’"), ("«", "»"))
+_WRAPPERS = (
+    ("__", "__"),
+    ("_", "_"),
+    ("*", "*"),
+    ("`", "`"),
+    ('"', '"'),
+    ("'", "'"),
+    ("“", "”"),
+    ("‘", "’"),
+    ("«", "»"),
+)
 
 
 def _clean(cell: str) -> str:
@@ -136,17 +159,23 @@ def _clean(cell: str) -> str:
     while stripped:
         stripped = False
         for left, right in _WRAPPERS:
-            inner = text[len(left):len(text) - len(right)]
-            if len(text) >= len(left) + len(right) and text.startswith(left) \
-                    and text.endswith(right) and left not in inner and right not in inner:
+            inner = text[len(left) : len(text) - len(right)]
+            if (
+                len(text) >= len(left) + len(right)
+                and text.startswith(left)
+                and text.endswith(right)
+                and left not in inner
+                and right not in inner
+            ):
                 text, stripped = inner.strip(), True
     return text
 
 
 def _is_blank(value: Any) -> bool:
     items = value if isinstance(value, (list, tuple)) else [value]
-    return all(v is None or (isinstance(v, str) and v.strip().lower() in PLACEHOLDERS)
-               for v in items)
+    return all(
+        v is None or (isinstance(v, str) and v.strip().lower() in PLACEHOLDERS) for v in items
+    )
 
 
 # ----------------------------------------------------------------- pipe rows and tables
@@ -230,8 +259,12 @@ def _boundary(left: str, right: str) -> int:
     left, right = _clean(left).rstrip("\ufe0f\u200d") or " ", _clean(right) or " "
     emoji = ("So", "Sk")  # pictographs, skin tones
     ends = left[-1] in ".!?…\"')”’" or unicodedata.category(left[-1]) in emoji
-    starts = right[0].isupper() or right[0].isdigit() or right[0] in "\"'“‘(" \
+    starts = (
+        right[0].isupper()
+        or right[0].isdigit()
+        or right[0] in "\"'“‘("
         or unicodedata.category(right[0]) in emoji
+    )
     return 2 * ends + starts
 
 
@@ -240,8 +273,10 @@ def _share(columns: list[str | None], parts: list[str]) -> dict[str | None, str]
     if len(columns) == 1:
         return {columns[0]: "|".join(parts)}
     late = columns[0] in _LONG_TEXT  # a tie gives the extra cells to the longer field
-    cut = max(range(1, len(parts) - len(columns) + 2),
-              key=lambda j: (_boundary(parts[j - 1], parts[j]), j if late else -j))
+    cut = max(
+        range(1, len(parts) - len(columns) + 2),
+        key=lambda j: (_boundary(parts[j - 1], parts[j]), j if late else -j),
+    )
     return {columns[0]: "|".join(parts[:cut])} | _share(columns[1:], parts[cut:])
 
 
@@ -254,9 +289,11 @@ def _fit_side(columns: list[str | None], parts: list[str]) -> dict[str | None, s
         return None
     first, last = free[0], free[-1]
     tail = len(columns) - last - 1
-    return (dict(zip(columns[:first], parts[:first], strict=True))
-            | _share(columns[first:last + 1], parts[first:len(parts) - tail])
-            | dict(zip(columns[last + 1:], parts[len(parts) - tail:], strict=True)))
+    return (
+        dict(zip(columns[:first], parts[:first], strict=True))
+        | _share(columns[first : last + 1], parts[first : len(parts) - tail])
+        | dict(zip(columns[last + 1 :], parts[len(parts) - tail :], strict=True))
+    )
 
 
 def _fit(columns: list[str | None], parts: list[str]) -> dict[str | None, str] | None:
@@ -278,8 +315,8 @@ def _fit(columns: list[str | None], parts: list[str]) -> dict[str | None, str] |
     anchor = columns.index("hashtags")
     after = len(columns) - anchor - 1
     tagged = [i for i in range(anchor, len(parts) - after) if _is_hashtags(parts[i])]
-    before = _fit_side(columns[:anchor], parts[:tagged[-1]]) if tagged else None
-    rest = _fit_side(columns[anchor + 1:], parts[tagged[-1] + 1:]) if tagged else None
+    before = _fit_side(columns[:anchor], parts[: tagged[-1]]) if tagged else None
+    rest = _fit_side(columns[anchor + 1 :], parts[tagged[-1] + 1 :]) if tagged else None
     if before is None or rest is None:
         return None
     return before | {"hashtags": parts[tagged[-1]]} | rest
@@ -348,8 +385,11 @@ def _json_rows(text: str) -> tuple[list[tuple[dict[Any, Any], str]], str | None,
     rows_end = max((end for _, end, value in found if _rows_in(value)), default=0)
     cut = [start for start in unclosed if start >= rows_end]
     tail = next((s for s in cut if _ROW_START.match(text, s)), cut[0] if cut else None)
-    bad = [text[s:e] for s, e in broken
-           if not any(s < f < e for f, _, _ in found) and not any(s < b < e for b, _ in broken)]
+    bad = [
+        text[s:e]
+        for s, e in broken
+        if not any(s < f < e for f, _, _ in found) and not any(s < b < e for b, _ in broken)
+    ]
     rows = []
     for start, end, value in found:
         inside = _rows_in(value)
@@ -362,7 +402,8 @@ def _looks_like_row(data: dict[Any, Any]) -> bool:
     mapped = _map_keys(data)
     day = mapped.get("day")
     return sum(name in mapped for name in CONTENT_FIELDS) >= 2 or (
-        "day" in mapped and not isinstance(day, (dict, list)))
+        "day" in mapped and not isinstance(day, (dict, list))
+    )
 
 
 def _rows_in(data: Any, depth: int = 0) -> list[dict[Any, Any]]:
@@ -440,18 +481,28 @@ def _guess_day(raw: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def parse_day_plans(reply: str | dict[str, Any] | list[Any], *, year: int, month: int,
-                    requested_days: Iterable[int],
-                    finish_reason: str | None = None) -> ParseResult:
+def parse_day_plans(
+    reply: str | dict[str, Any] | list[Any],
+    *,
+    year: int,
+    month: int,
+    requested_days: Iterable[int],
+    finish_reason: str | None = None,
+) -> ParseResult:
     """Typed rows from a model's ``reply`` (text, or already-parsed JSON data).
 
     ``finish_reason`` is the model's (``"length"`` when ``max_tokens`` cut the reply).
     Never raises on any reply text; see the module docstring for the rules.
     """
     out = _Collector(year, month, requested_days)
-    if isinstance(reply, list) and reply and all(  # a chat message's content blocks
+    if (
+        isinstance(reply, list)
+        and reply
+        and all(  # a chat message's content blocks
             isinstance(b, dict) and isinstance(b.get("type"), str) and not _looks_like_row(b)
-            for b in reply):
+            for b in reply
+        )
+    ):
         reply = "".join(str(b.get("text", "")) for b in reply if b["type"] == "text")
     if isinstance(reply, (dict, list)):
         for row in _rows_in(reply):

@@ -59,12 +59,15 @@ def planning_model(key: str, settings: Settings) -> BaseChatModel:
     """The model for ``key``, built so that it can be measured but needs no API key
     (a placeholder key is given to the client; the plan never calls the model)."""
     provider, _ = split_key(key)
-    placeholder = "unused-in-a-dry-run" if provider in PROVIDERS and PROVIDERS[provider][2] else None
+    placeholder = (
+        "unused-in-a-dry-run" if provider in PROVIDERS and PROVIDERS[provider][2] else None
+    )
     return load_chat_model(key, settings, api_key=placeholder)
 
 
-def first_round(engine: CalendarEngine, inputs: dict[str, Any]
-                ) -> tuple[list[CallPlan], str, dict[str, Any] | None, int]:
+def first_round(
+    engine: CalendarEngine, inputs: dict[str, Any]
+) -> tuple[list[CallPlan], str, dict[str, Any] | None, int]:
     """The calls of the engine's first round, as ``generate`` will send them (a probe call
     first when the writer has not learned its tokens per day, then the chunks held back
     for after it), and the retrieved context they carry: the graph runs up to its first
@@ -107,17 +110,21 @@ def plan_month(
         engine = CalendarEngine(settings, model=model, retriever=retriever)
         calls, examples, first_task, probe = first_round(engine, inputs)
         writer = engine.main
-        plans.append(ModelPlan(
-            model=key if isinstance(key, str) else writer.label,
-            context_window=writer.limits.context_window,
-            max_output_tokens=writer.limits.max_output_tokens,
-            tokenizer=writer.counter.name,
-            rag_tokens=writer.counter.count(examples) if examples else 0,
-            margin=writer.budget.margin,
-            tokens_per_day=writer.budget.tokens_per_day,
-            calls=calls,
-            reasoning_reserve=writer.budget.reasoning_reserve,
-            schema_tokens=writer.schema_tokens(engine.chunk_request(first_task)) if first_task else 0,
-            probe_calls=probe,
-        ))
+        plans.append(
+            ModelPlan(
+                model=key if isinstance(key, str) else writer.label,
+                context_window=writer.limits.context_window,
+                max_output_tokens=writer.limits.max_output_tokens,
+                tokenizer=writer.counter.name,
+                rag_tokens=writer.counter.count(examples) if examples else 0,
+                margin=writer.budget.margin,
+                tokens_per_day=writer.budget.tokens_per_day,
+                calls=calls,
+                reasoning_reserve=writer.budget.reasoning_reserve,
+                schema_tokens=writer.schema_tokens(engine.chunk_request(first_task))
+                if first_task
+                else 0,
+                probe_calls=probe,
+            )
+        )
     return plans

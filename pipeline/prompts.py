@@ -46,7 +46,9 @@ class PromptLibrary:
 
     def chat_prompt(self, kind: PromptKind) -> ChatPromptTemplate:
         spec = self.templates[kind]
-        return ChatPromptTemplate.from_messages([("system", spec["system"]), ("human", spec["human"])])
+        return ChatPromptTemplate.from_messages(
+            [("system", spec["system"]), ("human", spec["human"])]
+        )
 
     def output_format(self, fmt: OutputFormat, days: Sequence[int]) -> str:
         return self.output_formats[fmt].format(first_day_label=f"Day {days[0]}").strip()
@@ -67,10 +69,13 @@ class PromptLibrary:
         return "\n".join(lines)
 
     def render_mentors(self) -> str:
-        return "\n".join(
-            f"- @{m['handle']} ({m.get('niche', '')}): {m.get('content_style', '').strip()}"
-            for m in self.mentors
-        ) or "- none"
+        return (
+            "\n".join(
+                f"- @{m['handle']} ({m.get('niche', '')}): {m.get('content_style', '').strip()}"
+                for m in self.mentors
+            )
+            or "- none"
+        )
 
 
 @lru_cache(maxsize=4)

@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 from langchain_community.vectorstores import FAISS
-from langchain_core.documents import Document
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import RunnableConfig
 from pydantic import ConfigDict, Field
@@ -42,8 +42,8 @@ from pydantic import ConfigDict, Field
 from pipeline.bundled import bundled_dir
 from pipeline.config import Settings
 from pipeline.errors import IngestError, ModelCallError, VectorStoreError
-from pipeline.ingest import DEFAULT_CHUNK_TOKENS, ENCODING, FileReport, SkippedFile, load_files
 from pipeline.failures import call_with_retries
+from pipeline.ingest import DEFAULT_CHUNK_TOKENS, ENCODING, FileReport, SkippedFile, load_files
 from pipeline.models import load_embeddings
 from pipeline.store import (
     MANIFEST_FILE,
@@ -180,9 +180,13 @@ def _embed(
     ) as bar:
         for batch in batches:
             try:
-                vectors.extend(call_with_retries(
-                    lambda: embeddings.embed_documents(list(batch)), max_retries=2,
-                    describe=f"embedding {len(batch)} chunks"))
+                vectors.extend(
+                    call_with_retries(
+                        lambda batch=batch: embeddings.embed_documents(list(batch)),
+                        max_retries=2,
+                        describe=f"embedding {len(batch)} chunks",
+                    )
+                )
             except ModelCallError as exc:
                 raise ModelCallError(
                     f"Embedding failed ({exc}): check the embeddings key and that its service "
@@ -315,8 +319,12 @@ class MentorRetriever(BaseRetriever):
         return super().invoke(" | ".join(queries), config, queries=queries, **kwargs)
 
     def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun,
-        queries: list[str] | None = None, k: int | None = None,
+        self,
+        query: str,
+        *,
+        run_manager: CallbackManagerForRetrieverRun,
+        queries: list[str] | None = None,
+        k: int | None = None,
     ) -> list[Document]:
         return self._retrieve(queries if queries is not None else self.queries(query), k=k)
 

@@ -127,14 +127,16 @@ def calendar_from_state(values: dict[str, Any], *, model_label: str) -> Calendar
     month = parse_month(values["month"])
     rows = {r["date"]: r for r in values.get("kept") or []}
     rows.update(values.get("rows") or {})
-    written = sorted(values.get("usage") or [],
-                     key=lambda u: (u["round"], u["days_requested"][:1]))
+    written = sorted(values.get("usage") or [], key=lambda u: (u["round"], u["days_requested"][:1]))
     return Calendar(
-        year=month.year, month=month.month,
+        year=month.year,
+        month=month.month,
         days=[DayPlan(**row) for row in rows.values()],
         usage=[UsageRecord(**u) for u in [*(values.get("kept_usage") or []), *written]],
-        niche=values.get("niche") or "", trends=values.get("trends") or [],
-        model=model_label, platform=values.get("platform") or "",
+        niche=values.get("niche") or "",
+        trends=values.get("trends") or [],
+        model=model_label,
+        platform=values.get("platform") or "",
         notes=values.get("notes") or [],
     )
 
@@ -150,7 +152,11 @@ def save_partial(calendar: Calendar, settings: Settings, run_id: str) -> Path | 
 
 
 def incomplete(
-    values: dict[str, Any], *, engine: CalendarEngine, run_id: str, reason: IncompleteReason,
+    values: dict[str, Any],
+    *,
+    engine: CalendarEngine,
+    run_id: str,
+    reason: IncompleteReason,
     cause: BaseException | None = None,
 ) -> IncompleteCalendarError:
     """Save the partial calendar and build the error that carries it."""
@@ -161,13 +167,11 @@ def incomplete(
     settings = engine.settings
     why = {
         "stalled": f"{settings.max_stalled_rounds} rounds in a row added no day",
-        "spend_cap": f"the spend cap of {values.get('max_calls')} calls was reached "
-                     f"(max_calls)",
+        "spend_cap": f"the spend cap of {values.get('max_calls')} calls was reached (max_calls)",
         "interrupted": "the run was interrupted",
         "error": f"{type(cause).__name__}: {str(cause).splitlines()[0] if str(cause) else ''}",
     }[reason]
-    last_error = next((u["error"] for u in reversed(values.get("usage") or []) if u["error"]),
-                      None)
+    last_error = next((u["error"] for u in reversed(values.get("usage") or []) if u["error"]), None)
     cause_text = f" Last model error: {last_error}." if last_error and reason != "error" else ""
     where = f" The partial calendar was saved to {saved}." if saved else ""
     return IncompleteCalendarError(
@@ -175,7 +179,11 @@ def incomplete(
         f"({', '.join(map(str, missing))}).{cause_text}{where} Resume with: reelcal generate "
         f"--resume {run_id} (or generate_calendar(..., run_id={run_id!r})), optionally with "
         f"another model.",
-        calendar=calendar, missing_days=missing, saved_to=saved, run_id=run_id, reason=reason,
+        calendar=calendar,
+        missing_days=missing,
+        saved_to=saved,
+        run_id=run_id,
+        reason=reason,
     )
 
 
@@ -207,9 +215,10 @@ def run_calendar(
     check_run_id(run_id)
     with open_checkpointer(settings) as saver:
         graph = engine.graph(checkpointer=saver)
-        run_config: RunnableConfig = {**(config or {}),
-                                      "configurable": {**(config or {}).get("configurable", {}),
-                                                       "thread_id": run_id}}
+        run_config: RunnableConfig = {
+            **(config or {}),
+            "configurable": {**(config or {}).get("configurable", {}), "thread_id": run_id},
+        }
         stream_input = _start_or_resume(graph, run_config, inputs, run_id, month)
         logger.info("run id %s", run_id)
         engine.cancelled.clear()
@@ -222,24 +231,36 @@ def run_calendar(
         except Exception as exc:
             values = run_values(graph, run_config)
             if engine.cancelled.is_set():
-                raise incomplete(values, engine=engine, run_id=run_id,
-                                 reason="interrupted") from None
+                raise incomplete(
+                    values, engine=engine, run_id=run_id, reason="interrupted"
+                ) from None
             if not values.get("usage"):
                 raise  # nothing was paid for: the error itself says what to fix
-            raise incomplete(values, engine=engine, run_id=run_id, reason="error",
-                             cause=exc) from exc
+            raise incomplete(
+                values, engine=engine, run_id=run_id, reason="error", cause=exc
+            ) from exc
         values = run_values(graph, run_config)
     if values.get("status") == "complete":
         calendar = calendar_from_state(values, model_label=engine.main.label)
         logger.info(calendar.usage_summary().splitlines()[-1])
         return calendar
     status = values.get("status")
-    raise incomplete(values, engine=engine, run_id=run_id,
-                     reason=status if status in ("stalled", "spend_cap") else "stalled")
+    raise incomplete(
+        values,
+        engine=engine,
+        run_id=run_id,
+        reason=status if status in ("stalled", "spend_cap") else "stalled",
+    )
 
 
-def _drive(graph: Any, stream_input: dict[str, Any] | None, config: RunnableConfig, *,
-           run_id: str, progress: ProgressCallback | None) -> None:
+def _drive(
+    graph: Any,
+    stream_input: dict[str, Any] | None,
+    config: RunnableConfig,
+    *,
+    run_id: str,
+    progress: ProgressCallback | None,
+) -> None:
     """Stream the graph to its end, reporting each finished call to ``progress``."""
     values = run_values(graph, config)
     done, total = len(values.get("rows") or {}), len(values.get("dates") or [])
@@ -281,8 +302,9 @@ def _cancel_on_sigint(engine: CalendarEngine) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _start_or_resume(graph: Any, config: RunnableConfig, inputs: dict[str, Any] | None,
-                     run_id: str, month: Any) -> dict[str, Any] | None:
+def _start_or_resume(
+    graph: Any, config: RunnableConfig, inputs: dict[str, Any] | None, run_id: str, month: Any
+) -> dict[str, Any] | None:
     """The input to stream: ``inputs`` for a new run, None to continue a saved one."""
     snapshot = graph.get_state(config)
     if not snapshot.values:
@@ -300,7 +322,8 @@ def _start_or_resume(graph: Any, config: RunnableConfig, inputs: dict[str, Any] 
         )
     if not snapshot.next and snapshot.values.get("status") not in (None, "complete"):
         # a run that ended stalled or capped: give it a fresh allowance and loop again
-        graph.update_state(config, {"status": "running", "stalled": 0, "max_calls": None},
-                           as_node="merge")
+        graph.update_state(
+            config, {"status": "running", "stalled": 0, "max_calls": None}, as_node="merge"
+        )
     logger.info("resuming run %s", run_id)
     return None

@@ -19,7 +19,7 @@ import importlib.util
 import os
 import tempfile
 from collections.abc import Callable, Sequence
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +39,9 @@ _SHIPPED_ENCODINGS: dict[str, tuple[str, str]] = {
 }
 
 #: Where reelcal seeds tiktoken's cache when the user has not chosen a directory.
-DEFAULT_TIKTOKEN_CACHE = Path(
-    os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")
-) / "reelcal" / "tiktoken"
+DEFAULT_TIKTOKEN_CACHE = (
+    Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "reelcal" / "tiktoken"
+)
 
 
 def _shipped_encoding_dir() -> Path | None:
@@ -151,7 +151,7 @@ def _message_text(message: Message) -> str:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def tiktoken_counter(encoding_name: str) -> TokenCounter:
     """A counter for a tiktoken encoding (``cl100k_base``, ``o200k_base``)."""
     import tiktoken
@@ -159,7 +159,7 @@ def tiktoken_counter(encoding_name: str) -> TokenCounter:
     ensure_tiktoken_cache()
     try:
         encoding = tiktoken.get_encoding(encoding_name)
-    except Exception as exc:  # tiktoken raises requests/ValueError/KeyError kinds
+    except (OSError, ValueError, KeyError) as exc:  # a missing file, a bad name or hash
         raise TokenizerError(
             f"tiktoken encoding {encoding_name!r} is not available offline ({exc}): "
             f"reelcal ships cl100k_base and o200k_base; set TIKTOKEN_CACHE_DIR to a folder "
@@ -182,7 +182,11 @@ def openai_counter(model_name: str) -> TokenCounter:
     try:
         encoding_name = tiktoken.encoding_name_for_model(model_name)
     except KeyError:
-        encoding_name = "o200k_base" if model_name.startswith(("gpt-4o", "o1", "o3", "o4", "gpt-5")) else "cl100k_base"
+        encoding_name = (
+            "o200k_base"
+            if model_name.startswith(("gpt-4o", "o1", "o3", "o4", "gpt-5"))
+            else "cl100k_base"
+        )
     return tiktoken_counter(encoding_name)
 
 

@@ -17,8 +17,20 @@ def test_plan_differs_by_model_and_calls_no_model(monkeypatch):
 
     monkeypatch.setattr(BaseChatModel, "invoke", no_calls)
     monkeypatch.setattr(BaseChatModel, "_generate_with_cache", no_calls)
-    result = CliRunner().invoke(app, ["plan", "--month", "2026-03", "--trend", "AI agents",
-                                      "-m", "openai:gpt-3.5-turbo", "-m", "openai:gpt-4o"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "plan",
+            "--month",
+            "2026-03",
+            "--trend",
+            "AI agents",
+            "-m",
+            "openai:gpt-3.5-turbo",
+            "-m",
+            "openai:gpt-4o",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "openai:gpt-3.5-turbo" in result.output and "openai:gpt-4o" in result.output
     assert "-> 4 calls" in result.output and "-> 1 call" in result.output
@@ -29,8 +41,13 @@ def test_plan_functions_agree_with_the_budget():
     from pipeline.config import Settings
     from pipeline.planning import plan_month
 
-    plans = plan_month("2026-03", ["AI agents"], None, models=["openai:gpt-3.5-turbo", "openai:gpt-4o"],
-                       settings=Settings())
+    plans = plan_month(
+        "2026-03",
+        ["AI agents"],
+        None,
+        models=["openai:gpt-3.5-turbo", "openai:gpt-4o"],
+        settings=Settings(),
+    )
     small, large = plans
     assert small.expected_calls > large.expected_calls == 1
     for plan in plans:

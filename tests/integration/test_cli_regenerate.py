@@ -16,14 +16,24 @@ pytest.importorskip("llama_cpp")
 
 def _calendar() -> Calendar:
     days = [
-        DayPlan(day=d, date=dt.date(2027, 2, d), title=f"Kept title {d}", hook=f"Hook {d}",
-                caption=f"Caption {d}, with a comma", script=f"Script {d}: say it \"plainly\".",
-                video_style="Talking head", audio="Voiceover", hashtags=["#ai", f"#day{d}"],
-                production_notes="Window light", engagement="Ask a question")
+        DayPlan(
+            day=d,
+            date=dt.date(2027, 2, d),
+            title=f"Kept title {d}",
+            hook=f"Hook {d}",
+            caption=f"Caption {d}, with a comma",
+            script=f'Script {d}: say it "plainly".',
+            video_style="Talking head",
+            audio="Voiceover",
+            hashtags=["#ai", f"#day{d}"],
+            production_notes="Window light",
+            engagement="Ask a question",
+        )
         for d in range(1, 29)
     ]
-    return Calendar(year=2027, month=2, days=days, niche="AI tools", trends=["AI agents"],
-                    model="scripted")
+    return Calendar(
+        year=2027, month=2, days=days, niche="AI tools", trends=["AI agents"], model="scripted"
+    )
 
 
 def test_regenerate_changes_only_the_named_days(tmp_path, monkeypatch):

@@ -53,8 +53,13 @@ def start_child(tmp_path: Path, argv: list[str]) -> tuple[subprocess.Popen, Path
         "tokens_per_day: 600\nmax_concurrency: 1\n"  # one day per call, one call at a time
     )
     script = CHILD.format(unit=str(UNIT), log=str(log), argv=argv)
-    child = subprocess.Popen([sys.executable, "-c", script], cwd=tmp_path,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     return child, log
 
 
@@ -76,8 +81,10 @@ def replied(log: Path) -> list[list[int]]:
 
 @pytest.mark.integration
 def test_sigkill_mid_run_then_resume_asks_only_for_days_not_saved(tmp_path):
-    child, log = start_child(tmp_path, ["generate", "--month", "2026-02", "--run-id", "feb-kill",
-                                        "-q", "--out", "feb.json"])
+    child, log = start_child(
+        tmp_path,
+        ["generate", "--month", "2026-02", "--run-id", "feb-kill", "-q", "--out", "feb.json"],
+    )
     wait_for_replies(log, 6, child)
     os.kill(child.pid, signal.SIGKILL)
     child.wait(timeout=30)
@@ -85,9 +92,10 @@ def test_sigkill_mid_run_then_resume_asks_only_for_days_not_saved(tmp_path):
     received = {d for chunk in before for d in chunk}
     log.unlink()
 
-    child, log = start_child(tmp_path, ["generate", "--resume", "feb-kill", "-q",
-                                        "--out", "feb.json"])
-    out, err = child.communicate(timeout=300)
+    child, log = start_child(
+        tmp_path, ["generate", "--resume", "feb-kill", "-q", "--out", "feb.json"]
+    )
+    _out, err = child.communicate(timeout=300)
     assert child.returncode == 0, err
     asked_again = {d for chunk in replied(log) for d in chunk}
     # only the chunk in flight at the kill (received, not yet saved) may be asked again
@@ -99,11 +107,12 @@ def test_sigkill_mid_run_then_resume_asks_only_for_days_not_saved(tmp_path):
 
 @pytest.mark.integration
 def test_ctrl_c_on_the_cli_saves_the_partial_and_prints_the_resume_command(tmp_path):
-    child, log = start_child(tmp_path, ["generate", "--month", "2026-02", "--run-id", "feb-int",
-                                        "--out", "feb.json"])
+    child, log = start_child(
+        tmp_path, ["generate", "--month", "2026-02", "--run-id", "feb-int", "--out", "feb.json"]
+    )
     wait_for_replies(log, 3, child)
     child.send_signal(signal.SIGINT)
-    out, err = child.communicate(timeout=60)
+    _out, err = child.communicate(timeout=60)
     calls_at_interrupt = len(replied(log))
     assert child.returncode == 130, err
     assert "reelcal generate --resume feb-int" in err.splitlines()[-1]

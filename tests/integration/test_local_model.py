@@ -6,13 +6,13 @@ import pytest
 
 pytest.importorskip("llama_cpp")
 
-from pipeline.chains import default_retriever  # noqa: E402
-from pipeline.engine import CalendarEngine  # noqa: E402
-from pipeline.config import Settings  # noqa: E402
-from pipeline.dates import parse_month, special_dates  # noqa: E402
-from pipeline.generation import ChunkRequest, MonthContext  # noqa: E402
-from pipeline.models import load_chat_model, model_limits, token_counter_for  # noqa: E402
-from pipeline.retrieval import format_documents  # noqa: E402
+from pipeline.chains import default_retriever
+from pipeline.config import Settings
+from pipeline.dates import parse_month, special_dates
+from pipeline.engine import CalendarEngine
+from pipeline.generation import ChunkRequest, MonthContext
+from pipeline.models import load_chat_model, model_limits, token_counter_for
+from pipeline.retrieval import format_documents
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +31,9 @@ def test_counter_is_the_models_own_vocabulary(model):
     counter = token_counter_for(model)
     assert counter.exact and "gguf" in counter.name
     text = "Plan a month of reels about AI agents."
-    assert counter.count(text) == len(model.client.tokenize(text.encode(), add_bos=False, special=True))
+    assert counter.count(text) == len(
+        model.client.tokenize(text.encode(), add_bos=False, special=True)
+    )
 
 
 def test_context_window_setting_caps_the_loaded_context():
@@ -44,10 +46,17 @@ def test_real_model_writes_typed_rows_for_the_requested_days(model, tmp_path):
     settings = Settings(output_dir=tmp_path)
     engine = CalendarEngine(settings, model=model)
     month = parse_month("2027-02")
-    docs = default_retriever(settings).invoke({"month": month, "trends": ["AI agents"],
-                                               "niche": "AI tools"})
-    context = MonthContext(month, ["AI agents"], "AI tools", "Instagram Reels",
-                           special_dates(month), format_documents(docs[:2]))
+    docs = default_retriever(settings).invoke(
+        {"month": month, "trends": ["AI agents"], "niche": "AI tools"}
+    )
+    context = MonthContext(
+        month,
+        ["AI agents"],
+        "AI tools",
+        "Instagram Reels",
+        special_dates(month),
+        format_documents(docs[:2]),
+    )
     result = engine.main.chain.invoke(ChunkRequest("main", [13, 14], context))
     usage = result.usage
     assert usage.input_tokens and usage.output_tokens  # reported by llama.cpp
@@ -62,7 +71,11 @@ def test_real_model_writes_typed_rows_for_the_requested_days(model, tmp_path):
 def test_full_month_offline(tmp_path):
     from pipeline import generate_calendar
 
-    cal = generate_calendar("March 2026", ["AI agents", "automation"], "AI tools for creators",
-                            settings=Settings(output_dir=tmp_path))
+    cal = generate_calendar(
+        "March 2026",
+        ["AI agents", "automation"],
+        "AI tools for creators",
+        settings=Settings(output_dir=tmp_path),
+    )
     assert cal.is_complete and len(cal.days) == 31
     assert len({p.day for p in cal.days}) == 31

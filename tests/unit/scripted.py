@@ -14,14 +14,13 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import tiktoken
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.exceptions import ModelRateLimitError
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field, PrivateAttr
-
-import tiktoken
 
 from pipeline.tokens import ensure_tiktoken_cache
 
@@ -38,6 +37,7 @@ def count_text(text: str) -> int:
 
 def count_prompt(messages: list[BaseMessage]) -> int:
     return 3 + sum(4 + count_text(str(m.content)) for m in messages)
+
 
 _FIRST_LINE_DAYS = re.compile(r"Day (\d+)(?: to Day (\d+))?")
 
@@ -84,8 +84,13 @@ class ScriptedChatModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "scripted"
 
-    def _generate(self, messages: list[BaseMessage], stop: Any = None,
-                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: Any = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
         max_tokens = kwargs.get("max_tokens")
         assert max_tokens is not None and max_tokens > 0, "every call must carry max_tokens"
         prompt_tokens = count_prompt(messages)
@@ -115,8 +120,11 @@ class ScriptedChatModel(BaseChatModel):
         message = AIMessage(
             content=text,
             response_metadata={"finish_reason": finish},
-            usage_metadata={"input_tokens": prompt_tokens, "output_tokens": min(tokens, max_tokens),
-                            "total_tokens": prompt_tokens + min(tokens, max_tokens)},
+            usage_metadata={
+                "input_tokens": prompt_tokens,
+                "output_tokens": min(tokens, max_tokens),
+                "total_tokens": prompt_tokens + min(tokens, max_tokens),
+            },
         )
         return ChatResult(generations=[ChatGeneration(message=message)])
 
@@ -131,11 +139,15 @@ def seeded(seed: int) -> random.Random:
 
 def row_dict(day: int) -> dict[str, Any]:
     return {
-        "day": day, "title": f"Idea {day}", "hook": f"Hook {day}",
+        "day": day,
+        "title": f"Idea {day}",
+        "hook": f"Hook {day}",
         "caption": f"Caption for {day}, with a comma",
         "script": f"Script for reel {day}: say hello, show the thing, ask a question.",
-        "video_style": "Talking head", "audio": "Original voiceover",
-        "hashtags": ["#reels", f"#tips{day}", "#ai"], "production_notes": "Film at a window",
+        "video_style": "Talking head",
+        "audio": "Original voiceover",
+        "hashtags": ["#reels", f"#tips{day}", "#ai"],
+        "production_notes": "Film at a window",
         "engagement": "Ask viewers to comment",
     }
 
@@ -159,8 +171,13 @@ class ScriptedToolModel(ScriptedChatModel):
     def bind_tools(self, tools: Any, *, tool_choice: Any = None, **kwargs: Any) -> Any:
         return self.bind(tools=tools, tool_choice=tool_choice, **kwargs)
 
-    def _generate(self, messages: list[BaseMessage], stop: Any = None,
-                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: Any = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
         import json
 
         max_tokens = kwargs.get("max_tokens")
@@ -170,7 +187,9 @@ class ScriptedToolModel(ScriptedChatModel):
         prompt_tokens = count_prompt(messages) + schema_tokens
         if self.window is not None and prompt_tokens + max_tokens > self.window:
             self.violations.append(f"window: {prompt_tokens} + {max_tokens} > {self.window}")
-            raise ValueError("This model's maximum context length is exceeded (context_length_exceeded)")
+            raise ValueError(
+                "This model's maximum context length is exceeded (context_length_exceeded)"
+            )
         if self.output_cap is not None and max_tokens > self.output_cap:
             self.violations.append(f"output cap: {max_tokens} > {self.output_cap}")
             raise ValueError(f"max_tokens {max_tokens} is above the output cap {self.output_cap}")
@@ -198,17 +217,23 @@ class ScriptedToolModel(ScriptedChatModel):
             hidden, tokens, finish = max_tokens, 0, "length"
         elif tokens > visible_budget:
             cut = _ENCODING.decode(_ENCODING.encode(text)[:visible_budget])
-            message = AIMessage(content="", invalid_tool_calls=[
-                {"name": "calendar_days", "args": cut, "id": "call_1", "error": "cut"}])
+            message = AIMessage(
+                content="",
+                invalid_tool_calls=[
+                    {"name": "calendar_days", "args": cut, "id": "call_1", "error": "cut"}
+                ],
+            )
             tokens, finish = visible_budget, "length"
         else:
-            message = AIMessage(content="", tool_calls=[
-                {"name": "calendar_days", "args": args, "id": "call_1"}])
+            message = AIMessage(
+                content="", tool_calls=[{"name": "calendar_days", "args": args, "id": "call_1"}]
+            )
         with self._lock:
             self.finish_reasons.append(finish)
         message.response_metadata = {"finish_reason": finish, **meta}
         message.usage_metadata = {
-            "input_tokens": prompt_tokens, "output_tokens": hidden + tokens,
+            "input_tokens": prompt_tokens,
+            "output_tokens": hidden + tokens,
             "total_tokens": prompt_tokens + hidden + tokens,
             "output_token_details": {"reasoning": hidden} if self.reasoning else {},
         }

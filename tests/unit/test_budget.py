@@ -10,8 +10,8 @@ from pipeline import budget as budget_module
 from pipeline.budget import TokenBudget, estimate_tokens_per_day
 from pipeline.errors import TokenBudgetError
 
-GPT4_TURBO = dict(context_window=128_000, max_output_tokens=4096)
-GPT35_TURBO = dict(context_window=16_385, max_output_tokens=4096)
+GPT4_TURBO = {"context_window": 128_000, "max_output_tokens": 4096}
+GPT35_TURBO = {"context_window": 16_385, "max_output_tokens": 4096}
 
 
 def test_seed_main_call_on_gpt4_turbo_is_capped_at_4096():
@@ -29,7 +29,9 @@ def test_seed_supplement_on_gpt35_turbo_gives_2640():
 @pytest.mark.parametrize(
     ("window", "cap", "margin", "prompt", "days", "tpd", "expected"),
     [
-        pytest.param(4096, 4096, 2000, 1500, 31, 450, 4096 - 1500 - 409, id="4k-window-margin-scaled"),
+        pytest.param(
+            4096, 4096, 2000, 1500, 31, 450, 4096 - 1500 - 409, id="4k-window-margin-scaled"
+        ),
         pytest.param(4096, 4096, 2000, 1500, 2, 450, 900, id="4k-few-days"),
         pytest.param(2048, 2048, 2000, 1000, 31, 300, 2048 - 1000 - 204, id="2k-local-window"),
         pytest.param(1000, 100, 0, 10, 5, 10, 50, id="tiny-by-hand"),
@@ -38,8 +40,9 @@ def test_seed_supplement_on_gpt35_turbo_gives_2640():
     ],
 )
 def test_max_tokens_is_the_min_of_the_three(window, cap, margin, prompt, days, tpd, expected):
-    budget = TokenBudget(context_window=window, max_output_tokens=cap, safety_margin=margin,
-                         tokens_per_day=tpd)
+    budget = TokenBudget(
+        context_window=window, max_output_tokens=cap, safety_margin=margin, tokens_per_day=tpd
+    )
     assert budget.max_tokens(prompt, days) == expected
 
 
@@ -53,8 +56,9 @@ def test_negative_days_is_a_bug():
 
 
 def test_prompt_larger_than_window_names_the_numbers():
-    budget = TokenBudget(context_window=4096, max_output_tokens=4096, safety_margin=2000,
-                         tokens_per_day=450)
+    budget = TokenBudget(
+        context_window=4096, max_output_tokens=4096, safety_margin=2000, tokens_per_day=450
+    )
     with pytest.raises(TokenBudgetError) as err:
         budget.max_tokens(prompt_tokens=5000, days=1)
     message = str(err.value)
@@ -64,8 +68,9 @@ def test_prompt_larger_than_window_names_the_numbers():
 
 
 def test_one_day_that_does_not_fit_is_an_error_not_a_tiny_request():
-    budget = TokenBudget(context_window=2048, max_output_tokens=2048, safety_margin=0,
-                         tokens_per_day=500)
+    budget = TokenBudget(
+        context_window=2048, max_output_tokens=2048, safety_margin=0, tokens_per_day=500
+    )
     assert budget.days_per_call(1600) == 0
     with pytest.raises(TokenBudgetError):
         budget.chunk_days([1, 2], prompt_tokens=1600)
@@ -80,8 +85,9 @@ def test_31_days_on_a_4096_cap_are_planned_as_even_chunks():
 
 
 def test_non_contiguous_missing_days_keep_their_numbers():
-    budget = TokenBudget(context_window=1000, max_output_tokens=100, safety_margin=0,
-                         tokens_per_day=50)
+    budget = TokenBudget(
+        context_window=1000, max_output_tokens=100, safety_margin=0, tokens_per_day=50
+    )
     assert budget.chunk_days([3, 7, 8, 20, 31], prompt_tokens=10) == [[3, 7], [8, 20], [31]]
 
 
@@ -94,8 +100,9 @@ def test_non_contiguous_missing_days_keep_their_numbers():
     n_days=st.integers(1, 31),
 )
 def test_no_plan_ever_exceeds_the_window(window, cap, margin, prompt, tpd, n_days):
-    budget = TokenBudget(context_window=window, max_output_tokens=cap, safety_margin=margin,
-                         tokens_per_day=tpd)
+    budget = TokenBudget(
+        context_window=window, max_output_tokens=cap, safety_margin=margin, tokens_per_day=tpd
+    )
     days = list(range(1, n_days + 1))
     try:
         chunks = budget.chunk_days(days, prompt)
@@ -124,8 +131,13 @@ def test_tokens_per_day_reestimated(out, days, previous, expected):
 
 # ------------------------------------------------------------------ reasoning and regrowth
 def test_reasoning_reserve_comes_before_the_days():
-    budget = TokenBudget(context_window=1000, max_output_tokens=500, safety_margin=0,
-                         tokens_per_day=100, reasoning_reserve=250)
+    budget = TokenBudget(
+        context_window=1000,
+        max_output_tokens=500,
+        safety_margin=0,
+        tokens_per_day=100,
+        reasoning_reserve=250,
+    )
     assert budget.days_per_call(prompt_tokens=100) == (500 - 250) // 100 == 2
     assert budget.max_tokens(prompt_tokens=100, days=2) == 250 + 2 * 100
     assert budget.max_tokens(prompt_tokens=600, days=2) == 1000 - 600  # the window decides
@@ -142,10 +154,16 @@ def test_reasoning_reserve_comes_before_the_days():
     ],
 )
 def test_a_cut_reply_is_never_asked_for_again_unchanged(reasoning, sent, expected):
-    budget = TokenBudget(context_window=2000, max_output_tokens=900, safety_margin=0,
-                         tokens_per_day=100, reasoning_reserve=200 if reasoning else 0)
-    grown = budget_module.grown_after_length_cut(budget, prompt_tokens=100, days=2,
-                                                 max_tokens_sent=sent, reasoning=reasoning)
+    budget = TokenBudget(
+        context_window=2000,
+        max_output_tokens=900,
+        safety_margin=0,
+        tokens_per_day=100,
+        reasoning_reserve=200 if reasoning else 0,
+    )
+    grown = budget_module.grown_after_length_cut(
+        budget, prompt_tokens=100, days=2, max_tokens_sent=sent, reasoning=reasoning
+    )
     if expected is None:
         assert grown is None
     else:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 from langchain_core.documents import Document
-from langchain_core.runnables import RunnableLambda
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.runnables import RunnableLambda
 from pydantic import Field
 from scripted import (
     ScriptedChatModel,
@@ -28,8 +28,13 @@ from pipeline.config import Settings
 from pipeline.errors import TokenBudgetError
 from pipeline.planning import plan_month
 
-DOCS = [Document(page_content=f"Transcript {i}. Open with a hook. Show the result.",
-                 metadata={"creator": f"m{i % 3}", "source_id": f"r{i}"}) for i in range(6)]
+DOCS = [
+    Document(
+        page_content=f"Transcript {i}. Open with a hook. Show the result.",
+        metadata={"creator": f"m{i % 3}", "source_id": f"r{i}"},
+    )
+    for i in range(6)
+]
 RETRIEVER = RunnableLambda(lambda _: list(DOCS), name="retrieve")
 
 PROFILES = [
@@ -47,29 +52,36 @@ def _no_backoff(monkeypatch):
 
 
 def tool_model(window: int, cap: int, reasoning: bool, **kwargs) -> ScriptedToolModel:
-    model = ScriptedToolModel(window=window, output_cap=cap,
-                              reasoning=(1500, 2500) if reasoning else None, **kwargs)
-    model.profile = {"max_input_tokens": window, "max_output_tokens": cap,
-                     "reasoning_output": reasoning, "tool_calling": True}
+    model = ScriptedToolModel(
+        window=window, output_cap=cap, reasoning=(1500, 2500) if reasoning else None, **kwargs
+    )
+    model.profile = {
+        "max_input_tokens": window,
+        "max_output_tokens": cap,
+        "reasoning_output": reasoning,
+        "tool_calling": True,
+    }
     return model
 
 
 def run(model, tmp_path, month="2026-03", **overrides):
     settings = Settings(**{"output_dir": tmp_path, "rag_token_budget": 300, **overrides})
-    return generate_calendar(month, ["AI agents"], "AI tools", model=model, settings=settings,
-                             retriever=RETRIEVER)
+    return generate_calendar(
+        month, ["AI agents"], "AI tools", model=model, settings=settings, retriever=RETRIEVER
+    )
 
 
 def assert_never_resent_unchanged_after_a_cut(model: ScriptedToolModel) -> None:
     for index, finish in enumerate(model.finish_reasons):
         if finish == "length":
-            assert model.requests[index] not in model.requests[index + 1:]
+            assert model.requests[index] not in model.requests[index + 1 :]
 
 
 @pytest.mark.parametrize("month", MONTHS)
 @pytest.mark.parametrize(("window", "cap", "reasoning"), PROFILES)
-def test_every_month_completes_within_the_limits_of_each_family(tmp_path, month, window, cap,
-                                                                reasoning):
+def test_every_month_completes_within_the_limits_of_each_family(
+    tmp_path, month, window, cap, reasoning
+):
     model = tool_model(window, cap, reasoning, seed=len(month) + window)
     cal = run(model, tmp_path, month)
     assert cal.is_complete
@@ -114,8 +126,14 @@ def test_tool_schema_tokens_are_counted_in_prompt_tokens(tmp_path):
 
 def test_plan_shows_the_reasoning_reserve_and_the_tool_schema(tmp_path):
     model = tool_model(16_385, 4096, True)
-    [plan] = plan_month("2026-03", ["AI agents"], "AI tools", models=[model],
-                        settings=Settings(output_dir=tmp_path), retriever=RETRIEVER)
+    [plan] = plan_month(
+        "2026-03",
+        ["AI agents"],
+        "AI tools",
+        models=[model],
+        settings=Settings(output_dir=tmp_path),
+        retriever=RETRIEVER,
+    )
     assert plan.reasoning_reserve == 2500 and plan.schema_tokens > 100
     assert all(c.max_tokens == 2500 + len(c.days) * plan.tokens_per_day for c in plan.calls)
 
@@ -140,8 +158,9 @@ class ScriptedOllama(ScriptedChatModel):
         num_ctx = options.get("num_ctx", 2048)
         if count_prompt(messages) > num_ctx:
             raise AssertionError("the prompt would be truncated silently to num_ctx")
-        result = super()._generate(messages, stop, run_manager,
-                                   max_tokens=options.get("num_predict"))
+        result = super()._generate(
+            messages, stop, run_manager, max_tokens=options.get("num_predict")
+        )
         message = result.generations[0].message
         message.content = "<think>The user wants rows. Day 99 | no | no</think>\n" + message.content
         return result
@@ -170,9 +189,13 @@ class ScriptedThinkingClaude(ScriptedToolModel):
         days = requested_days(messages[-1].content)
         self.prompts.append(messages[-1].content)
         text = json.dumps({"days": [row_dict(d) for d in days]})
-        message = AIMessage(content=[{"type": "thinking", "thinking": "Let me plan."},
-                                     {"type": "text", "text": text}],
-                            response_metadata={"stop_reason": "end_turn"})
+        message = AIMessage(
+            content=[
+                {"type": "thinking", "thinking": "Let me plan."},
+                {"type": "text", "text": text},
+            ],
+            response_metadata={"stop_reason": "end_turn"},
+        )
         return ChatResult(generations=[ChatGeneration(message=message)])
 
 
@@ -206,8 +229,14 @@ def test_a_one_day_reply_that_cannot_fit_ends_with_the_numbers(tmp_path):
     # every reply runs past any max_tokens: grow, then split down to one day, then stop
     model = ScriptedChatModel(behaviour=lambda days, i, mt: "Day 1 | " + "word " * 5000)
     with pytest.raises(IncompleteCalendarError) as err:
-        run(model, tmp_path, month="2026-02", context_window=8192, max_output_tokens=1024,
-            tokens_per_day=300)
+        run(
+            model,
+            tmp_path,
+            month="2026-02",
+            context_window=8192,
+            max_output_tokens=1024,
+            tokens_per_day=300,
+        )
     cause = err.value.__cause__
     assert isinstance(cause, TokenBudgetError) and "cut at max_tokens=1,024" in str(cause)
     requests = list(zip(model.prompts, model.max_tokens_seen))

@@ -13,14 +13,25 @@ from scripted import ScriptedChatModel, TransientModelError, requested_days, row
 
 from pipeline import failures
 from pipeline.calendar import Calendar
-from pipeline.chains import build_calendar_chain, build_calendar_graph, generate_calendar, regenerate_days
+from pipeline.chains import (
+    build_calendar_chain,
+    build_calendar_graph,
+    generate_calendar,
+    regenerate_days,
+)
 from pipeline.config import Settings
 from pipeline.errors import IncompleteCalendarError, TokenBudgetError
 
 DOCS = [
-    Document(page_content=f"Transcript {i}. Open with a hook. Show the result. Ask for a comment.",
-             metadata={"creator": f"mentor{i % 3}", "source_id": f"r{i}", "views": 1000 * i,
-                       "hook": f"Hook {i}"})
+    Document(
+        page_content=f"Transcript {i}. Open with a hook. Show the result. Ask for a comment.",
+        metadata={
+            "creator": f"mentor{i % 3}",
+            "source_id": f"r{i}",
+            "views": 1000 * i,
+            "hook": f"Hook {i}",
+        },
+    )
     for i in range(6)
 ]
 RETRIEVER = RunnableLambda(lambda _: list(DOCS), name="retrieve")
@@ -32,14 +43,26 @@ def _no_backoff(monkeypatch):
 
 
 def settings(tmp_path, **overrides) -> Settings:
-    base = dict(context_window=16_385, max_output_tokens=4096, tokens_per_day=120,
-                max_rounds=4, output_dir=tmp_path, max_concurrency=2)
+    base = {
+        "context_window": 16_385,
+        "max_output_tokens": 4096,
+        "tokens_per_day": 120,
+        "max_rounds": 4,
+        "output_dir": tmp_path,
+        "max_concurrency": 2,
+    }
     return Settings(**{**base, **overrides})
 
 
 def run(model, tmp_path, month="2026-03", **overrides) -> Calendar:
-    return generate_calendar(month, ["AI agents"], "AI tools", model=model,
-                             settings=settings(tmp_path, **overrides), retriever=RETRIEVER)
+    return generate_calendar(
+        month,
+        ["AI agents"],
+        "AI tools",
+        model=model,
+        settings=settings(tmp_path, **overrides),
+        retriever=RETRIEVER,
+    )
 
 
 def assert_complete(cal: Calendar, days: int = 31) -> None:
@@ -61,7 +84,9 @@ def test_well_behaved_model_completes_the_month_in_planned_chunks(tmp_path):
 
 def test_skipping_days_at_random_is_filled_by_supplements(tmp_path):
     rng = seeded(7)
-    model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for([d for d in days if rng.random() > 0.4]))
+    model = ScriptedChatModel(
+        behaviour=lambda days, i, mt: rows_for([d for d in days if rng.random() > 0.4])
+    )
     cal = run(model, tmp_path)
     assert_complete(cal)
     supplements = [u for u in cal.usage if u.role == "supplement"]
@@ -70,16 +95,26 @@ def test_skipping_days_at_random_is_filled_by_supplements(tmp_path):
     written: set[int] = set()
     for usage, prompt in zip(cal.usage, model.prompts):
         assert not set(usage.days_requested) & written
-        written |= {d for d in usage.days_requested} if usage.days_parsed == len(usage.days_requested) else set()
+        written |= (
+            {d for d in usage.days_requested}
+            if usage.days_parsed == len(usage.days_requested)
+            else set()
+        )
     assert "Titles and hooks already used" in model.prompts[-1]
 
 
 def test_non_contiguous_missing_days_are_named_exactly(tmp_path):
-    model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for([d for d in days if d not in (3, 17, 30)] if i < 5 else days))
+    model = ScriptedChatModel(
+        behaviour=lambda days, i, mt: rows_for(
+            [d for d in days if d not in (3, 17, 30)] if i < 5 else days
+        )
+    )
     cal = run(model, tmp_path, tokens_per_day=400)
     assert_complete(cal)
     supplement_prompt = next(p for p in model.prompts if "Write the missing" in p)
-    first_line = next(l for l in supplement_prompt.splitlines() if l.startswith("Write the missing"))
+    first_line = next(
+        l for l in supplement_prompt.splitlines() if l.startswith("Write the missing")
+    )
     assert re.findall(r"Day (\d+)", first_line) == ["3", "17", "30"]
 
 
@@ -137,7 +172,9 @@ def test_transient_errors_are_retried(tmp_path):
 def test_context_overflow_shrinks_the_chunk(tmp_path):
     def behaviour(days, i, mt):
         if len(days) > 4:
-            raise ValueError("This model's maximum context length is 16385 tokens (context_length_exceeded)")
+            raise ValueError(
+                "This model's maximum context length is 16385 tokens (context_length_exceeded)"
+            )
         return rows_for(days)
 
     model = ScriptedChatModel(behaviour=behaviour)
@@ -175,7 +212,11 @@ def test_a_model_that_always_raises_ends_incomplete(tmp_path):
 
 
 def test_prompt_names_only_requested_days(tmp_path):
-    model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for([d for d in days if d != days[-1]] if i < 4 else days))
+    model = ScriptedChatModel(
+        behaviour=lambda days, i, mt: rows_for(
+            [d for d in days if d != days[-1]] if i < 4 else days
+        )
+    )
     cal = run(model, tmp_path, month="2026-11")
     assert cal.is_complete
     assert any(u.role == "supplement" for u in cal.usage)
@@ -196,27 +237,49 @@ def test_prompt_that_cannot_fit_fails_before_any_call(tmp_path):
 
 def test_retrieved_context_is_trimmed_before_giving_up(tmp_path):
     model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
-    long_docs = [Document(page_content="A long transcript sentence. " * 150,
-                          metadata={"creator": "m", "source_id": f"x{i}"}) for i in range(4)]
-    cal = generate_calendar("2026-02", [], "fitness", model=model,
-                            settings=settings(tmp_path, context_window=4096, max_output_tokens=4096,
-                                              rag_token_budget=2500, tokens_per_day=150),
-                            retriever=RunnableLambda(lambda _: long_docs))
+    long_docs = [
+        Document(
+            page_content="A long transcript sentence. " * 150,
+            metadata={"creator": "m", "source_id": f"x{i}"},
+        )
+        for i in range(4)
+    ]
+    cal = generate_calendar(
+        "2026-02",
+        [],
+        "fitness",
+        model=model,
+        settings=settings(
+            tmp_path,
+            context_window=4096,
+            max_output_tokens=4096,
+            rag_token_budget=2500,
+            tokens_per_day=150,
+        ),
+        retriever=RunnableLambda(lambda _: long_docs),
+    )
     assert_complete(cal, 28)
 
 
 @pytest.mark.parametrize("month", [f"2028-{m:02d}" for m in range(1, 13)])
 @pytest.mark.parametrize(
     ("window", "cap"),
-    [pytest.param(16_385, 4096, id="gpt-3.5-turbo"), pytest.param(128_000, 4096, id="gpt-4-turbo"),
-     pytest.param(128_000, 16_384, id="gpt-4o"), pytest.param(4096, 4096, id="local-4k")],
+    [
+        pytest.param(16_385, 4096, id="gpt-3.5-turbo"),
+        pytest.param(128_000, 4096, id="gpt-4-turbo"),
+        pytest.param(128_000, 16_384, id="gpt-4o"),
+        pytest.param(4096, 4096, id="local-4k"),
+    ],
 )
 def test_model_enforcing_its_limits_never_raises(tmp_path, month, window, cap):
-    model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days), window=window, output_cap=cap)
+    model = ScriptedChatModel(
+        behaviour=lambda days, i, mt: rows_for(days), window=window, output_cap=cap
+    )
     model.profile = {"max_input_tokens": window, "max_output_tokens": cap}
     s = Settings(output_dir=tmp_path, max_retries=0, tokens_per_day=120, rag_token_budget=300)
-    cal = generate_calendar(month, ["AI agents", "automation"], "AI tools", model=model,
-                            settings=s, retriever=RETRIEVER)
+    cal = generate_calendar(
+        month, ["AI agents", "automation"], "AI tools", model=model, settings=s, retriever=RETRIEVER
+    )
     assert cal.is_complete
     assert all(u.error is None for u in cal.usage)
     for usage in cal.usage:
@@ -245,9 +308,12 @@ def test_bad_month_is_a_clear_error(tmp_path):
 def test_regenerate_changes_only_the_named_days(tmp_path):
     model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
     cal = run(model, tmp_path)
-    fresh = ScriptedChatModel(behaviour=lambda days, i, mt: "\n".join(row(d, tag=" new") for d in days))
-    updated = regenerate_days(cal, [3, 7, 12], model=fresh, settings=settings(tmp_path),
-                              retriever=RETRIEVER)
+    fresh = ScriptedChatModel(
+        behaviour=lambda days, i, mt: "\n".join(row(d, tag=" new") for d in days)
+    )
+    updated = regenerate_days(
+        cal, [3, 7, 12], model=fresh, settings=settings(tmp_path), retriever=RETRIEVER
+    )
     for before, after in zip(cal.days, updated.days):
         if after.day in (3, 7, 12):
             assert after.title.endswith(" new")
@@ -270,10 +336,21 @@ def test_calls_of_one_month_share_their_prompt_prefix(tmp_path):
 def test_regenerate_trims_retrieved_context_before_giving_up(tmp_path):
     model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
     cal = run(model, tmp_path, month="2026-02")
-    long_docs = [Document(page_content="A long transcript sentence. " * 150,
-                          metadata={"creator": "m", "source_id": f"x{i}"}) for i in range(4)]
-    small = settings(tmp_path, context_window=4096, max_output_tokens=4096,
-                     rag_token_budget=2500, tokens_per_day=150)
-    updated = regenerate_days(cal, [2, 9], model=model, settings=small,
-                              retriever=RunnableLambda(lambda _: long_docs))
+    long_docs = [
+        Document(
+            page_content="A long transcript sentence. " * 150,
+            metadata={"creator": "m", "source_id": f"x{i}"},
+        )
+        for i in range(4)
+    ]
+    small = settings(
+        tmp_path,
+        context_window=4096,
+        max_output_tokens=4096,
+        rag_token_budget=2500,
+        tokens_per_day=150,
+    )
+    updated = regenerate_days(
+        cal, [2, 9], model=model, settings=small, retriever=RunnableLambda(lambda _: long_docs)
+    )
     assert updated.is_complete and updated.usage[-1].role == "supplement"

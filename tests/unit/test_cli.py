@@ -83,26 +83,32 @@ def scripted_cli(monkeypatch, tmp_path):
     behaviours: list = []
 
     def load(key, settings):
-        model = ScriptedChatModel(behaviour=behaviours.pop(0) if behaviours else
-                                  (lambda days, i, mt: rows_for(days)))
+        model = ScriptedChatModel(
+            behaviour=behaviours.pop(0) if behaviours else (lambda days, i, mt: rows_for(days))
+        )
         built.append(model)
         return model
 
     docs = [Document(page_content="Open with a hook.", metadata={"creator": "m", "source_id": "a"})]
     monkeypatch.setattr(engine, "load_chat_model", load)
-    monkeypatch.setattr(engine.CalendarEngine, "retriever",
-                        property(lambda self: RunnableLambda(lambda _: docs)))
+    monkeypatch.setattr(
+        engine.CalendarEngine, "retriever", property(lambda self: RunnableLambda(lambda _: docs))
+    )
     (tmp_path / "reelcal.yaml").write_text(
         f"output_dir: {tmp_path / 'out'}\ncontext_window: 4096\nmax_output_tokens: 1024\n"
-        f"tokens_per_day: 400\nmax_concurrency: 1\n")
+        f"tokens_per_day: 400\nmax_concurrency: 1\n"
+    )
     monkeypatch.chdir(tmp_path)
     return built, behaviours
 
 
 @pytest.mark.parametrize(
     ("out", "message"),
-    [("march.docx", "unknown suffix"), ("/proc/nope/march.xlsx", "cannot write to the folder"),
-     (".", "is a folder")],
+    [
+        ("march.docx", "unknown suffix"),
+        ("/proc/nope/march.xlsx", "cannot write to the folder"),
+        (".", "is a folder"),
+    ],
 )
 def test_a_bad_out_path_exits_2_before_any_model_call(scripted_cli, out, message):
     built, _ = scripted_cli

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from pipeline.dates import (
     MonthSpec,
-    _bundled_awareness_file,
     SpecialDate,
+    _bundled_awareness_file,
     format_special_dates,
     parse_month,
     special_dates,
@@ -245,10 +245,10 @@ def test_every_bundled_entry_lands_once_in_the_year() -> None:
 def test_user_awareness_file_adds_to_bundled(tmp_path: Path) -> None:
     user = tmp_path / "mine.yaml"
     user.write_text(
-        "- name: Launch Day\n  date: \"11-03\"\n  theme: product launch countdown\n"
+        '- name: Launch Day\n  date: "11-03"\n  theme: product launch countdown\n'
         "- name: Last Monday Live\n  rule: {month: 5, weekday: monday, nth: -1}\n"
         "  theme: live Q&A\n  countries: [US]\n"
-        "- name: Leap Day Special\n  date: \"02-29\"\n  theme: once in four years\n",
+        '- name: Leap Day Special\n  date: "02-29"\n  theme: once in four years\n',
         encoding="utf-8",
     )
     november = _by_name("2026-11", awareness_file=user)

@@ -32,8 +32,10 @@ from pipeline.errors import IncompleteCalendarError, RunNotFoundError
 from pipeline.planning import plan_month
 
 DOCS = [
-    Document(page_content=f"Transcript {i}. Open with a hook. Show the result. Ask for a comment.",
-             metadata={"creator": f"mentor{i % 3}", "source_id": f"r{i}"})
+    Document(
+        page_content=f"Transcript {i}. Open with a hook. Show the result. Ask for a comment.",
+        metadata={"creator": f"mentor{i % 3}", "source_id": f"r{i}"},
+    )
     for i in range(6)
 ]
 RETRIEVER = RunnableLambda(lambda _: list(DOCS), name="retrieve")
@@ -58,7 +60,12 @@ def limited(behaviour, window: int, cap: int) -> ScriptedChatModel:
 
 
 def settings(tmp_path, **overrides) -> Settings:
-    base = dict(output_dir=tmp_path, tokens_per_day=120, rag_token_budget=300, max_concurrency=2)
+    base = {
+        "output_dir": tmp_path,
+        "tokens_per_day": 120,
+        "rag_token_budget": 300,
+        "max_concurrency": 2,
+    }
     return Settings(**{**base, **overrides})
 
 
@@ -136,12 +143,18 @@ BEHAVIOURS = {
 @pytest.mark.parametrize("month", MONTHS)
 @pytest.mark.parametrize(("window", "cap"), LIMITS)
 def test_every_month_completes_on_misbehaving_models_within_their_limits(
-        tmp_path, behaviour, month, window, cap):
+    tmp_path, behaviour, month, window, cap
+):
     model = limited(BEHAVIOURS[behaviour](), window, cap)
     stalls = 5 if behaviour.startswith("coin") else 2
-    cal = generate_calendar(month, ["AI agents", "automation"], "AI tools", model=model,
-                            settings=settings(tmp_path, max_stalled_rounds=stalls),
-                            retriever=RETRIEVER)
+    cal = generate_calendar(
+        month,
+        ["AI agents", "automation"],
+        "AI tools",
+        model=model,
+        settings=settings(tmp_path, max_stalled_rounds=stalls),
+        retriever=RETRIEVER,
+    )
     assert cal.is_complete and len(cal.days) == days_in(month)
     assert all(not p.title.endswith("again") for p in cal.days)
     assert_within_limits(model, cal, window, cap)
@@ -149,11 +162,17 @@ def test_every_month_completes_on_misbehaving_models_within_their_limits(
 
 def test_the_loop_runs_on_progress_not_a_count_of_rounds(tmp_path):
     # writes only a third of what it is asked for: many rounds, each adding days
-    model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days[: max(1, len(days) // 3)]))
-    cal = generate_calendar("2026-03", [], "AI tools", model=model,
-                            settings=settings(tmp_path, context_window=16_385,
-                                              max_output_tokens=4096),
-                            retriever=RETRIEVER)
+    model = ScriptedChatModel(
+        behaviour=lambda days, i, mt: rows_for(days[: max(1, len(days) // 3)])
+    )
+    cal = generate_calendar(
+        "2026-03",
+        [],
+        "AI tools",
+        model=model,
+        settings=settings(tmp_path, context_window=16_385, max_output_tokens=4096),
+        retriever=RETRIEVER,
+    )
     assert cal.is_complete
     assert max(u.round for u in cal.usage) >= 5  # more than the old max_rounds=4
 
@@ -169,8 +188,13 @@ def test_a_run_of_many_rounds_is_within_the_graphs_own_recursion_limit(tmp_path)
 
 def test_a_model_that_never_writes_a_valid_row_stops_at_the_spend_cap(tmp_path):
     model = ScriptedChatModel(behaviour=lambda days, i, mt: "I cannot help with that.")
-    s = settings(tmp_path, context_window=16_385, max_output_tokens=4096, tokens_per_day=1000,
-                 max_stalled_rounds=20)
+    s = settings(
+        tmp_path,
+        context_window=16_385,
+        max_output_tokens=4096,
+        tokens_per_day=1000,
+        max_stalled_rounds=20,
+    )
     with pytest.raises(IncompleteCalendarError) as err:
         generate_calendar("2026-04", [], "AI tools", model=model, settings=s, retriever=RETRIEVER)
     exc = err.value
@@ -183,8 +207,14 @@ def test_a_model_that_never_writes_a_valid_row_stops_at_the_spend_cap(tmp_path):
 
 def test_an_explicit_spend_cap_is_never_exceeded(tmp_path):
     model = ScriptedChatModel(behaviour=lambda days, i, mt: "no rows")
-    s = settings(tmp_path, context_window=16_385, max_output_tokens=4096, tokens_per_day=400,
-                 max_calls=5, max_stalled_rounds=20)
+    s = settings(
+        tmp_path,
+        context_window=16_385,
+        max_output_tokens=4096,
+        tokens_per_day=400,
+        max_calls=5,
+        max_stalled_rounds=20,
+    )
     with pytest.raises(IncompleteCalendarError) as err:
         generate_calendar("2026-04", [], "AI tools", model=model, settings=s, retriever=RETRIEVER)
     assert len(model.prompts) == 5 and err.value.reason == "spend_cap"
@@ -193,9 +223,14 @@ def test_an_explicit_spend_cap_is_never_exceeded(tmp_path):
 def test_rounds_that_add_nothing_stop_the_run_stalled(tmp_path):
     model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for([d for d in days if d % 2]))
     with pytest.raises(IncompleteCalendarError) as err:
-        generate_calendar("2026-03", [], "AI tools", model=model,
-                          settings=settings(tmp_path, context_window=16_385, max_output_tokens=4096),
-                          retriever=RETRIEVER)
+        generate_calendar(
+            "2026-03",
+            [],
+            "AI tools",
+            model=model,
+            settings=settings(tmp_path, context_window=16_385, max_output_tokens=4096),
+            retriever=RETRIEVER,
+        )
     exc = err.value
     assert exc.reason == "stalled" and exc.missing_days == list(range(2, 31, 2))
     assert {u.round for u in exc.calendar.usage} == {0, 1, 2}  # 2 stalled rounds after round 0
@@ -217,13 +252,20 @@ def test_a_growing_already_used_list_never_breaks_the_window(tmp_path):
 
     def behaviour(days, i, mt):
         kept = [d for d in days if d % 3] if i < 6 else days
-        return "\n".join(row(d).replace(f"Idea {d}", f"Idea {d} {long}")
-                         .replace(f"Hook {d}", f"Hook {d} {long}") for d in kept)
+        return "\n".join(
+            row(d).replace(f"Idea {d}", f"Idea {d} {long}").replace(f"Hook {d}", f"Hook {d} {long}")
+            for d in kept
+        )
 
     model = limited(behaviour, 3072, 1024)
-    cal = generate_calendar("2026-03", [], "AI tools", model=model,
-                            settings=settings(tmp_path, tokens_per_day=300, rag_token_budget=0),
-                            retriever=RETRIEVER)
+    cal = generate_calendar(
+        "2026-03",
+        [],
+        "AI tools",
+        model=model,
+        settings=settings(tmp_path, tokens_per_day=300, rag_token_budget=0),
+        retriever=RETRIEVER,
+    )
     assert cal.is_complete
     assert_within_limits(model, cal, 3072, 1024)
 
@@ -251,12 +293,20 @@ def test_ctrl_c_saves_the_partial_and_resume_asks_only_for_missing_days(tmp_path
             raise KeyboardInterrupt
         return rows_for(days)
 
-    s = settings(tmp_path, context_window=4096, max_output_tokens=1024, tokens_per_day=400,
-                 max_concurrency=1)
+    s = settings(
+        tmp_path, context_window=4096, max_output_tokens=1024, tokens_per_day=400, max_concurrency=1
+    )
     first = ScriptedChatModel(behaviour=behaviour)
     with pytest.raises(IncompleteCalendarError) as err:
-        generate_calendar("2026-03", [], "AI tools", model=first, settings=s, retriever=RETRIEVER,
-                          run_id="march-test")
+        generate_calendar(
+            "2026-03",
+            [],
+            "AI tools",
+            model=first,
+            settings=s,
+            retriever=RETRIEVER,
+            run_id="march-test",
+        )
     exc = err.value
     assert exc.reason == "interrupted" and exc.run_id == "march-test"
     written = {p.day for p in exc.calendar.days}
@@ -264,20 +314,30 @@ def test_ctrl_c_saves_the_partial_and_resume_asks_only_for_missing_days(tmp_path
     assert Calendar.from_json(exc.saved_to).days == exc.calendar.days
 
     second = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
-    cal = generate_calendar("2026-03", [], "AI tools", model=second, settings=s,
-                            retriever=RETRIEVER, run_id="march-test")
+    cal = generate_calendar(
+        "2026-03",
+        [],
+        "AI tools",
+        model=second,
+        settings=s,
+        retriever=RETRIEVER,
+        run_id="march-test",
+    )
     assert cal.is_complete
     asked_again = {d for prompt in second.prompts for d in requested_days(prompt)}
     assert not asked_again & written
-    assert [p.model_dump() for p in cal.days if p.day in written] == \
-        [p.model_dump() for p in exc.calendar.days]
+    assert [p.model_dump() for p in cal.days if p.day in written] == [
+        p.model_dump() for p in exc.calendar.days
+    ]
 
 
 def test_a_stalled_run_resumes_with_another_model(tmp_path):
     s = settings(tmp_path, context_window=16_385, max_output_tokens=4096)
     odd_only = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for([d for d in days if d % 2]))
     with pytest.raises(IncompleteCalendarError) as err:
-        generate_calendar("2026-03", [], "AI tools", model=odd_only, settings=s, retriever=RETRIEVER)
+        generate_calendar(
+            "2026-03", [], "AI tools", model=odd_only, settings=s, retriever=RETRIEVER
+        )
     good = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
     cal = resume_calendar(err.value.run_id, model=good, settings=s, retriever=RETRIEVER)
     assert cal.is_complete
@@ -295,22 +355,29 @@ def test_resume_errors_name_the_problem(tmp_path):
         resume_calendar("nope", model=model, settings=s, retriever=RETRIEVER)
     generate_calendar("2026-03", [], "x", model=model, settings=s, retriever=RETRIEVER, run_id="r1")
     with pytest.raises(RunNotFoundError, match="is for March 2026, not April 2026"):
-        generate_calendar("2026-04", [], "x", model=model, settings=s, retriever=RETRIEVER,
-                          run_id="r1")
+        generate_calendar(
+            "2026-04", [], "x", model=model, settings=s, retriever=RETRIEVER, run_id="r1"
+        )
     with pytest.raises(RunNotFoundError, match="not valid"):
-        generate_calendar("2026-04", [], "x", model=model, settings=s, retriever=RETRIEVER,
-                          run_id="../etc")
+        generate_calendar(
+            "2026-04", [], "x", model=model, settings=s, retriever=RETRIEVER, run_id="../etc"
+        )
 
 
 def test_state_is_plain_json_with_rows_keyed_by_date(tmp_path):
     from langgraph.checkpoint.memory import InMemorySaver
 
     model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
-    graph = build_calendar_graph(settings(tmp_path, context_window=16_385, max_output_tokens=4096),
-                                 model=model, retriever=RETRIEVER, checkpointer=InMemorySaver())
+    graph = build_calendar_graph(
+        settings(tmp_path, context_window=16_385, max_output_tokens=4096),
+        model=model,
+        retriever=RETRIEVER,
+        checkpointer=InMemorySaver(),
+    )
     config = {"configurable": {"thread_id": "t"}}
-    updates = list(graph.stream({"month": "2026-02", "trends": ["AI"]}, config,
-                                stream_mode="updates"))
+    updates = list(
+        graph.stream({"month": "2026-02", "trends": ["AI"]}, config, stream_mode="updates")
+    )
     assert [next(iter(u)) for u in updates][:4] == ["prepare", "retrieve", "fit", "plan_chunks"]
     state = graph.get_state(config).values
     json.dumps(state)  # plain JSON all the way down
@@ -322,40 +389,56 @@ def test_state_is_plain_json_with_rows_keyed_by_date(tmp_path):
 def test_plan_shows_exactly_the_first_round_generate_sends(tmp_path):
     s = settings(tmp_path, context_window=16_385, max_output_tokens=4096, tokens_per_day=400)
     planner = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
-    [plan] = plan_month("2026-03", ["AI agents"], "AI tools", models=[planner], settings=s,
-                        retriever=RETRIEVER)
+    [plan] = plan_month(
+        "2026-03", ["AI agents"], "AI tools", models=[planner], settings=s, retriever=RETRIEVER
+    )
     assert planner.prompts == []  # planning calls nothing
     model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
-    cal = generate_calendar("2026-03", ["AI agents"], "AI tools", model=model, settings=s,
-                            retriever=RETRIEVER)
+    cal = generate_calendar(
+        "2026-03", ["AI agents"], "AI tools", model=model, settings=s, retriever=RETRIEVER
+    )
     first = [(u.days_requested, u.prompt_tokens, u.max_tokens) for u in cal.usage if u.round == 0]
     assert sorted(first) == sorted((c.days, c.prompt_tokens, c.max_tokens) for c in plan.calls)
     assert len(plan.calls) > 1
 
 
 def test_plan_shows_the_probe_call_first_and_the_chunks_held_back(tmp_path):
-    s = Settings(output_dir=tmp_path, context_window=16_385, max_output_tokens=4096,
-                 rag_token_budget=300)  # tokens_per_day unset: calibrated, then learned
+    s = Settings(
+        output_dir=tmp_path, context_window=16_385, max_output_tokens=4096, rag_token_budget=300
+    )  # tokens_per_day unset: calibrated, then learned
     planner = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
-    [plan] = plan_month("2026-03", [], "AI tools", models=[planner], settings=s,
-                        retriever=RETRIEVER)
+    [plan] = plan_month(
+        "2026-03", [], "AI tools", models=[planner], settings=s, retriever=RETRIEVER
+    )
     model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
-    cal = generate_calendar("2026-03", [], "AI tools", model=model, settings=s,
-                            retriever=RETRIEVER)
+    cal = generate_calendar("2026-03", [], "AI tools", model=model, settings=s, retriever=RETRIEVER)
     [probe] = [u for u in cal.usage if u.round == 0]
     assert plan.probe_calls == 1 and len(plan.calls) > 1
-    assert (probe.days_requested, probe.prompt_tokens, probe.max_tokens) == \
-        (plan.calls[0].days, plan.calls[0].prompt_tokens, plan.calls[0].max_tokens)
+    assert (probe.days_requested, probe.prompt_tokens, probe.max_tokens) == (
+        plan.calls[0].days,
+        plan.calls[0].prompt_tokens,
+        plan.calls[0].max_tokens,
+    )
     assert sorted(d for c in plan.calls for d in c.days) == list(range(1, 32))
     assert len(cal.usage) < len(plan.calls)  # re-planned from the probe: fewer calls
 
 
 def test_plan_and_generate_agree_when_retrieved_context_must_shrink(tmp_path):
-    long_docs = [Document(page_content="A long transcript sentence. " * 150,
-                          metadata={"creator": "m", "source_id": f"x{i}"}) for i in range(4)]
+    long_docs = [
+        Document(
+            page_content="A long transcript sentence. " * 150,
+            metadata={"creator": "m", "source_id": f"x{i}"},
+        )
+        for i in range(4)
+    ]
     retriever = RunnableLambda(lambda _: long_docs)
-    s = settings(tmp_path, context_window=4096, max_output_tokens=4096, rag_token_budget=2500,
-                 tokens_per_day=150)
+    s = settings(
+        tmp_path,
+        context_window=4096,
+        max_output_tokens=4096,
+        rag_token_budget=2500,
+        tokens_per_day=150,
+    )
     model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
     [plan] = plan_month("2026-02", [], "fitness", models=[model], settings=s, retriever=retriever)
     cal = generate_calendar("2026-02", [], "fitness", model=model, settings=s, retriever=retriever)
@@ -365,11 +448,16 @@ def test_plan_and_generate_agree_when_retrieved_context_must_shrink(tmp_path):
 
 def test_the_chain_works_inside_another_lcel_chain(tmp_path):
     model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
-    chain = build_calendar_chain(settings(tmp_path, context_window=16_385, max_output_tokens=4096),
-                                 model=model, retriever=RETRIEVER)
-    outer = (RunnableLambda(lambda trend: {"month": "2026-04", "trends": [trend]})
-             | chain
-             | RunnableLambda(lambda cal: (type(cal).__name__, len(cal.days))))
+    chain = build_calendar_chain(
+        settings(tmp_path, context_window=16_385, max_output_tokens=4096),
+        model=model,
+        retriever=RETRIEVER,
+    )
+    outer = (
+        RunnableLambda(lambda trend: {"month": "2026-04", "trends": [trend]})
+        | chain
+        | RunnableLambda(lambda cal: (type(cal).__name__, len(cal.days)))
+    )
     assert outer.invoke("AI agents") == ("Calendar", 30)
 
 
@@ -379,9 +467,11 @@ def test_ainvoke_returns_a_calendar_without_blocking_the_event_loop(tmp_path):
         return rows_for(days)
 
     model = ScriptedChatModel(behaviour=slow)
-    chain = build_calendar_chain(settings(tmp_path, context_window=4096, max_output_tokens=1024,
-                                          tokens_per_day=300),
-                                 model=model, retriever=RETRIEVER)
+    chain = build_calendar_chain(
+        settings(tmp_path, context_window=4096, max_output_tokens=1024, tokens_per_day=300),
+        model=model,
+        retriever=RETRIEVER,
+    )
 
     async def main():
         ticks = 0
@@ -411,7 +501,9 @@ def test_regenerate_is_a_durable_run_that_keeps_every_other_day(tmp_path):
         regenerate_days(cal, [3, 4], model=never, settings=s, retriever=RETRIEVER)
     exc = err.value
     assert exc.missing_days == [3, 4] and len(exc.calendar.days) == 31  # old days 3, 4 kept
-    fresh = ScriptedChatModel(behaviour=lambda days, i, mt: "\n".join(row(d, tag=" new") for d in days))
+    fresh = ScriptedChatModel(
+        behaviour=lambda days, i, mt: "\n".join(row(d, tag=" new") for d in days)
+    )
     done = resume_calendar(exc.run_id, model=fresh, settings=s, retriever=RETRIEVER)
     assert [p.day for p in done.days if p.title.endswith(" new")] == [3, 4]
     assert [p.day for p in done.days] == list(range(1, 32))
@@ -420,8 +512,14 @@ def test_regenerate_is_a_durable_run_that_keeps_every_other_day(tmp_path):
 def test_awareness_file_and_subdivision_settings_reach_the_prompts(tmp_path):
     extra = tmp_path / "ours.yaml"
     extra.write_text('- name: Our Launch Day\n  theme: the product launch\n  date: "02-17"\n')
-    s = settings(tmp_path, context_window=16_385, max_output_tokens=4096,
-                 awareness_file=extra, country="DE", subdivision="BY")
+    s = settings(
+        tmp_path,
+        context_window=16_385,
+        max_output_tokens=4096,
+        awareness_file=extra,
+        country="DE",
+        subdivision="BY",
+    )
     model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
     generate_calendar("2026-02", [], "x", model=model, settings=s, retriever=RETRIEVER)
     assert any("Our Launch Day" in p for p in model.prompts)
@@ -433,8 +531,9 @@ def test_trends_and_niche_must_be_short_phrases(tmp_path):
     model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
     s = settings(tmp_path, context_window=16_385, max_output_tokens=4096)
     with pytest.raises(InvalidRequestError, match="Trend 'yyyy"):
-        generate_calendar("2026-03", ["ok", "y" * 5000], "x", model=model, settings=s,
-                          retriever=RETRIEVER)
+        generate_calendar(
+            "2026-03", ["ok", "y" * 5000], "x", model=model, settings=s, retriever=RETRIEVER
+        )
     chain = build_calendar_chain(s, model=model, retriever=RETRIEVER)
     with pytest.raises(InvalidRequestError, match="niche"):
         chain.invoke({"month": "2026-03", "niche": "n" * 600})

@@ -40,7 +40,9 @@ class StatusError(Exception):
         pytest.param(httpx.ReadTimeout("slow"), True, id="httpx-timeout"),
         pytest.param(TimeoutError(), True, id="timeout"),
         pytest.param(ConnectionResetError(), True, id="connection-reset"),
-        pytest.param(RuntimeError("RateLimitError in the text"), False, id="names-in-text-mean-nothing"),
+        pytest.param(
+            RuntimeError("RateLimitError in the text"), False, id="names-in-text-mean-nothing"
+        ),
         pytest.param(ValueError("boom"), False, id="value-error"),
     ],
 )

@@ -9,9 +9,20 @@ import sys
 import pipeline
 
 PUBLIC = [
-    "Calendar", "ConfigError", "DayPlan", "IncompleteCalendarError", "ModelSetupError",
-    "ReelcalError", "Settings", "TokenBudgetError", "UsageRecord", "build_calendar_chain",
-    "build_calendar_graph", "generate_calendar", "regenerate_days", "resume_calendar",
+    "Calendar",
+    "ConfigError",
+    "DayPlan",
+    "IncompleteCalendarError",
+    "ModelSetupError",
+    "ReelcalError",
+    "Settings",
+    "TokenBudgetError",
+    "UsageRecord",
+    "build_calendar_chain",
+    "build_calendar_graph",
+    "generate_calendar",
+    "regenerate_days",
+    "resume_calendar",
 ]
 
 
@@ -28,6 +39,7 @@ def test_import_leaves_the_environment_unchanged():
         "if before.get(k) != v}))"
     )
     env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp"}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
     assert json.loads(out.stdout) == {}

@@ -6,7 +6,12 @@ import pytest
 from langchain_core.language_models import GenericFakeChatModel
 
 from pipeline.config import Settings
-from pipeline.errors import MissingAPIKeyError, MissingDependencyError, ModelLimitsError, ModelSetupError
+from pipeline.errors import (
+    MissingAPIKeyError,
+    MissingDependencyError,
+    ModelLimitsError,
+    ModelSetupError,
+)
 from pipeline.models import (
     load_chat_model,
     load_embeddings,
@@ -25,7 +30,11 @@ def test_openai_limits_come_from_the_profile(monkeypatch, model, window, cap):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     chat = load_chat_model(f"openai:{model}", Settings())
     limits = model_limits(chat, Settings())
-    assert (limits.context_window, limits.max_output_tokens, limits.source) == (window, cap, "profile")
+    assert (limits.context_window, limits.max_output_tokens, limits.source) == (
+        window,
+        cap,
+        "profile",
+    )
     assert model_label(chat) == f"openai:{model}"
 
 
@@ -42,7 +51,11 @@ def test_unknown_limits_name_both_settings():
         model_limits(fake, Settings())
     assert "context_window" in str(err.value) and "max_output_tokens" in str(err.value)
     limits = model_limits(fake, Settings(context_window=4096, max_output_tokens=512))
-    assert (limits.context_window, limits.max_output_tokens, limits.source) == (4096, 512, "settings")
+    assert (limits.context_window, limits.max_output_tokens, limits.source) == (
+        4096,
+        512,
+        "settings",
+    )
 
 
 def test_missing_api_key_names_the_variable():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from langchain_core.documents import Document
 from langchain_tests.integration_tests import RetrieversIntegrationTests
+from pydantic import ValidationError
 from test_retrieval import KeywordEmbeddings
 
 from pipeline.retrieval import MentorRetriever
@@ -15,7 +16,9 @@ from pipeline.store import empty_store
 def _store():
     embeddings = KeywordEmbeddings()
     store = empty_store(embeddings, dimension=64)
-    texts = [f"Hook number {i}: open with a question about agents and tools {i}." for i in range(12)]
+    texts = [
+        f"Hook number {i}: open with a question about agents and tools {i}." for i in range(12)
+    ]
     store.add_embeddings(
         list(zip(texts, embeddings.embed_documents(texts), strict=True)),
         metadatas=[{"creator": f"creator{i % 4}", "source_id": f"reel-{i}"} for i in range(12)],
@@ -43,5 +46,5 @@ def test_the_calendar_mapping_still_works_and_is_traced_as_one_query():
     docs = retriever.invoke({"trends": ["agents", "tools"], "niche": "hooks"})
     assert docs and all(isinstance(d, Document) for d in docs)
     assert {d.metadata["query"] for d in docs} <= {"agents", "tools", "hooks"}
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         MentorRetriever(vectorstore=_store(), k=0)

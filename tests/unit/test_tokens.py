@@ -60,7 +60,9 @@ def test_message_overhead():
     counter = TokenCounter("chars", list, exact=True, tokens_per_message=3, reply_priming=3)
     from langchain_core.messages import HumanMessage, SystemMessage
 
-    assert counter.count_messages([SystemMessage("abcd"), HumanMessage("ef")]) == 3 + (3 + 4) + (3 + 2)
+    assert counter.count_messages([SystemMessage("abcd"), HumanMessage("ef")]) == 3 + (3 + 4) + (
+        3 + 2
+    )
 
 
 def test_users_cache_dir_is_not_clobbered(tmp_path, monkeypatch):
