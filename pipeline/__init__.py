@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from pipeline.chains import (
         build_calendar_chain,
         build_calendar_graph,
+        build_calendar_tool,
         generate_calendar,
         regenerate_days,
         resume_calendar,
@@ -49,6 +50,7 @@ __all__ = [
     "UsageRecord",
     "build_calendar_chain",
     "build_calendar_graph",
+    "build_calendar_tool",
     "generate_calendar",
     "regenerate_days",
     "resume_calendar",
@@ -57,6 +59,7 @@ __all__ = [
 _LAZY = {
     "build_calendar_chain",
     "build_calendar_graph",
+    "build_calendar_tool",
     "generate_calendar",
     "regenerate_days",
     "resume_calendar",

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from langchain_core.documents import Document
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
+from langchain_core.tools import BaseTool
+from pydantic import BaseModel, Field
 
 from pipeline.calendar import Calendar
 from pipeline.config import Settings
@@ -24,9 +27,11 @@ from pipeline.errors import InvalidDaysError, ReelcalError
 from pipeline.runs import Progress, ProgressCallback, run_calendar
 
 __all__ = [
+    "CalendarRequest",
     "Progress",
     "build_calendar_chain",
     "build_calendar_graph",
+    "build_calendar_tool",
     "default_retriever",
     "generate_calendar",
     "regenerate_days",
@@ -93,6 +98,53 @@ def build_calendar_chain(
         )
 
     return RunnableLambda(calendar, name="reelcal_calendar")
+
+
+class CalendarRequest(BaseModel):
+    """What an agent gives the calendar tool."""
+
+    month: str = Field(description="The month to plan, e.g. 'March 2026' or '2026-03'.")
+    trends: list[str] = Field(default_factory=list, description="Trends to build on.")
+    niche: str | None = Field(None, description="The account's niche.")
+
+
+def build_calendar_tool(
+    settings: Settings | None = None,
+    model: BaseChatModel | str | None = None,
+    *,
+    retriever: Runnable[Any, list[Document]] | None = None,
+    name: str = "plan_content_calendar",
+) -> BaseTool:
+    """The calendar chain as a tool for an agent: typed input (:class:`CalendarRequest`),
+    and a short answer (the month, the first titles, the saved file) rather than the
+    whole month, which would flood the agent's context.
+
+    Example:
+        .. code-block:: python
+
+            tool = build_calendar_tool(Settings.load(), model="openai:gpt-4o")
+            agent = create_agent("openai:gpt-4o", tools=[tool])
+    """
+    settings = settings or Settings.load()
+    chain = build_calendar_chain(settings, model=model, retriever=retriever)
+
+    def summary(calendar: Calendar) -> str:
+        path = calendar.save(
+            Path(settings.output_dir) / f"calendar-{calendar.year}-{calendar.month:02d}.json"
+        )
+        titles = "; ".join(f"Day {p.day}: {p.title}" for p in calendar.days[:3])
+        return (
+            f"{calendar.month_name}: {len(calendar.days)} reels planned ({titles}; ...). "
+            f"The full calendar is saved at {path}."
+        )
+
+    runnable = chain | RunnableLambda(summary, name="summarise")
+    return runnable.as_tool(
+        args_schema=CalendarRequest,
+        name=name,
+        description="Plan a month of short-video reels (one per day: title, hook, caption, "
+        "script, style, audio, hashtags, notes, engagement) and save it to a file.",
+    )
 
 
 def generate_calendar(

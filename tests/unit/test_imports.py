@@ -20,6 +20,7 @@ PUBLIC = [
     "UsageRecord",
     "build_calendar_chain",
     "build_calendar_graph",
+    "build_calendar_tool",
     "generate_calendar",
     "regenerate_days",
     "resume_calendar",
