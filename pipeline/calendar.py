@@ -8,13 +8,15 @@ Exports, read-back and notebook display live in :mod:`pipeline.export` and
 
 from __future__ import annotations
 
-import calendar as _stdlib_calendar
 import re
+from collections.abc import Sequence
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from pipeline.dates import MonthSpec
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
@@ -37,6 +39,21 @@ COLUMN_TITLES: dict[str, str] = {
 CONTENT_FIELDS: tuple[str, ...] = tuple(k for k in COLUMN_TITLES if k != "day")
 
 _HASHTAG_SPLIT = re.compile(r"[\s,;]+")
+
+#: Column titles of a usage table (notebook display, Markdown export), for
+#: :meth:`UsageRecord.table_cells`.
+USAGE_TABLE_TITLES: tuple[str, ...] = (
+    "Role",
+    "Model",
+    "Days",
+    "Prompt tokens",
+    "max_tokens",
+    "Input",
+    "Output",
+    "Finish",
+    "Days parsed",
+    "Error",
+)
 
 #: The step a model call served: the first round ("main"), a rerun for missing days
 #: ("supplement"), or a month outline ("outline").
@@ -64,11 +81,11 @@ class DayPlan(BaseModel):
     @classmethod
     def _split_hashtags(cls, value: Any) -> Any:
         if isinstance(value, str):
-            value = _HASHTAG_SPLIT.split(value)
+            value = split_hashtags(value)
         if isinstance(value, (list, tuple)):
             tags = []
             # a tag never holds a space: exports join tags with spaces and read them back
-            for tag in (t for item in value for t in _HASHTAG_SPLIT.split(str(item))):
+            for tag in (t for item in value for t in split_hashtags(str(item))):
                 if tag:
                     tags.append(tag if tag.startswith("#") else f"#{tag}")
             return tags
@@ -108,9 +125,24 @@ class UsageRecord(BaseModel):
     seconds: float | None = None
     error: str | None = None
 
+    def table_cells(self) -> list[Any]:
+        """This call as a row of a usage table (see :data:`USAGE_TABLE_TITLES`)."""
+        return [
+            self.role,
+            self.model,
+            days_label(self.days_requested),
+            self.prompt_tokens,
+            self.max_tokens,
+            self.input_tokens,
+            self.output_tokens,
+            self.finish_reason or "",
+            f"{self.days_parsed}/{len(self.days_requested)}",
+            self.error or "",
+        ]
+
     def summary(self) -> str:
         """A one-line summary like the seed's ``3,010 input + 4,000 output``."""
-        days = _days_label(self.days_requested)
+        days = days_label(self.days_requested)
         used_in = self.input_tokens if self.input_tokens is not None else self.prompt_tokens
         out = f"{self.output_tokens:,}" if self.output_tokens is not None else "?"
         tail = f"; error: {self.error}" if self.error else ""
@@ -121,14 +153,23 @@ class UsageRecord(BaseModel):
         )
 
 
-def _days_label(days: list[int]) -> str:
+def days_label(days: Sequence[int]) -> str:
+    """``[12]`` -> "Day 12"; ``[10..18]`` -> "Day 10 to Day 18"; else "Day 3, Day 7 and
+    Day 12". How every prompt, log line and usage summary names days."""
+    days = sorted(days)
     if not days:
         return "no days"
     if len(days) == 1:
         return f"Day {days[0]}"
     if days == list(range(days[0], days[-1] + 1)):
         return f"Day {days[0]} to Day {days[-1]}"
-    return "Days " + ", ".join(str(d) for d in days)
+    named = [f"Day {d}" for d in days]
+    return ", ".join(named[:-1]) + " and " + named[-1]
+
+
+def split_hashtags(value: str) -> list[str]:
+    """Hashtag text split on spaces, commas and semicolons (blanks dropped)."""
+    return [tag for tag in _HASHTAG_SPLIT.split(value) if tag]
 
 
 class Calendar(BaseModel):
@@ -174,11 +215,11 @@ class Calendar(BaseModel):
     # ----------------------------------------------------------------- month facts
     @property
     def days_in_month(self) -> int:
-        return _stdlib_calendar.monthrange(self.year, self.month)[1]
+        return MonthSpec(self.year, self.month).days_in_month
 
     @property
     def month_name(self) -> str:
-        return f"{_stdlib_calendar.month_name[self.month]} {self.year}"
+        return MonthSpec(self.year, self.month).name
 
     @property
     def missing_days(self) -> list[int]:

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipeline.errors import ReelcalError
+from pipeline.ingest import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_TOKENS
 
 app = typer.Typer(
     name="reelcal",
@@ -304,6 +305,7 @@ def plan(
 
     Example: reelcal plan --month 2026-03 --model openai:gpt-3.5-turbo --model openai:gpt-4o
     """
+    from pipeline.export import compact_days
     from pipeline.planning import plan_month
 
     try:
@@ -337,15 +339,11 @@ def plan(
             table.add_row(
                 p.model if number == 1 else "",
                 str(number),
-                _span(call.days),
+                compact_days(call.days),
                 f"{call.prompt_tokens:,}",
                 f"{call.max_tokens:,}",
             )
     out.print(table)
-
-
-def _span(days: list[int]) -> str:
-    return f"{days[0]}-{days[-1]}" if len(days) > 1 else str(days[0])
 
 
 # ------------------------------------------------------------------------ regenerate
@@ -430,10 +428,10 @@ def index(
         typer.Option(
             min=50, max=4000, help="Tokens per chunk (200 suits MiniLM's 256-piece limit)."
         ),
-    ] = 200,
+    ] = DEFAULT_CHUNK_TOKENS,
     chunk_overlap: Annotated[
         int, typer.Option(min=0, max=1000, help="Tokens of overlap between chunks.")
-    ] = 40,
+    ] = DEFAULT_CHUNK_OVERLAP,
     config: ConfigOpt = None,
     quiet: QuietOpt = False,
 ) -> None:

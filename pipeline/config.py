@@ -28,6 +28,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from pipeline.errors import ConfigError
 
 DEFAULT_CONFIG_FILE = "reelcal.yaml"
+#: The bundled, offline embeddings (the bundled index was built with them).
+DEFAULT_EMBEDDINGS = "local:all-MiniLM-L6-v2"
 ENV_PREFIX = "REELCAL_"
 
 # The YAML file a Settings.load() call reads; a context variable so that
@@ -56,7 +58,7 @@ class Settings(BaseSettings):
     supplement_model: str | None = Field(
         None, description="Model key for supplement calls; the main model when unset."
     )
-    embeddings: str = Field("local:all-MiniLM-L6-v2", description="Embeddings model key.")
+    embeddings: str = Field(DEFAULT_EMBEDDINGS, description="Embeddings model key.")
     base_url: str | None = Field(
         None, description="Base URL of an OpenAI-compatible server (used with 'openai:' keys)."
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
-from pipeline.calendar import Calendar, DayPlan, _days_label
+from pipeline.calendar import USAGE_TABLE_TITLES, Calendar, DayPlan
 from pipeline.export import TABLE_COLUMNS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -94,31 +94,9 @@ def fold(text: str, fold_at: int = FOLD_AT) -> str:
 def _usage_html(calendar: Calendar) -> str:
     if not calendar.usage:
         return "<p>No model calls recorded.</p>"
-    heads = [
-        "Role",
-        "Model",
-        "Days",
-        "Prompt tokens",
-        "max_tokens",
-        "Input",
-        "Output",
-        "Finish",
-        "Parsed",
-        "Error",
-    ]
+    heads = list(USAGE_TABLE_TITLES)
     rows = [
-        [
-            _esc(u.role),
-            _esc(u.model),
-            _esc(_days_label(u.days_requested)),
-            _num(u.prompt_tokens),
-            _num(u.max_tokens),
-            _num(u.input_tokens),
-            _num(u.output_tokens),
-            _esc(u.finish_reason or ""),
-            f"{u.days_parsed}/{len(u.days_requested)}",
-            _esc(u.error or ""),
-        ]
+        [_num(c) if c is None or isinstance(c, int) else _esc(c) for c in u.table_cells()]
         for u in calendar.usage
     ]
     rows.append(

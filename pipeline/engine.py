@@ -52,6 +52,7 @@ from pipeline.budget import (
     shrink_rag_budget,
     split_days,
 )
+from pipeline.calendar import days_label
 from pipeline.config import Settings
 from pipeline.dates import MonthSpec, parse_month, special_dates
 from pipeline.errors import (
@@ -62,7 +63,6 @@ from pipeline.errors import (
 )
 from pipeline.generation import ChunkRequest, DayWriter, MonthContext
 from pipeline.models import load_chat_model
-from pipeline.prompts import days_label as prompts_days_label
 
 logger = logging.getLogger("reelcal")
 
@@ -401,7 +401,7 @@ class CalendarEngine:
             if self.cancelled.is_set():
                 # No writes: LangGraph saves nothing for this task, so a resume runs it.
                 # (Raising here would print executor-shutdown noise as the run stops.)
-                logger.debug("interrupted: %s not sent", prompts_days_label(task["days"]))
+                logger.debug("interrupted: %s not sent", days_label(task["days"]))
                 return {}
             try:
                 result = writer.chain.invoke(request, config)

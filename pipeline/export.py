@@ -33,7 +33,6 @@ import io
 import math
 import os
 import re
-import secrets
 import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -43,8 +42,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from pipeline.calendar import COLUMN_TITLES, Calendar, DayPlan, UsageRecord
+from pipeline.calendar import COLUMN_TITLES, USAGE_TABLE_TITLES, Calendar, DayPlan, UsageRecord
 from pipeline.errors import CalendarFileError, InvalidDaysError, OutputPathError
+from pipeline.files import atomic_write
 
 #: (DayPlan field, column title) of the tabular exports, in order: Day, Date, the rest.
 TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -80,7 +80,7 @@ def save(calendar: Calendar, path: str | Path, *, format: str | None = None) -> 
     fmt = resolve_format(path, format)
     path.parent.mkdir(parents=True, exist_ok=True)
     writer = _WRITERS[fmt]
-    _atomic_write(path, lambda tmp: writer(calendar, tmp))
+    atomic_write(path, lambda tmp: writer(calendar, tmp))
     return path
 
 
@@ -143,30 +143,6 @@ def check_output_path(
     if path.exists() and not os.access(path, os.W_OK):
         raise OutputPathError(f"--out {path} is read-only: choose another file.")
     return fmt
-
-
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Run ``write`` on a temporary file beside ``path``, then move it over ``path``."""
-    tmp = _new_temp_file(path)
-    try:
-        write(tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _new_temp_file(path: Path) -> Path:
-    # os.open with 0o666 lets the umask decide the mode, as a plain open() would.
-    while True:
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-        try:
-            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-        except FileExistsError:
-            continue
-        return tmp
 
 
 def _row_values(plan: DayPlan) -> list[Any]:
@@ -432,31 +408,11 @@ def to_markdown(calendar: Calendar) -> str:
     lines += [_md_row(_row_values(plan)) for plan in calendar.days]
     lines += ["", "## Usage", ""]
     if calendar.usage:
-        heads = [
-            "Role",
-            "Model",
-            "Days",
-            "Prompt tokens",
-            "max_tokens",
-            "Input",
-            "Output",
-            "Finish",
-            "Days parsed",
+        lines += [
+            _md_row(USAGE_TABLE_TITLES),
+            "| " + " | ".join(["---"] * len(USAGE_TABLE_TITLES)) + " |",
         ]
-        lines += [_md_row(heads), "| " + " | ".join(["---"] * len(heads)) + " |"]
-        for u in calendar.usage:
-            cells = [
-                u.role,
-                u.model,
-                compact_days(u.days_requested),
-                u.prompt_tokens,
-                u.max_tokens,
-                u.input_tokens,
-                u.output_tokens,
-                u.finish_reason,
-                u.days_parsed,
-            ]
-            lines.append(_md_row(cells))
+        lines += [_md_row(u.table_cells()) for u in calendar.usage]
         lines.append("")
     lines.append(
         f"Total: {len(calendar.usage)} calls, {calendar.total_input_tokens:,} input + "

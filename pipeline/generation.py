@@ -23,7 +23,7 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 
 from pipeline import prompts
 from pipeline.budget import CALIBRATED_TOKENS_PER_DAY, GRAMMAR_DAYS_PER_CALL, TokenBudget
-from pipeline.calendar import DayPlan, Role, UsageRecord
+from pipeline.calendar import DayPlan, Role, UsageRecord, days_label
 from pipeline.config import Settings
 from pipeline.dates import MonthSpec, SpecialDate, format_special_dates
 from pipeline.errors import ModelCallError
@@ -251,7 +251,7 @@ class DayWriter:
             "mentors": self.library.render_mentors(),
             "special_dates": format_special_dates(ctx.special_dates, request.days),
             "examples": ctx.examples or "(no examples retrieved)",
-            "days_label": prompts.days_label(request.days),
+            "days_label": days_label(request.days),
             "day_count": len(request.days),
             "output_format": self.library.output_format(fmt, request.days),
         }
@@ -384,7 +384,7 @@ class DayWriter:
         message = call_with_retries(
             lambda: bound.invoke(request.messages, config),
             max_retries=self.settings.max_retries,
-            describe=f"{self.role} call for {prompts.days_label(request.days)}",
+            describe=f"{self.role} call for {days_label(request.days)}",
         )
         return request, (message, time.perf_counter() - started)
 

@@ -62,6 +62,8 @@ RECORD_FIELDS = (
 ENCODING = "cl100k_base"
 #: all-MiniLM-L6-v2 reads at most 256 word pieces; 200 cl100k tokens stay under it.
 DEFAULT_CHUNK_TOKENS = 200
+#: Tokens shared by neighbouring chunks, so a sentence cut at a boundary is whole in one.
+DEFAULT_CHUNK_OVERLAP = 40
 # Paragraphs, lines, sentence ends, words, characters: chunks end on a sentence
 # whenever one fits.
 _SEPARATORS = ["\n\n", "\n", r"(?<=[.!?])\s+", " ", ""]
@@ -99,7 +101,7 @@ def load_files(
     *,
     creator: str | None = None,
     chunk_tokens: int = DEFAULT_CHUNK_TOKENS,
-    chunk_overlap: int = 40,
+    chunk_overlap: int = DEFAULT_CHUNK_OVERLAP,
 ) -> IngestResult:
     """Read transcript files and folders (walked recursively) into chunks.
 
@@ -127,7 +129,9 @@ def load_files(
     return result
 
 
-def make_splitter(*, chunk_tokens: int = DEFAULT_CHUNK_TOKENS, chunk_overlap: int = 40) -> Any:
+def make_splitter(
+    *, chunk_tokens: int = DEFAULT_CHUNK_TOKENS, chunk_overlap: int = DEFAULT_CHUNK_OVERLAP
+) -> Any:
     """A sentence-aware splitter that measures chunks in cl100k_base tokens."""
     if chunk_tokens < 16:
         raise ConfigError(

@@ -26,7 +26,6 @@ strips surrounding whitespace), so any text round-trips. Dates are recomputed fr
 from __future__ import annotations
 
 import ast
-import calendar as _stdlib_calendar
 import json
 import re
 import unicodedata
@@ -37,7 +36,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from pipeline.calendar import COLUMN_TITLES, CONTENT_FIELDS, DayPlan
+from pipeline.calendar import COLUMN_TITLES, CONTENT_FIELDS, DayPlan, split_hashtags
+from pipeline.dates import MonthSpec
 
 __all__ = ["PLACEHOLDERS", "ParseResult", "Rejection", "describe", "parse_day_plans"]
 
@@ -182,7 +182,6 @@ def _is_blank(value: Any) -> bool:
 _PIPE = re.compile(r"(?<!\\)\|")
 _FENCE = re.compile(r"(```|~~~)")
 _SEPARATOR = re.compile(r":?-+:?")
-_HASHTAG_SPLIT = re.compile(r"[\s,;]+")
 
 
 @dataclass
@@ -250,7 +249,7 @@ def _pipe_rows(text: str) -> list[_PipeRow]:
 
 
 def _is_hashtags(part: str) -> bool:
-    tokens = [token for token in _HASHTAG_SPLIT.split(_clean(part)) if token]
+    tokens = split_hashtags(_clean(part))
     return bool(tokens) and all(token.startswith("#") and len(token) > 1 for token in tokens)
 
 
@@ -437,7 +436,7 @@ def _text_value(name: str, value: Any) -> Any:
 class _Collector:
     def __init__(self, year: int, month: int, requested: Iterable[int]) -> None:
         self.year, self.month = year, month
-        self.last_day = _stdlib_calendar.monthrange(year, month)[1]
+        self.last_day = MonthSpec(year, month).days_in_month
         self.requested = set(requested)
         self.plans: dict[int, DayPlan] = {}
         self.rejected: list[Rejection] = []

@@ -1,7 +1,8 @@
 """Prompts as data: loads ``prompts/calendar.yaml`` (templates), ``mentor_patterns.yaml``
 and ``mentors.yaml`` into ``ChatPromptTemplate``s and the text blocks they take.
 
-The templates name the requested days through ``{days_label}`` ("Day 12", "Day 10 to
+The templates name the requested days through ``{days_label}``
+(:func:`pipeline.calendar.days_label`) ("Day 12", "Day 10 to
 Day 18", "Day 3, Day 7 and Day 12"): this module is the only place that writes a day
 number into a prompt.
 """
@@ -96,19 +97,6 @@ def load_library(folder: str | None = None) -> PromptLibrary:
         patterns=patterns or {},
         mentors=mentors or [],
     )
-
-
-def days_label(days: Sequence[int]) -> str:
-    """``[12]`` -> "Day 12"; ``[10..18]`` -> "Day 10 to Day 18"; else "Day 3, Day 7 and Day 12"."""
-    days = sorted(days)
-    if not days:
-        raise ValueError("no days to name")
-    if len(days) == 1:
-        return f"Day {days[0]}"
-    if days == list(range(days[0], days[-1] + 1)):
-        return f"Day {days[0]} to Day {days[-1]}"
-    named = [f"Day {d}" for d in days]
-    return ", ".join(named[:-1]) + " and " + named[-1]
 
 
 def bullet_list(items: Iterable[str], empty: str = "- none") -> str:

@@ -40,10 +40,17 @@ from langchain_core.runnables import RunnableConfig
 from pydantic import ConfigDict, Field
 
 from pipeline.bundled import bundled_dir
-from pipeline.config import Settings
+from pipeline.config import DEFAULT_EMBEDDINGS, Settings
 from pipeline.errors import IngestError, ModelCallError, VectorStoreError
 from pipeline.failures import call_with_retries
-from pipeline.ingest import DEFAULT_CHUNK_TOKENS, ENCODING, FileReport, SkippedFile, load_files
+from pipeline.ingest import (
+    DEFAULT_CHUNK_OVERLAP,
+    DEFAULT_CHUNK_TOKENS,
+    ENCODING,
+    FileReport,
+    SkippedFile,
+    load_files,
+)
 from pipeline.models import load_embeddings
 from pipeline.store import (
     MANIFEST_FILE,
@@ -54,8 +61,6 @@ from pipeline.store import (
     save_store,
     store_documents,
 )
-
-DEFAULT_EMBEDDINGS = "local:all-MiniLM-L6-v2"
 
 
 # --------------------------------------------------------------------- building
@@ -89,7 +94,7 @@ def build_index(
     creator: str | None = None,
     append: bool = False,
     chunk_tokens: int = DEFAULT_CHUNK_TOKENS,
-    chunk_overlap: int = 40,
+    chunk_overlap: int = DEFAULT_CHUNK_OVERLAP,
     progress: bool = True,
     batch_size: int = 32,
 ) -> IndexReport:

