@@ -28,8 +28,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from pipeline.errors import TokenBudgetError
+
+#: How a writer asks for structured days: a llama.cpp JSON grammar, a forced tool call,
+#: JSON in the reply text (models that cannot force a tool), or pipe-separated rows.
+OutputMode = Literal["grammar", "tools", "json_text", "rows"]
 
 MARGIN_FRACTION = 0.10
 #: Headroom added to the observed tokens per day (and reasoning tokens) when re-estimating.
@@ -37,7 +42,12 @@ ESTIMATE_HEADROOM = 1.15
 #: Starting tokens_per_day per output mode, from the rows of real runs plus headroom:
 #: pipe rows ~310 tokens a day, JSON/tool arguments ~350 (keys and quotes), the local
 #: grammar ~390 (2-day calls of the bundled model averaged 700-800 output tokens).
-CALIBRATED_TOKENS_PER_DAY = {"rows": 360, "tools": 400, "json_text": 400, "grammar": 450}
+CALIBRATED_TOKENS_PER_DAY: dict[OutputMode, int] = {
+    "rows": 360,
+    "tools": 400,
+    "json_text": 400,
+    "grammar": 450,
+}
 #: Days per call when the bundled local model writes under a JSON grammar: sampling under
 #: a grammar of many pinned days got much slower than the same tokens in short calls
 #: (2 days: about 45 s; 8 days: not done after 7 minutes, 2 cores), and the shared prompt

@@ -52,7 +52,7 @@ from pipeline.budget import (
     shrink_rag_budget,
     split_days,
 )
-from pipeline.calendar import days_label
+from pipeline.calendar import WriterRole, days_label
 from pipeline.config import Settings
 from pipeline.dates import MonthSpec, parse_month, special_dates
 from pipeline.errors import (
@@ -67,7 +67,7 @@ from pipeline.models import load_chat_model
 logger = logging.getLogger("reelcal")
 
 Status = Literal["running", "complete", "stalled", "spend_cap"]
-ROLES = ("main", "supplement")
+ROLES: tuple[WriterRole, ...] = ("main", "supplement")
 
 #: Graph steps per round (plan_chunks, write, merge) and before the first (prepare,
 #: retrieve, fit): the recursion limit is set from them and the most rounds a run can take.
@@ -123,7 +123,7 @@ class MonthState(TypedDict, total=False):
     days: list[int] | None  # only these days (regenerate); default: every day
     kept: list[dict[str, Any]]  # rows of an earlier calendar, kept unless rewritten
     kept_usage: list[dict[str, Any]]
-    first_role: Literal["main", "supplement"]
+    first_role: WriterRole
     # prepare, retrieve, fit
     dates: list[str]  # ISO dates to write
     notes: list[str]
@@ -148,7 +148,7 @@ class MonthState(TypedDict, total=False):
 class ChunkTask(TypedDict):
     """What one ``write`` task receives through ``Send`` (plain JSON too)."""
 
-    role: Literal["main", "supplement"]
+    role: WriterRole
     days: list[int]
     round: int
     tokens_per_day: int

@@ -15,18 +15,23 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 
 from pipeline import prompts
-from pipeline.budget import CALIBRATED_TOKENS_PER_DAY, GRAMMAR_DAYS_PER_CALL, TokenBudget
+from pipeline.budget import (
+    CALIBRATED_TOKENS_PER_DAY,
+    GRAMMAR_DAYS_PER_CALL,
+    OutputMode,
+    TokenBudget,
+)
 from pipeline.calendar import DayPlan, Role, UsageRecord, days_label
 from pipeline.config import Settings
 from pipeline.dates import MonthSpec, SpecialDate, format_special_dates
-from pipeline.errors import ModelCallError
+from pipeline.errors import ConfigError, ModelCallError
 from pipeline.failures import call_with_retries
 from pipeline.models import model_label, model_limits, token_counter_for
 from pipeline.parsing import ParseResult, parse_day_plans
@@ -34,7 +39,6 @@ from pipeline.tokens import TokenCounter
 
 logger = logging.getLogger("reelcal")
 
-Mode = Literal["grammar", "tools", "json_text", "rows"]
 #: ChatOllama's sampling options, read from the model to build the per-call ``options``
 #: (langchain-ollama replaces all of them when ``options`` is passed, and ignores
 #: ``max_tokens``).
@@ -213,7 +217,7 @@ class DayWriter:
         self.limits = model_limits(model, settings)
         self.counter: TokenCounter = token_counter_for(model)
         self.library = library or prompts.load_library()
-        self.mode: Mode = self._choose_mode()
+        self.mode: OutputMode = self._choose_mode()
         margin = settings.safety_margin if role == "main" else settings.supplement_safety_margin
         self.budget = TokenBudget(
             context_window=self.limits.context_window,
@@ -230,13 +234,19 @@ class DayWriter:
         ).with_config(run_name=role)
 
     # ------------------------------------------------------------------ planning
-    def _choose_mode(self) -> Mode:
+    def _choose_mode(self) -> OutputMode:
         if self.settings.structured_output == "off":
             return "rows"
         if getattr(self.model, "model_path", None) and getattr(self.model, "client", None):
             return "grammar"
         if _supports_tools(self.model):
             return "json_text" if _thinks_before_tools(self.model) else "tools"
+        if self.settings.structured_output == "on":
+            raise ConfigError(
+                f"structured_output is 'on' but {self.label} has neither a llama.cpp grammar "
+                f"nor tool calling: set structured_output to 'auto' (pipe rows) or use a "
+                f"model that calls tools."
+            )
         return "rows"
 
     def render_messages(self, request: ChunkRequest) -> list[BaseMessage]:

@@ -19,9 +19,9 @@ import yaml
 from langchain_core.prompts import ChatPromptTemplate
 
 from pipeline.bundled import bundled_dir
+from pipeline.calendar import WriterRole
 from pipeline.errors import ConfigError
 
-PromptKind = Literal["main", "supplement"]
 OutputFormat = Literal["json", "rows"]
 
 
@@ -45,7 +45,7 @@ class PromptLibrary:
     patterns: dict[str, Any]
     mentors: list[dict[str, Any]]
 
-    def chat_prompt(self, kind: PromptKind) -> ChatPromptTemplate:
+    def chat_prompt(self, kind: WriterRole) -> ChatPromptTemplate:
         spec = self.templates[kind]
         return ChatPromptTemplate.from_messages(
             [("system", spec["system"]), ("human", spec["human"])]

@@ -241,3 +241,13 @@ def test_a_one_day_reply_that_cannot_fit_ends_with_the_numbers(tmp_path):
     assert isinstance(cause, TokenBudgetError) and "cut at max_tokens=1,024" in str(cause)
     requests = list(zip(model.prompts, model.max_tokens_seen))
     assert len(requests) == len(set(requests))  # never the same request twice
+
+
+def test_structured_output_on_refuses_a_model_without_tools_or_grammar(tmp_path):
+    from pipeline.errors import ConfigError
+
+    model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
+    with pytest.raises(ConfigError, match="structured_output is 'on'"):
+        run(model, tmp_path, context_window=8192, max_output_tokens=2048, structured_output="on")
+    tools = tool_model(16_385, 4096, False)
+    assert run(tools, tmp_path, month="2026-02", structured_output="on").is_complete
