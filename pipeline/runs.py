@@ -289,6 +289,8 @@ def _cancel_on_sigint(engine: CalendarEngine) -> Iterator[None]:
     previous = signal.getsignal(signal.SIGINT)
 
     def on_sigint(signum: int, frame: Any) -> None:
+        if previous == signal.SIG_IGN:
+            return  # the caller ignores Ctrl-C: so does the run
         engine.cancelled.set()
         if callable(previous):
             previous(signum, frame)
