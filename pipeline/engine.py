@@ -54,7 +54,7 @@ from pipeline.budget import (
 )
 from pipeline.calendar import WriterRole, days_label
 from pipeline.config import Settings
-from pipeline.dates import MonthSpec, parse_month, special_dates
+from pipeline.dates import parse_month, special_dates
 from pipeline.errors import (
     InvalidDaysError,
     InvalidRequestError,
@@ -620,7 +620,3 @@ def build_calendar_graph(
         retriever=retriever,
     )
     return engine.graph(checkpointer=checkpointer)
-
-
-def month_of(state: MonthState) -> MonthSpec:
-    return parse_month(state["month"])
