@@ -131,7 +131,7 @@ class TokenBudget:
             if self.reasoning_reserve
             else ""
         )
-        raise TokenBudgetError(
+        raise self.error(
             f"Not even one day fits: a {self.context_window:,}-token window minus a "
             f"{prompt_tokens:,}-token prompt and a {self.margin:,}-token margin leaves "
             f"{self.available(prompt_tokens):,} tokens (output cap "
@@ -139,6 +139,28 @@ class TokenBudget:
             f"{reserve}: lower rag_token_budget or tokens_per_day"
             f"{', or reasoning_effort' if self.reasoning_reserve else ''}, or use a model "
             f"with a larger context_window.",
+            prompt_tokens,
+        )
+
+    def cut_reply_error(
+        self, prompt_tokens: int, max_tokens_sent: int, *, reasoning: bool
+    ) -> TokenBudgetError:
+        """The error when a one-day reply was cut with nothing parsed and no budget can ask
+        for more (see :func:`grown_after_length_cut`)."""
+        reserve = f", reasoning reserve {self.reasoning_reserve:,}" if reasoning else ""
+        return self.error(
+            f"A reply for one day was cut at max_tokens={max_tokens_sent:,} with nothing "
+            f"parsed, and the call cannot ask for more: a {self.context_window:,}-token window, "
+            f"a {prompt_tokens:,}-token prompt, output cap {self.max_output_tokens:,}{reserve}: "
+            f"lower rag_token_budget{' or reasoning_effort' if reasoning else ''}, "
+            f"or use a model with larger limits.",
+            prompt_tokens,
+        )
+
+    def error(self, message: str, prompt_tokens: int) -> TokenBudgetError:
+        """A :class:`TokenBudgetError` carrying this budget's numbers."""
+        return TokenBudgetError(
+            message,
             context_window=self.context_window,
             prompt_tokens=prompt_tokens,
             safety_margin=self.margin,

@@ -524,20 +524,7 @@ class CalendarEngine:
             elif days > 1:
                 changed |= self._cap_chunks(max_days, role, split_days(days))
             else:
-                raise TokenBudgetError(
-                    f"A reply for one day was cut at max_tokens={cut['max_tokens']:,} with "
-                    f"nothing parsed, and the call cannot ask for more: a "
-                    f"{budget.context_window:,}-token window, a {prompt:,}-token prompt, "
-                    f"output cap {budget.max_output_tokens:,}"
-                    f"{', reasoning reserve ' + format(budget.reasoning_reserve, ',') if reasoning else ''}"
-                    f": lower rag_token_budget{' or reasoning_effort' if reasoning else ''}, or "
-                    f"use a model with larger limits.",
-                    context_window=budget.context_window,
-                    prompt_tokens=prompt,
-                    safety_margin=budget.margin,
-                    max_output_tokens=budget.max_output_tokens,
-                    tokens_per_day=budget.tokens_per_day,
-                )
+                raise budget.cut_reply_error(prompt, cut["max_tokens"], reasoning=reasoning)
         return changed
 
     def _cap_chunks(self, max_days: dict[str, int], role: str, days: int) -> bool:
