@@ -56,14 +56,8 @@ __all__ = [
     "resume_calendar",
 ]
 
-_LAZY = {
-    "build_calendar_chain",
-    "build_calendar_graph",
-    "build_calendar_tool",
-    "generate_calendar",
-    "regenerate_days",
-    "resume_calendar",
-}
+# The public names not imported above live in pipeline.chains, loaded on first use.
+_LAZY = frozenset(__all__) - set(globals())
 
 
 def __getattr__(name: str) -> Any:

@@ -84,6 +84,19 @@ class ScriptedChatModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "scripted"
 
+    def enforce_limits(self, prompt_tokens: int, max_tokens: int) -> None:
+        """Reject (and record) a request over the window or the output cap, as a provider
+        would; ``prompt_tokens`` is this model's own count of what was sent."""
+        if self.window is not None and prompt_tokens + max_tokens > self.window:
+            self.violations.append(f"window: {prompt_tokens} + {max_tokens} > {self.window}")
+            raise ValueError(
+                f"This model's maximum context length is {self.window} tokens; you requested "
+                f"{prompt_tokens + max_tokens} (context_length_exceeded)"
+            )
+        if self.output_cap is not None and max_tokens > self.output_cap:
+            self.violations.append(f"output cap: {max_tokens} > {self.output_cap}")
+            raise ValueError(f"max_tokens {max_tokens} is above the output cap {self.output_cap}")
+
     def _generate(
         self,
         messages: list[BaseMessage],
@@ -94,15 +107,7 @@ class ScriptedChatModel(BaseChatModel):
         max_tokens = kwargs.get("max_tokens")
         assert max_tokens is not None and max_tokens > 0, "every call must carry max_tokens"
         prompt_tokens = count_prompt(messages)
-        if self.window is not None and prompt_tokens + max_tokens > self.window:
-            self.violations.append(f"window: {prompt_tokens} + {max_tokens} > {self.window}")
-            raise ValueError(
-                f"This model's maximum context length is {self.window} tokens; you requested "
-                f"{prompt_tokens + max_tokens} (context_length_exceeded)"
-            )
-        if self.output_cap is not None and max_tokens > self.output_cap:
-            self.violations.append(f"output cap: {max_tokens} > {self.output_cap}")
-            raise ValueError(f"max_tokens {max_tokens} is above the output cap {self.output_cap}")
+        self.enforce_limits(prompt_tokens, max_tokens)
         prompt = messages[-1].content
         with self._lock:
             self.prompts.append(prompt)
@@ -185,14 +190,7 @@ class ScriptedToolModel(ScriptedChatModel):
         assert max_tokens and tools, "every call carries max_tokens and the tool"
         schema_tokens = count_text(json.dumps(tools))
         prompt_tokens = count_prompt(messages) + schema_tokens
-        if self.window is not None and prompt_tokens + max_tokens > self.window:
-            self.violations.append(f"window: {prompt_tokens} + {max_tokens} > {self.window}")
-            raise ValueError(
-                "This model's maximum context length is exceeded (context_length_exceeded)"
-            )
-        if self.output_cap is not None and max_tokens > self.output_cap:
-            self.violations.append(f"output cap: {max_tokens} > {self.output_cap}")
-            raise ValueError(f"max_tokens {max_tokens} is above the output cap {self.output_cap}")
+        self.enforce_limits(prompt_tokens, max_tokens)
         prompt = messages[-1].content
         with self._lock:
             if self._rng is None:
