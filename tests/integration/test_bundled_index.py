@@ -7,8 +7,9 @@ from collections import Counter
 import pytest
 
 from pipeline.config import Settings
-from pipeline.retrieval import MentorRetriever, bundled_store_dir, load_vectorstore
-from pipeline.store import read_manifest, store_documents
+from pipeline.knowledge.index import bundled_store_dir, load_vectorstore
+from pipeline.knowledge.retriever import MentorRetriever
+from pipeline.knowledge.store import read_manifest, store_documents
 
 pytestmark = pytest.mark.integration
 pytest.importorskip("sentence_transformers")

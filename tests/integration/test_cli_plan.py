@@ -39,7 +39,7 @@ def test_plan_differs_by_model_and_calls_no_model(monkeypatch):
 
 def test_plan_functions_agree_with_the_budget():
     from pipeline.config import Settings
-    from pipeline.planning import plan_month
+    from pipeline.generation.planning import plan_month
 
     plans = plan_month(
         "2026-03",

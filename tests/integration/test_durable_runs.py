@@ -26,7 +26,7 @@ CHILD = textwrap.dedent(
     from langchain_core.documents import Document
     from langchain_core.runnables import RunnableLambda
     from scripted import ScriptedChatModel, rows_for
-    from pipeline import engine
+    from pipeline.generation import engine
 
     LOG = {log!r}
 

@@ -6,13 +6,13 @@ import pytest
 
 pytest.importorskip("llama_cpp")
 
-from pipeline.chains import default_retriever
 from pipeline.config import Settings
 from pipeline.dates import parse_month, special_dates
-from pipeline.engine import CalendarEngine
-from pipeline.generation import ChunkRequest, MonthContext
-from pipeline.models import load_chat_model, model_limits, token_counter_for
-from pipeline.retrieval import format_documents
+from pipeline.generation.chains import default_retriever
+from pipeline.generation.engine import CalendarEngine
+from pipeline.generation.models import load_chat_model, model_limits, token_counter_for
+from pipeline.generation.writer import ChunkRequest, MonthContext
+from pipeline.knowledge.retriever import format_documents
 
 pytestmark = pytest.mark.integration
 

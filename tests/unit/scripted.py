@@ -22,10 +22,10 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field, PrivateAttr
 
-from pipeline.tokens import ensure_tiktoken_cache
+from pipeline.generation.tokens import ensure_tiktoken_cache
 
 # The encoding file comes from reelcal's offline cache (no network in tests); the
-# counting is done here with tiktoken directly (not pipeline.tokens), the way OpenAI documents
+# counting is done here with tiktoken directly (not pipeline.generation.tokens), the way OpenAI documents
 # chat prompts: each message's text plus 4, plus 3 for the reply's priming.
 ensure_tiktoken_cache()
 _ENCODING = tiktoken.get_encoding("cl100k_base")

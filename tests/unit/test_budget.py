@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline import budget as budget_module
-from pipeline.budget import TokenBudget, estimate_tokens_per_day
 from pipeline.errors import TokenBudgetError
+from pipeline.generation import budget as budget_module
+from pipeline.generation.budget import TokenBudget, estimate_tokens_per_day
 
 GPT4_TURBO = {"context_window": 128_000, "max_output_tokens": 4096}
 GPT35_TURBO = {"context_window": 16_385, "max_output_tokens": 4096}

@@ -22,11 +22,11 @@ from scripted import (
     rows_for,
 )
 
-from pipeline import failures
-from pipeline.chains import generate_calendar
 from pipeline.config import Settings
 from pipeline.errors import TokenBudgetError
-from pipeline.planning import plan_month
+from pipeline.generation import failures
+from pipeline.generation.chains import generate_calendar
+from pipeline.generation.planning import plan_month
 
 DOCS = [
     Document(

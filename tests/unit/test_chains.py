@@ -11,16 +11,16 @@ from langchain_core.documents import Document
 from langchain_core.runnables import RunnableLambda
 from scripted import ScriptedChatModel, TransientModelError, requested_days, row, rows_for, seeded
 
-from pipeline import failures
 from pipeline.calendar import Calendar
-from pipeline.chains import (
+from pipeline.config import Settings
+from pipeline.errors import IncompleteCalendarError, TokenBudgetError
+from pipeline.generation import failures
+from pipeline.generation.chains import (
     build_calendar_chain,
     build_calendar_graph,
     generate_calendar,
     regenerate_days,
 )
-from pipeline.config import Settings
-from pipeline.errors import IncompleteCalendarError, TokenBudgetError
 
 DOCS = [
     Document(

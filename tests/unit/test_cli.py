@@ -77,7 +77,7 @@ def scripted_cli(monkeypatch, tmp_path):
     from langchain_core.runnables import RunnableLambda
     from scripted import ScriptedChatModel, rows_for
 
-    from pipeline import engine
+    from pipeline.generation import engine
 
     built: list[ScriptedChatModel] = []
     behaviours: list = []
@@ -163,7 +163,7 @@ def test_an_oversized_trend_is_named_and_exits_2_before_any_model(scripted_cli):
 
 
 def test_a_huge_day_range_is_refused_before_it_is_expanded(tmp_path):
-    from pipeline.export import expand_days
+    from pipeline.dates import expand_days
 
     result = invoke("regenerate", str(tmp_path / "none.json"), "--days", "1-99999999")
     assert result.exit_code == 2 and "Day 99999999" in result.output
@@ -174,7 +174,8 @@ def test_unreachable_embeddings_while_indexing_is_one_line_and_exits_1(monkeypat
     import httpx
     from langchain_core.embeddings import Embeddings
 
-    from pipeline import failures, retrieval
+    from pipeline.generation import failures
+    from pipeline.knowledge import index as indexing
 
     class Unreachable(Embeddings):
         def embed_documents(self, texts):
@@ -184,7 +185,7 @@ def test_unreachable_embeddings_while_indexing_is_one_line_and_exits_1(monkeypat
             raise httpx.ConnectError("Connection refused")
 
     monkeypatch.setattr(failures, "RETRY_BASE_DELAY", 0.0)
-    monkeypatch.setattr(retrieval, "load_embeddings", lambda key: Unreachable())
+    monkeypatch.setattr(indexing, "load_embeddings", lambda key: Unreachable())
     (tmp_path / "t.txt").write_text("Open with a hook. " * 50)
     result = invoke("index", str(tmp_path / "t.txt"), "--out", str(tmp_path / "idx"), "-q")
     assert result.exit_code == 1, result.output

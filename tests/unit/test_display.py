@@ -1,4 +1,4 @@
-"""Tests of pipeline.display: the DataFrame and the notebook HTML."""
+"""Tests of pipeline.outputs.display: the DataFrame and the notebook HTML."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from pipeline.calendar import COLUMN_TITLES, Calendar, DayPlan, UsageRecord
-from pipeline.display import FOLD_AT, calendar_html, fold, to_dataframe
+from pipeline.outputs.display import FOLD_AT, calendar_html, fold, to_dataframe
 
 LONG_SCRIPT = "Open on the problem. " * 30 + "<end> & done"
 

@@ -17,19 +17,19 @@ from langchain_core.documents import Document
 from langchain_core.runnables import RunnableLambda
 from scripted import ScriptedChatModel, TransientModelError, requested_days, row, rows_for, seeded
 
-from pipeline import failures
 from pipeline.calendar import Calendar
-from pipeline.chains import (
+from pipeline.config import Settings
+from pipeline.errors import IncompleteCalendarError, RunNotFoundError
+from pipeline.generation import failures
+from pipeline.generation.chains import (
     build_calendar_chain,
     build_calendar_graph,
     generate_calendar,
     regenerate_days,
     resume_calendar,
 )
-from pipeline.config import Settings
-from pipeline.engine import CalendarEngine
-from pipeline.errors import IncompleteCalendarError, RunNotFoundError
-from pipeline.planning import plan_month
+from pipeline.generation.engine import CalendarEngine
+from pipeline.generation.planning import plan_month
 
 DOCS = [
     Document(

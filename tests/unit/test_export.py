@@ -1,4 +1,4 @@
-"""Tests of pipeline.export: every format written, read back where it can be, and the errors."""
+"""Tests of pipeline.outputs: every format written, read back where it can be, and the errors."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from pipeline import export
 from pipeline.calendar import COLUMN_TITLES, Calendar, DayPlan, UsageRecord
+from pipeline.dates import compact_days, expand_days
 from pipeline.errors import CalendarFileError
+from pipeline.outputs import formats
 
 HEADER = ["Day", "Date", *(t for f, t in COLUMN_TITLES.items() if f != "day")]
 
@@ -103,7 +104,7 @@ def cal() -> Calendar:
     ],
 )
 def test_resolve_format(name, fmt, expected):
-    assert export.resolve_format(Path(name), fmt) == expected
+    assert formats.resolve_format(Path(name), fmt) == expected
 
 
 def test_unknown_suffix_names_it_and_the_valid_formats(cal, tmp_path):
@@ -169,20 +170,6 @@ def test_xlsx_run_sheet_has_metadata_usage_and_no_secrets(cal, tmp_path):
     assert "api_key" not in text and "password" not in text
 
 
-def test_drop_secrets_keeps_token_counts():
-    rows = [
-        ("api_key", "sk-x"),
-        ("OPENAI_API_KEY", "sk-y"),
-        ("auth_token", "t"),
-        ("client_secret", "s"),
-        ("password", "p"),
-        ("max_tokens", 5),
-        ("niche", "cafés"),
-        ("monkey", "ok"),
-    ]
-    assert export.drop_secrets(rows) == [("max_tokens", 5), ("niche", "cafés"), ("monkey", "ok")]
-
-
 @pytest.mark.parametrize(
     ("days", "text"),
     [
@@ -193,8 +180,8 @@ def test_drop_secrets_keeps_token_counts():
     ],
 )
 def test_compact_days_round_trip(days, text):
-    assert export.compact_days(days) == text
-    assert export.expand_days(text) == days
+    assert compact_days(days) == text
+    assert expand_days(text) == days
 
 
 def test_xlsx_round_trip_is_equal(cal, tmp_path):
@@ -405,7 +392,7 @@ def test_failed_write_leaves_old_file_intact(cal, tmp_path, monkeypatch, fmt):
         tmp.write_bytes(b"half a file")
         raise RuntimeError("disk full mid-way")
 
-    monkeypatch.setitem(export._WRITERS, fmt, broken_writer)
+    monkeypatch.setitem(formats._WRITERS, fmt, broken_writer)
     with pytest.raises(RuntimeError, match="mid-way"):
         cal.save(path)
     assert path.read_bytes() == before

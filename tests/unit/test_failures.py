@@ -14,9 +14,14 @@ from langchain_core.exceptions import (
     ModelTimeoutError,
 )
 
-from pipeline import failures
 from pipeline.errors import ModelCallError
-from pipeline.failures import call_with_retries, is_context_overflow, is_transient, retry_delay
+from pipeline.generation import failures
+from pipeline.generation.failures import (
+    call_with_retries,
+    is_context_overflow,
+    is_transient,
+    retry_delay,
+)
 
 
 class StatusError(Exception):
@@ -118,6 +123,6 @@ def test_overflow_is_raised_typed_and_never_retried():
 
 
 def test_llama_cpp_overflow_message_is_recognised():
-    from pipeline.models import LLAMA_OVERFLOW
+    from pipeline.generation.models import LLAMA_OVERFLOW
 
     assert LLAMA_OVERFLOW.search("Requested tokens (5000) exceed context window of 4096")

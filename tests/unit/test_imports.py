@@ -35,7 +35,7 @@ def test_public_api_is_pinned():
 
 def test_import_leaves_the_environment_unchanged():
     code = (
-        "import json, os; before = dict(os.environ); import pipeline, pipeline.chains, "
+        "import json, os; before = dict(os.environ); import pipeline, pipeline.generation.chains, "
         "pipeline.cli; print(json.dumps({k: v for k, v in os.environ.items() "
         "if before.get(k) != v}))"
     )

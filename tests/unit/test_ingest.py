@@ -1,4 +1,4 @@
-"""Tests of pipeline.ingest: every transcript format, creators, skipped files, chunking."""
+"""Tests of pipeline.knowledge.ingest: every transcript format, creators, skipped files, chunking."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import ConfigError
-from pipeline.ingest import load_files, read_records, subtitles_to_text
-from pipeline.tokens import tiktoken_counter
+from pipeline.generation.tokens import tiktoken_counter
+from pipeline.knowledge.ingest import load_files, read_records, subtitles_to_text
 
 RECORD = {
     "reel_id": "r-1",

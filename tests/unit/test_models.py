@@ -12,14 +12,14 @@ from pipeline.errors import (
     ModelLimitsError,
     ModelSetupError,
 )
-from pipeline.models import (
+from pipeline.generation.models import (
     load_chat_model,
-    load_embeddings,
     model_label,
     model_limits,
     split_key,
     token_counter_for,
 )
+from pipeline.knowledge.embeddings import load_embeddings
 
 
 @pytest.mark.parametrize(
@@ -116,7 +116,7 @@ def test_embeddings_keys():
 def test_plan_builds_hosted_models_without_touching_the_environment(monkeypatch):
     import os
 
-    from pipeline.planning import planning_model
+    from pipeline.generation.planning import planning_model
 
     before = dict(os.environ)
     model = planning_model("openai:gpt-4o", Settings())
@@ -127,7 +127,7 @@ def test_plan_builds_hosted_models_without_touching_the_environment(monkeypatch)
 def test_cpu_count_works_without_sched_getaffinity(monkeypatch):
     import os
 
-    from pipeline.models import available_cpus
+    from pipeline.generation.models import available_cpus
 
     monkeypatch.delattr(os, "sched_getaffinity", raising=False)
     monkeypatch.delattr(os, "process_cpu_count", raising=False)

@@ -1,4 +1,4 @@
-"""Tests of pipeline.parsing: every reply shape seen from real models, the rejection rules,
+"""Tests of pipeline.generation.parsing: every reply shape seen from real models, the rejection rules,
 truncation, pipes inside cells, and properties (JSON round-trips; no text makes it raise)."""
 
 from __future__ import annotations
@@ -13,7 +13,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from pipeline.calendar import COLUMN_TITLES, CONTENT_FIELDS, DayPlan
-from pipeline.parsing import PLACEHOLDERS, ParseResult, Rejection, describe, parse_day_plans
+from pipeline.generation.parsing import (
+    PLACEHOLDERS,
+    ParseResult,
+    Rejection,
+    describe,
+    parse_day_plans,
+)
 
 YEAR, MONTH = 2026, 4  # April 2026: 30 days
 APRIL = range(1, 31)

@@ -1,4 +1,4 @@
-"""Tests of pipeline.retrieval: building with dedupe/append, trend retrieval, prompt text."""
+"""Tests of pipeline.knowledge (index, retriever): building with dedupe/append, trend retrieval, prompt text."""
 
 from __future__ import annotations
 
@@ -14,21 +14,20 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.runnables import RunnableLambda
 from pydantic import ValidationError
 
-from pipeline import retrieval
 from pipeline.config import Settings
 from pipeline.errors import IngestError, VectorStoreError
-from pipeline.ingest import load_files
-from pipeline.retrieval import (
-    MentorRetriever,
+from pipeline.generation.tokens import tiktoken_counter
+from pipeline.knowledge import index as indexing
+from pipeline.knowledge.index import (
     build_index,
     bundled_store_dir,
-    format_documents,
     load_vectorstore,
     rebuild_bundled_index,
 )
-from pipeline.store import empty_store, read_manifest, store_documents
-from pipeline.tokens import tiktoken_counter
-from pipeline.trimming import TokenBudgetTrimmer
+from pipeline.knowledge.ingest import load_files
+from pipeline.knowledge.retriever import MentorRetriever, format_documents
+from pipeline.knowledge.store import empty_store, read_manifest, store_documents
+from pipeline.knowledge.trimming import TokenBudgetTrimmer
 
 KEY = "fake:64"
 
@@ -191,7 +190,7 @@ def test_nothing_readable_keeps_the_old_index(tmp_path):
 
 def test_rebuild_bundled_writes_the_bundled_folder(tmp_path, monkeypatch):
     _corpus(tmp_path / "vectorstore" / "corpus")
-    monkeypatch.setattr(retrieval, "bundled_dir", lambda name: tmp_path / name)
+    monkeypatch.setattr(indexing, "bundled_dir", lambda name: tmp_path / name)
     report = rebuild_bundled_index(embeddings_key=KEY, progress=False)
     assert bundled_store_dir() == tmp_path / "vectorstore" / "index"
     assert (
@@ -202,7 +201,7 @@ def test_rebuild_bundled_writes_the_bundled_folder(tmp_path, monkeypatch):
 
 def test_module_entry_point_needs_a_flag():
     with pytest.raises(SystemExit) as info:
-        retrieval.main([])
+        indexing.main([])
     assert info.value.code == 2
 
 

@@ -9,8 +9,8 @@ from langchain_tests.integration_tests import RetrieversIntegrationTests
 from pydantic import ValidationError
 from test_retrieval import KeywordEmbeddings
 
-from pipeline.retrieval import MentorRetriever
-from pipeline.store import empty_store
+from pipeline.knowledge.retriever import MentorRetriever
+from pipeline.knowledge.store import empty_store
 
 
 def _store():

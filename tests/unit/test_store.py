@@ -1,4 +1,4 @@
-"""Tests of pipeline.store: round trip, verification, atomic save, and no pickle."""
+"""Tests of pipeline.knowledge.store: round trip, verification, atomic save, and no pickle."""
 
 from __future__ import annotations
 
@@ -12,10 +12,16 @@ import pytest
 from langchain_community.vectorstores import FAISS
 from langchain_core.documents import Document
 
-from pipeline import store as store_module
 from pipeline.errors import VectorStoreError
-from pipeline.models import load_embeddings
-from pipeline.store import empty_store, load_store, read_manifest, save_store, store_documents
+from pipeline.knowledge import store as store_module
+from pipeline.knowledge.embeddings import load_embeddings
+from pipeline.knowledge.store import (
+    empty_store,
+    load_store,
+    read_manifest,
+    save_store,
+    store_documents,
+)
 
 KEY = "fake:64"
 CHUNKING = {"chunk_tokens": 300, "chunk_overlap": 40, "encoding": "cl100k_base"}

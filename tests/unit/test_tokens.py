@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import pipeline  # noqa: F401  (seeds the tiktoken cache)
-from pipeline import tokens
-from pipeline.tokens import (
+from pipeline.generation import tokens
+from pipeline.generation.tokens import (
     TokenCounter,
     ensure_tiktoken_cache,
     estimate_counter,

@@ -14,8 +14,8 @@ from langchain_core.runnables import RunnableLambda
 from langchain_core.tracers.run_collector import RunCollectorCallbackHandler
 from scripted import ScriptedChatModel, rows_for
 
-from pipeline.chains import build_calendar_chain
 from pipeline.config import Settings
+from pipeline.generation.chains import build_calendar_chain
 
 DOCS = [Document(page_content="Open with a hook.", metadata={"creator": "m", "source_id": "a"})]
 
@@ -51,7 +51,7 @@ def test_the_trace_reads_like_the_design(tmp_path):
 
 
 def test_the_chain_is_a_tool_with_a_typed_input_and_a_short_answer(tmp_path):
-    from pipeline.chains import build_calendar_tool
+    from pipeline.generation.chains import build_calendar_tool
 
     settings = Settings(
         output_dir=tmp_path, context_window=16_385, max_output_tokens=4096, tokens_per_day=400

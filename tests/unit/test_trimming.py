@@ -1,4 +1,4 @@
-"""Tests of pipeline.trimming: the budget is never exceeded, counts are cached, cuts are clean."""
+"""Tests of pipeline.knowledge.trimming: the budget is never exceeded, counts are cached, cuts are clean."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from langchain_core.documents import Document
 
 from pipeline.errors import ConfigError
-from pipeline.retrieval import format_documents, render_document
-from pipeline.tokens import TokenCounter, tiktoken_counter
-from pipeline.trimming import TokenBudgetTrimmer, TrimReport
+from pipeline.generation.tokens import TokenCounter, tiktoken_counter
+from pipeline.knowledge.retriever import format_documents, render_document
+from pipeline.knowledge.trimming import TokenBudgetTrimmer, TrimReport
 
 COUNTER = tiktoken_counter("cl100k_base")
 

@@ -1,8 +1,8 @@
 """The public entry points: ``generate_calendar``, ``build_calendar_chain`` and
-``regenerate_days``, all driving the month engine (:mod:`pipeline.engine`) through the
-durable runner (:mod:`pipeline.runs`).
+``regenerate_days``, all driving the month engine (:mod:`pipeline.generation.engine`) through the
+durable runner (:mod:`pipeline.generation.runs`).
 
-The CLI, the notebooks and ``reelcal plan`` (:mod:`pipeline.planning`) use the same
+The CLI, the notebooks and ``reelcal plan`` (:mod:`pipeline.generation.planning`) use the same
 engine, so the first round that ``plan`` shows is the one ``generate`` sends.
 """
 
@@ -22,9 +22,9 @@ from pydantic import BaseModel, Field
 from pipeline.calendar import Calendar
 from pipeline.config import Settings
 from pipeline.dates import MonthSpec, parse_month
-from pipeline.engine import CalendarEngine, build_calendar_graph, check_request_text
 from pipeline.errors import InvalidDaysError, ReelcalError
-from pipeline.runs import Progress, ProgressCallback, run_calendar
+from pipeline.generation.engine import CalendarEngine, build_calendar_graph, check_request_text
+from pipeline.generation.runs import Progress, ProgressCallback, run_calendar
 
 __all__ = [
     "CalendarRequest",
@@ -41,7 +41,8 @@ __all__ = [
 
 def default_retriever(settings: Settings) -> Runnable[Any, list[Document]]:
     """The mentor retriever over ``settings.vectorstore`` (or the bundled index)."""
-    from pipeline.retrieval import MentorRetriever, load_vectorstore
+    from pipeline.knowledge.index import load_vectorstore
+    from pipeline.knowledge.retriever import MentorRetriever
 
     return MentorRetriever.from_settings(settings, vectorstore=load_vectorstore(settings))
 

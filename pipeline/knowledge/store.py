@@ -137,7 +137,7 @@ def save_store(
         "embeddings": embeddings_key,
         "dimension": int(vectorstore.index.d),
         "metric": "cosine",
-        "normalization": "vectors L2-normalised by reelcal (pipeline.store.UnitEmbeddings)",
+        "normalization": "vectors L2-normalised by reelcal (pipeline.knowledge.store.UnitEmbeddings)",
         "faiss_index": type(vectorstore.index).__name__,
         "chunking": dict(chunk_settings),
         "counts": {

@@ -45,13 +45,6 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
-from pipeline.budget import (
-    estimate_reasoning_reserve,
-    estimate_tokens_per_day,
-    grown_after_length_cut,
-    shrink_rag_budget,
-    split_days,
-)
 from pipeline.calendar import WriterRole, days_label
 from pipeline.config import Settings
 from pipeline.dates import parse_month, special_dates
@@ -61,8 +54,15 @@ from pipeline.errors import (
     ModelCallError,
     TokenBudgetError,
 )
-from pipeline.generation import ChunkRequest, DayWriter, MonthContext
-from pipeline.models import load_chat_model
+from pipeline.generation.budget import (
+    estimate_reasoning_reserve,
+    estimate_tokens_per_day,
+    grown_after_length_cut,
+    shrink_rag_budget,
+    split_days,
+)
+from pipeline.generation.models import load_chat_model
+from pipeline.generation.writer import ChunkRequest, DayWriter, MonthContext
 
 logger = logging.getLogger("reelcal")
 
@@ -200,7 +200,8 @@ class CalendarEngine:
     @property
     def retriever(self) -> Runnable[Any, list[Document]]:
         if self._retriever is None:
-            from pipeline.retrieval import MentorRetriever, load_vectorstore
+            from pipeline.knowledge.index import load_vectorstore
+            from pipeline.knowledge.retriever import MentorRetriever
 
             self._retriever = MentorRetriever.from_settings(
                 self.settings, vectorstore=load_vectorstore(self.settings)
@@ -293,8 +294,8 @@ class CalendarEngine:
         """Trim retrieved context to ``rag_token_budget``, then halve its budget until the
         largest prompt of the run (every day named) fits each writer; raises
         TokenBudgetError, before any call, when not even one day fits without examples."""
-        from pipeline.retrieval import format_documents
-        from pipeline.trimming import TokenBudgetTrimmer
+        from pipeline.knowledge.retriever import format_documents
+        from pipeline.knowledge.trimming import TokenBudgetTrimmer
 
         documents = [Document(**d) for d in state.get("documents") or []]
         days = [dt.date.fromisoformat(d).day for d in state["dates"]]

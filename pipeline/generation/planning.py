@@ -17,8 +17,8 @@ from langchain_core.runnables import Runnable
 
 from pipeline.config import Settings
 from pipeline.dates import parse_month
-from pipeline.engine import CalendarEngine
-from pipeline.models import PROVIDERS, load_chat_model, split_key
+from pipeline.generation.engine import CalendarEngine
+from pipeline.generation.models import PROVIDERS, load_chat_model, split_key
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def plan_month(
     retriever: Runnable[dict[str, Any], list[Document]] | None = None,
 ) -> list[ModelPlan]:
     """The first round of ``month`` for each model, counted; no model is called."""
-    from pipeline.chains import default_retriever
+    from pipeline.generation.chains import default_retriever
 
     spec = parse_month(month)
     inputs = {"month": spec.key, "trends": list(trends), "niche": niche}

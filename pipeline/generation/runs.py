@@ -35,7 +35,6 @@ from langchain_core.runnables import RunnableConfig
 from pipeline.calendar import Calendar, DayPlan, UsageRecord
 from pipeline.config import Settings
 from pipeline.dates import parse_month
-from pipeline.engine import CalendarEngine
 from pipeline.errors import (
     IncompleteCalendarError,
     IncompleteReason,
@@ -43,6 +42,7 @@ from pipeline.errors import (
     ReelcalError,
     RunNotFoundError,
 )
+from pipeline.generation.engine import CalendarEngine
 
 logger = logging.getLogger("reelcal")
 

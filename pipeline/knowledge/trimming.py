@@ -1,7 +1,7 @@
 """The token-trimming transformer: keep the best retrieved examples within a budget.
 
 Owns one rule, counted in the target model's tokens on exactly the text that goes
-into the prompt (:func:`pipeline.retrieval.format_documents`)::
+into the prompt (:func:`pipeline.knowledge.retriever.format_documents`)::
 
     total = sum(tokens(block_i)) + (kept - 1) * tokens(separator)  <=  budget
 
@@ -32,8 +32,8 @@ from langchain_core.documents import BaseDocumentTransformer, Document
 from langchain_core.runnables import RunnableConfig, RunnableLambda
 
 from pipeline.errors import ConfigError
-from pipeline.retrieval import render_document
-from pipeline.tokens import TokenCounter, estimate_counter
+from pipeline.generation.tokens import TokenCounter, estimate_counter
+from pipeline.knowledge.retriever import render_document
 
 SEPARATOR = "\n\n"  # what format_documents puts between blocks
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")

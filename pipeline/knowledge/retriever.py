@@ -1,34 +1,22 @@
-"""The mentor knowledge base: building the FAISS index and retrieving from it by trend.
+"""Retrieving mentor examples by trend, and the text they go into the prompt as.
 
-Owns:
-
-- :func:`build_index`: transcripts -> chunks -> embeddings -> a saved index folder,
-  deduped by ``content_hash`` (re-indexing a file adds nothing; ``append=True`` adds
-  only new chunks). :func:`rebuild_bundled_index` rebuilds ``vectorstore/index``
-  (also ``python -m pipeline.retrieval --rebuild-bundled``).
-- :func:`load_vectorstore`: the store named by ``Settings`` (or the bundled one).
-- :class:`MentorRetriever`: the chain's ``retrieve`` step. One query per trend plus
-  the niche, embedded in one batch; MMR per query (or a BM25 + vector blend with
-  ``hybrid``); results merged by best score, deduped by ``source_id``, capped per
-  creator and filtered by ``min_similarity``. Each returned Document carries
-  ``score``, ``similarity`` (cosine) and the ``query`` that found it.
-- :func:`format_documents`: retrieved examples as escaped ``<example ...>`` blocks,
-  the exact text that goes into the prompt (and that the trimmer counts).
+Owns :class:`MentorRetriever`, the chain's ``retrieve`` step: one query per trend plus
+the niche, embedded in one batch; MMR per query (or a BM25 + vector blend with
+``hybrid``); results merged by best score, deduped by ``source_id``, capped per creator
+and filtered by ``min_similarity``. Each returned Document carries ``score``,
+``similarity`` (cosine) and the ``query`` that found it. :func:`format_documents`
+renders retrieved examples as escaped ``<example ...>`` blocks, the exact text that goes
+into the prompt (and that :mod:`.trimming` counts).
 """
 
 from __future__ import annotations
 
-import argparse
 import html
 import re
-import sys
-import time
 import weakref
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,192 +27,13 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import RunnableConfig
 from pydantic import ConfigDict, Field
 
-from pipeline.bundled import bundled_dir
-from pipeline.config import DEFAULT_EMBEDDINGS, Settings
-from pipeline.errors import IngestError, ModelCallError, VectorStoreError
-from pipeline.failures import call_with_retries
-from pipeline.ingest import (
-    DEFAULT_CHUNK_OVERLAP,
-    DEFAULT_CHUNK_TOKENS,
-    ENCODING,
-    FileReport,
-    SkippedFile,
-    load_files,
-)
-from pipeline.models import load_embeddings
-from pipeline.store import (
-    MANIFEST_FILE,
+from pipeline.config import Settings
+from pipeline.knowledge.index import load_vectorstore
+from pipeline.knowledge.store import (
     UnitEmbeddings,
-    empty_store,
-    load_store,
-    read_manifest,
-    save_store,
     store_documents,
 )
 
-
-# --------------------------------------------------------------------- building
-@dataclass
-class IndexReport:
-    """What :func:`build_index` did."""
-
-    out_dir: str
-    embeddings_key: str
-    files_read: list[FileReport] = field(default_factory=list)
-    files_skipped: list[SkippedFile] = field(default_factory=list)
-    chunks_added: int = 0
-    chunks_present: int = 0  # already in the index (or repeated in the input): not added
-    chunks_total: int = 0
-    seconds: float = 0.0
-
-    def summary(self) -> str:
-        skipped = f", {len(self.files_skipped)} skipped" if self.files_skipped else ""
-        return (
-            f"{self.out_dir}: {len(self.files_read)} files read{skipped}; "
-            f"{self.chunks_added} chunks added, {self.chunks_present} already present, "
-            f"{self.chunks_total} in total ({self.embeddings_key}, {self.seconds:.1f}s)"
-        )
-
-
-def build_index(
-    paths: Iterable[str | Path] | str | Path,
-    *,
-    out_dir: str | Path,
-    embeddings_key: str = DEFAULT_EMBEDDINGS,
-    creator: str | None = None,
-    append: bool = False,
-    chunk_tokens: int = DEFAULT_CHUNK_TOKENS,
-    chunk_overlap: int = DEFAULT_CHUNK_OVERLAP,
-    progress: bool = True,
-    batch_size: int = 32,
-) -> IndexReport:
-    """Index transcript files and folders into ``out_dir``.
-
-    Without ``append`` the folder is rebuilt from ``paths`` alone (the old index
-    stays usable until the new one is written). With ``append`` the existing index
-    is loaded and only chunks whose ``content_hash`` it lacks are embedded and added.
-
-    Raises:
-        IngestError: no readable transcript text in ``paths`` (when building anew).
-        VectorStoreError: appending to an index built with another embedding model,
-            other chunk settings, or one that is corrupted.
-    """
-    started = time.perf_counter()
-    out_dir = Path(out_dir)
-    chunking = {"chunk_tokens": chunk_tokens, "chunk_overlap": chunk_overlap, "encoding": ENCODING}
-    ingest = load_files(
-        paths, creator=creator, chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap
-    )
-    report = IndexReport(str(out_dir), embeddings_key, ingest.files, ingest.skipped)
-    embeddings = load_embeddings(embeddings_key)
-
-    existing = append and (out_dir / MANIFEST_FILE).is_file()
-    store: FAISS | None = None
-    if existing:
-        built = (read_manifest(out_dir) or {}).get("chunking") or {}
-        if (built.get("chunk_tokens"), built.get("chunk_overlap")) != (chunk_tokens, chunk_overlap):
-            raise VectorStoreError(
-                f"Vector store {out_dir} was built with chunk_tokens={built.get('chunk_tokens')}, "
-                f"chunk_overlap={built.get('chunk_overlap')}: append with the same settings or "
-                f"rebuild without --append."
-            )
-        store = load_store(out_dir, embeddings, embeddings_key=embeddings_key)
-    elif not ingest.documents:
-        reasons = "; ".join(f"{Path(s.path).name}: {s.reason}" for s in ingest.skipped[:3])
-        raise IngestError(
-            f"No transcript text found to index{' (' + reasons + ')' if reasons else ''}: "
-            f"give .txt, .md, .srt, .vtt, .json, .jsonl or .csv files."
-        )
-
-    seen = {d.metadata.get("content_hash") for d in store_documents(store)} if store else set()
-    new: list[Document] = []
-    for doc in ingest.documents:
-        digest = doc.metadata["content_hash"]
-        if digest in seen:
-            report.chunks_present += 1
-        else:
-            seen.add(digest)
-            new.append(doc)
-
-    if new:
-        vectors = _embed(
-            [d.page_content for d in new],
-            UnitEmbeddings(embeddings),
-            batch_size=batch_size,
-            progress=progress,
-        )
-        if store is None:
-            store = empty_store(embeddings, dimension=vectors.shape[1])
-        store.add_embeddings(
-            list(zip([d.page_content for d in new], vectors.tolist(), strict=True)),
-            metadatas=[d.metadata for d in new],
-            ids=[d.metadata["content_hash"] for d in new],
-        )
-    if store is not None and (new or not existing):
-        save_store(store, out_dir, embeddings_key=embeddings_key, chunk_settings=chunking)
-    report.chunks_added = len(new)
-    report.chunks_total = store.index.ntotal if store is not None else 0
-    report.seconds = time.perf_counter() - started
-    return report
-
-
-def _embed(
-    texts: Sequence[str], embeddings: UnitEmbeddings, *, batch_size: int, progress: bool
-) -> np.ndarray:
-    """Embed in batches, with a progress bar when there is more than one batch."""
-    from tqdm import tqdm
-
-    batches = [texts[i : i + batch_size] for i in range(0, len(texts), batch_size)]
-    vectors: list[list[float]] = []
-    with tqdm(
-        total=len(texts),
-        unit="chunk",
-        desc="Embedding",
-        file=sys.stderr,
-        disable=not progress or len(batches) < 2,
-    ) as bar:
-        for batch in batches:
-            try:
-                vectors.extend(
-                    call_with_retries(
-                        lambda batch=batch: embeddings.embed_documents(list(batch)),
-                        max_retries=2,
-                        describe=f"embedding {len(batch)} chunks",
-                    )
-                )
-            except ModelCallError as exc:
-                raise ModelCallError(
-                    f"Embedding failed ({exc}): check the embeddings key and that its service "
-                    f"is reachable, or use embeddings: local:all-MiniLM-L6-v2 (offline)."
-                ) from exc.__cause__
-            bar.update(len(batch))
-    return np.asarray(vectors, dtype=np.float32)
-
-
-def bundled_store_dir() -> Path:
-    """The prebuilt index of the sample mentor corpus."""
-    return bundled_dir("vectorstore") / "index"
-
-
-def rebuild_bundled_index(
-    *, embeddings_key: str = DEFAULT_EMBEDDINGS, progress: bool = True
-) -> IndexReport:
-    """Rebuild ``vectorstore/index`` from ``vectorstore/corpus/*.jsonl``."""
-    corpus = sorted((bundled_dir("vectorstore") / "corpus").glob("*.jsonl"))
-    return build_index(
-        corpus, out_dir=bundled_store_dir(), embeddings_key=embeddings_key, progress=progress
-    )
-
-
-def load_vectorstore(settings: Settings) -> FAISS:
-    """The store at ``settings.vectorstore`` (the bundled one when unset), verified."""
-    folder = settings.vectorstore or bundled_store_dir()
-    return load_store(
-        folder, load_embeddings(settings.embeddings), embeddings_key=settings.embeddings
-    )
-
-
-# --------------------------------------------------------------------- retrieving
 _BM25_CACHE: weakref.WeakKeyDictionary[FAISS, tuple[int, Any]] = weakref.WeakKeyDictionary()
 
 
@@ -443,33 +252,3 @@ def render_document(doc: Document) -> str:
         attrs.append(("hook", " ".join(str(meta["hook"]).split())))
     head = "".join(f' {key}="{html.escape(value, quote=True)}"' for key, value in attrs)
     return f"<example{head}>\n{html.escape(doc.page_content.strip(), quote=False)}\n</example>"
-
-
-# --------------------------------------------------------------------- entry point
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m pipeline.retrieval", description=__doc__.splitlines()[0]
-    )
-    parser.add_argument(
-        "--rebuild-bundled",
-        action="store_true",
-        help="rebuild vectorstore/index from vectorstore/corpus",
-    )
-    parser.add_argument(
-        "--embeddings", default=DEFAULT_EMBEDDINGS, help="embeddings key (default %(default)s)"
-    )
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    args = parser.parse_args(argv)
-    if not args.rebuild_bundled:
-        parser.error(
-            "nothing to do: pass --rebuild-bundled (use `reelcal index` for your own files)"
-        )
-    report = rebuild_bundled_index(embeddings_key=args.embeddings, progress=not args.quiet)
-    print(report.summary())
-    for skipped in report.files_skipped:
-        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

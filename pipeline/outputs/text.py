@@ -1,0 +1,76 @@
+"""Text exports: CSV (RFC 4180), JSON (the whole calendar) and Markdown.
+
+The CSV is plain UTF-8 without BOM, CRLF row ends, hashtags joined by spaces; it holds
+cells exactly (a script starting with ``=`` stays ``=...``), so open it as data. The JSON
+is ``calendar.model_dump_json(indent=2)``: rows, run facts and usage, and reads back
+losslessly. The Markdown has a heading, the run facts, one table row per day (pipes
+escaped, line breaks as ``<br>``) and the usage table.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pipeline.calendar import USAGE_TABLE_TITLES, Calendar
+from pipeline.outputs.columns import TABLE_COLUMNS, cell_text, row_values
+
+
+def write_csv(calendar: Calendar, path: Path) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+        writer.writerow([title for _, title in TABLE_COLUMNS])
+        for plan in calendar.days:
+            writer.writerow([cell_text(value) for value in row_values(plan)])
+
+
+def write_json(calendar: Calendar, path: Path) -> None:
+    path.write_text(calendar.model_dump_json(indent=2), encoding="utf-8")
+
+
+def write_md(calendar: Calendar, path: Path) -> None:
+    path.write_text(to_markdown(calendar), encoding="utf-8")
+
+
+def _md_cell(text: Any) -> str:
+    text = html.escape(cell_text(text), quote=False)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("|", "\\|")
+    return text.replace("\n", "<br>")
+
+
+def _md_row(cells: Iterable[Any]) -> str:
+    return "| " + " | ".join(_md_cell(cell) for cell in cells) + " |"
+
+
+def to_markdown(calendar: Calendar) -> str:
+    """The calendar as markdown: heading, run facts, one table row per day, usage."""
+    lines = [f"# Content calendar: {calendar.month_name}", ""]
+    facts = [
+        ("Niche", calendar.niche),
+        ("Platform", calendar.platform),
+        ("Trends", "; ".join(calendar.trends)),
+        ("Model", calendar.model),
+        ("Days", f"{len(calendar.days)}/{calendar.days_in_month}"),
+    ]
+    if calendar.missing_days:
+        facts.append(("Missing days", ", ".join(map(str, calendar.missing_days))))
+    lines += [f"- **{name}:** {_md_cell(value)}" for name, value in facts if value]
+    lines += ["", _md_row(title for _, title in TABLE_COLUMNS)]
+    lines.append("| " + " | ".join("--:" if f == "day" else "---" for f, _ in TABLE_COLUMNS) + " |")
+    lines += [_md_row(row_values(plan)) for plan in calendar.days]
+    lines += ["", "## Usage", ""]
+    if calendar.usage:
+        lines += [
+            _md_row(USAGE_TABLE_TITLES),
+            "| " + " | ".join(["---"] * len(USAGE_TABLE_TITLES)) + " |",
+        ]
+        lines += [_md_row(u.table_cells()) for u in calendar.usage]
+        lines.append("")
+    lines.append(
+        f"Total: {len(calendar.usage)} calls, {calendar.total_input_tokens:,} input + "
+        f"{calendar.total_output_tokens:,} output tokens."
+    )
+    return "\n".join(lines) + "\n"
