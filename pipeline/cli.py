@@ -153,8 +153,8 @@ def generate(
     from pipeline.dates import parse_month
     from pipeline.errors import IncompleteCalendarError, RunNotFoundError
     from pipeline.generation.chains import generate_calendar, resume_calendar
-    from pipeline.generation.engine import check_request_text
     from pipeline.generation.runs import check_run_id, new_run_id, saved_run
+    from pipeline.generation.state import check_request_text
     from pipeline.outputs.formats import check_output_path
 
     _setup_logging(quiet, verbose)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 from pipeline.errors import TokenBudgetError
 
@@ -258,3 +258,65 @@ def estimate_tokens_per_day(output_tokens: int, days_parsed: int, previous: int)
     if days_parsed <= 0 or output_tokens <= 0:
         return previous
     return math.ceil(output_tokens / days_parsed * ESTIMATE_HEADROOM)
+
+
+def learn_from_round(
+    history: list[dict[str, Any]],
+    this_round: list[dict[str, Any]],
+    tokens_per_day: int,
+    reasoning_reserve: int,
+) -> tuple[int, int]:
+    """A writer's ``(tokens_per_day, reasoning_reserve)`` after a round of calls.
+
+    ``tokens_per_day`` from this round's visible output (reasoning excluded, see
+    :func:`estimate_tokens_per_day`); the reserve from every reasoning count the writer
+    reported (``history``), never lowered. Records are ``UsageRecord`` dicts.
+    """
+    done = [u for u in this_round if u["days_parsed"] and u["output_tokens"]]
+    visible = sum(u["output_tokens"] - (u.get("reasoning_tokens") or 0) for u in done)
+    learned = estimate_tokens_per_day(visible, sum(u["days_parsed"] for u in done), tokens_per_day)
+    reported = [u["reasoning_tokens"] for u in history if u.get("reasoning_tokens")]
+    return learned, max(reasoning_reserve, estimate_reasoning_reserve(reported, 0))
+
+
+@dataclass(frozen=True)
+class LengthCutAnswer:
+    """What to do after replies cut by ``max_tokens`` with nothing parsed: ask with these
+    figures (``grew``: at least one cut can be asked again with more room), and split
+    chunks to ``split_to`` days where a cut could not grow."""
+
+    tokens_per_day: int
+    reasoning_reserve: int
+    grew: bool = False
+    split_to: tuple[int, ...] = ()
+
+
+def answer_length_cuts(budget: TokenBudget, this_round: list[dict[str, Any]]) -> LengthCutAnswer:
+    """Never send a cut reply's request again unchanged: grow (:func:`grown_after_length_cut`),
+    else split the chunk (:func:`split_days`), else, for one day, raise the
+    ``TokenBudgetError`` that names the numbers. ``budget`` holds the writer's current
+    ``tokens_per_day`` and ``reasoning_reserve``; records are ``UsageRecord`` dicts."""
+    tokens_per_day, reserve = budget.tokens_per_day, budget.reasoning_reserve
+    grew, split_to = False, []
+    for cut in this_round:
+        if cut["finish_reason"] != "length" or cut["days_parsed"] or cut["error"]:
+            continue
+        days, prompt = len(cut["days_requested"]), cut["prompt_tokens"]
+        reasoning = bool(reserve or cut.get("reasoning_tokens"))
+        current = budget.with_tokens_per_day(tokens_per_day).with_reasoning_reserve(reserve)
+        grown = grown_after_length_cut(
+            current,
+            prompt_tokens=prompt,
+            days=days,
+            max_tokens_sent=cut["max_tokens"],
+            reasoning=reasoning,
+        )
+        if grown is not None:
+            tokens_per_day = max(tokens_per_day, grown.tokens_per_day)
+            reserve = max(reserve, grown.reasoning_reserve)
+            grew = True
+        elif days > 1:
+            split_to.append(split_days(days))
+        else:
+            raise current.cut_reply_error(prompt, cut["max_tokens"], reasoning=reasoning)
+    return LengthCutAnswer(tokens_per_day, reserve, grew, tuple(split_to))

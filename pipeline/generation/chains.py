@@ -23,8 +23,10 @@ from pipeline.calendar import Calendar
 from pipeline.config import Settings
 from pipeline.dates import MonthSpec, parse_month
 from pipeline.errors import InvalidDaysError, ReelcalError
-from pipeline.generation.engine import CalendarEngine, build_calendar_graph, check_request_text
+from pipeline.generation.engine import CalendarEngine
+from pipeline.generation.graph import build_calendar_graph
 from pipeline.generation.runs import Progress, ProgressCallback, run_calendar
+from pipeline.generation.state import check_request_text
 
 __all__ = [
     "CalendarRequest",

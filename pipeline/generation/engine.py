@@ -1,4 +1,7 @@
-"""The month engine: a LangGraph ``StateGraph`` that loops until the calendar is complete.
+"""The month engine's nodes: what each step of the month graph does.
+
+The graph that wires them (edges, recursion limit) is :mod:`pipeline.generation.graph`;
+the state they read and write is :mod:`pipeline.generation.state`.
 
 ::
 
@@ -17,9 +20,6 @@
   plan_chunks again; ``max_stalled_rounds`` rounds in a row that add no day, or
   ``max_calls`` calls -> END (the runner raises ``IncompleteCalendarError``).
 
-State is plain JSON (no pydantic objects), so a checkpointer can persist it and another
-process can read it: rows are keyed by ISO date, usage records are dicts.
-
 Example:
     .. code-block:: python
 
@@ -34,127 +34,40 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import operator
 import threading
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Any
 
 from langchain_core.documents import Document
 from langchain_core.exceptions import ContextOverflowError
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableConfig
-from langgraph.graph import END, START, StateGraph
-from langgraph.types import Send
 
-from pipeline.calendar import WriterRole, days_label
+from pipeline.calendar import days_label
 from pipeline.config import Settings
 from pipeline.dates import parse_month, special_dates
 from pipeline.errors import (
     InvalidDaysError,
-    InvalidRequestError,
     ModelCallError,
     TokenBudgetError,
 )
 from pipeline.generation.budget import (
-    estimate_reasoning_reserve,
-    estimate_tokens_per_day,
-    grown_after_length_cut,
+    answer_length_cuts,
+    learn_from_round,
     shrink_rag_budget,
     split_days,
 )
 from pipeline.generation.models import load_chat_model
+from pipeline.generation.state import (
+    ROLES,
+    ChunkTask,
+    MonthState,
+    Status,
+    already_used,
+    check_request_text,
+)
 from pipeline.generation.writer import ChunkRequest, DayWriter, MonthContext
 
 logger = logging.getLogger("reelcal")
-
-Status = Literal["running", "complete", "stalled", "spend_cap"]
-ROLES: tuple[WriterRole, ...] = ("main", "supplement")
-
-#: Graph steps per round (plan_chunks, write, merge) and before the first (prepare,
-#: retrieve, fit): the recursion limit is set from them and the most rounds a run can take.
-STEPS_PER_ROUND = 3
-STEPS_BEFORE_LOOP = 3
-#: Worker threads of the graph's executor. Model calls are limited separately (by
-#: ``max_concurrency``): LangGraph saves each finished task's writes on the same executor,
-#: and a pool full of waiting chunks would delay those saves.
-GRAPH_THREADS = 48
-
-
-#: Trends and the niche are short phrases put into every prompt (as data, in a list).
-MAX_TREND_CHARS = 200
-MAX_TRENDS = 20
-MAX_NICHE_CHARS = 500
-
-
-def check_request_text(trends: list[str], niche: str | None) -> None:
-    """Reject trends and niche text that are not short phrases, naming which."""
-    if len(trends) > MAX_TRENDS:
-        raise InvalidRequestError(
-            f"{len(trends)} trends given: use at most {MAX_TRENDS} (the strongest ones)."
-        )
-    for trend in trends:
-        if len(trend) > MAX_TREND_CHARS:
-            raise InvalidRequestError(
-                f"Trend {trend[:40]!r}... is {len(trend):,} characters: a trend is a short "
-                f"phrase of at most {MAX_TREND_CHARS} characters."
-            )
-    if niche and len(niche) > MAX_NICHE_CHARS:
-        raise InvalidRequestError(
-            f"The niche {niche[:40]!r}... is {len(niche):,} characters: describe it in at most "
-            f"{MAX_NICHE_CHARS}."
-        )
-
-
-def keep_first(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
-    """Reducer of ``rows``: a date written once keeps its first row."""
-    merged = dict(left or {})
-    for key, value in (right or {}).items():
-        merged.setdefault(key, value)
-    return merged
-
-
-class MonthState(TypedDict, total=False):
-    """The engine's state: plain JSON, checkpointed after every step."""
-
-    # input
-    month: str  # any form parse_month reads; "YYYY-MM" after prepare
-    trends: list[str]
-    niche: str | None
-    platform: str | None
-    days: list[int] | None  # only these days (regenerate); default: every day
-    kept: list[dict[str, Any]]  # rows of an earlier calendar, kept unless rewritten
-    kept_usage: list[dict[str, Any]]
-    first_role: WriterRole
-    # prepare, retrieve, fit
-    dates: list[str]  # ISO dates to write
-    notes: list[str]
-    documents: list[dict[str, Any]]
-    examples: str
-    # the loop
-    rows: Annotated[dict[str, dict[str, Any]], keep_first]  # ISO date -> DayPlan JSON
-    usage: Annotated[list[dict[str, Any]], operator.add]  # UsageRecord JSON, as calls end
-    overflows: Annotated[list[dict[str, Any]], operator.add]  # {"role", "days", "round"}
-    round: int
-    planned: list[dict[str, Any]]
-    deferred: list[list[int]]  # chunks held back until a probe call has calibrated the writer
-    rows_before: int
-    stalled: int
-    max_calls: int | None
-    tokens_per_day: dict[str, int]
-    reasoning_reserve: dict[str, int]
-    max_days: dict[str, int]
-    status: Status
-
-
-class ChunkTask(TypedDict):
-    """What one ``write`` task receives through ``Send`` (plain JSON too)."""
-
-    role: WriterRole
-    days: list[int]
-    round: int
-    tokens_per_day: int
-    reasoning_reserve: int
-    already_used: list[list[str]]
-    context: dict[str, Any]
 
 
 def _resolve_model(model: BaseChatModel | str, settings: Settings) -> BaseChatModel:
@@ -210,12 +123,6 @@ class CalendarEngine:
 
     def writer(self, role: str) -> DayWriter:
         return self.main if role == "main" else self.supplement
-
-    @property
-    def recursion_limit(self) -> int:
-        """Enough steps for the most rounds a run can take (each round makes a call)."""
-        most_calls = self.settings.max_calls or 2 * 31
-        return STEPS_BEFORE_LOOP + STEPS_PER_ROUND * (most_calls + 1) + 10
 
     def context(self, data: dict[str, Any]) -> MonthContext:
         month = parse_month(data["month"])
@@ -350,7 +257,7 @@ class CalendarEngine:
                 days,
                 self.context(context),
                 round=state["round"],
-                already_used=_already_used(state) if role == "supplement" else [],
+                already_used=already_used(state) if role == "supplement" else [],
                 tokens_per_day=state["tokens_per_day"][role],
                 reasoning_reserve=state["reasoning_reserve"][role],
             )
@@ -443,13 +350,21 @@ class CalendarEngine:
             )
         learned, reserves = dict(state["tokens_per_day"]), dict(state["reasoning_reserve"])
         for role in {u["role"] for u in this_round}:
-            learned[role], reserves[role] = self._learn(
-                [u for u in usage if u["role"] == role],
-                [u for u in this_round if u["role"] == role],
-                learned[role],
-                reserves[role],
+            mine = [u for u in this_round if u["role"] == role]
+            tokens_per_day, reserve = learn_from_round(
+                [u for u in usage if u["role"] == role], mine, learned[role], reserves[role]
             )
-            shrunk |= self._after_length_cuts(role, this_round, learned, reserves, max_days)
+            if tokens_per_day != learned[role]:
+                logger.info("tokens_per_day re-estimated: %d -> %d", learned[role], tokens_per_day)
+            writer_budget = self.writer(role).budget
+            answer = answer_length_cuts(
+                writer_budget.with_tokens_per_day(tokens_per_day).with_reasoning_reserve(reserve),
+                mine,
+            )
+            learned[role], reserves[role] = answer.tokens_per_day, answer.reasoning_reserve
+            shrunk |= answer.grew
+            for days in answer.split_to:
+                shrunk |= self._cap_chunks(max_days, role, days)
         progress = len(rows) > state["rows_before"]
         stalled = 0 if progress or shrunk else state["stalled"] + 1
         status: Status = "running"
@@ -468,66 +383,6 @@ class CalendarEngine:
             "status": status,
         }
 
-    def _learn(
-        self,
-        history: list[dict[str, Any]],
-        this_round: list[dict[str, Any]],
-        tokens_per_day: int,
-        reserve: int,
-    ) -> tuple[int, int]:
-        """tokens_per_day from this round's visible output (reasoning excluded); the
-        reasoning reserve from every reasoning count this writer reported."""
-        done = [u for u in this_round if u["days_parsed"] and u["output_tokens"]]
-        visible = sum(u["output_tokens"] - (u.get("reasoning_tokens") or 0) for u in done)
-        new = estimate_tokens_per_day(visible, sum(u["days_parsed"] for u in done), tokens_per_day)
-        if new != tokens_per_day:
-            logger.info("tokens_per_day re-estimated: %d -> %d", tokens_per_day, new)
-        reported = [u["reasoning_tokens"] for u in history if u.get("reasoning_tokens")]
-        return new, max(reserve, estimate_reasoning_reserve(reported, 0))
-
-    def _after_length_cuts(
-        self,
-        role: str,
-        this_round: list[dict[str, Any]],
-        learned: dict[str, int],
-        reserves: dict[str, int],
-        max_days: dict[str, int],
-    ) -> bool:
-        """A reply cut by max_tokens with nothing parsed is never sent again unchanged:
-        grow max_tokens within the limits, else split the chunk, else stop (the error
-        names the numbers). Returns True when the next round will ask differently."""
-        changed = False
-        writer = self.writer(role)
-        for cut in (
-            u
-            for u in this_round
-            if u["role"] == role
-            and u["finish_reason"] == "length"
-            and not u["days_parsed"]
-            and not u["error"]
-        ):
-            days, prompt = len(cut["days_requested"]), cut["prompt_tokens"]
-            reasoning = bool(reserves[role] or cut.get("reasoning_tokens"))
-            budget = writer.budget.with_tokens_per_day(learned[role]).with_reasoning_reserve(
-                reserves[role]
-            )
-            grown = grown_after_length_cut(
-                budget,
-                prompt_tokens=prompt,
-                days=days,
-                max_tokens_sent=cut["max_tokens"],
-                reasoning=reasoning,
-            )
-            if grown is not None:
-                learned[role] = max(learned[role], grown.tokens_per_day)
-                reserves[role] = max(reserves[role], grown.reasoning_reserve)
-                changed = True
-            elif days > 1:
-                changed |= self._cap_chunks(max_days, role, split_days(days))
-            else:
-                raise budget.cut_reply_error(prompt, cut["max_tokens"], reasoning=reasoning)
-        return changed
-
     def _cap_chunks(self, max_days: dict[str, int], role: str, days: int) -> bool:
         """Cap chunk size for ``role`` (and the other role when it shares the model)."""
         changed = False
@@ -538,73 +393,11 @@ class CalendarEngine:
                 changed = True
         return changed
 
-    # ------------------------------------------------------------------ edges
-    @staticmethod
-    def dispatch(state: MonthState) -> list[Send] | str:
-        """One ``write`` per planned chunk (straight to ``merge`` when none is left)."""
-        return [Send("write", task) for task in state["planned"]] or "merge"
-
-    @staticmethod
-    def route(state: MonthState) -> str:
-        return "plan_chunks" if state["status"] == "running" else END
-
     # ------------------------------------------------------------------ graph
     def graph(self, *, checkpointer: Any = None, interrupt_before: list[str] | None = None):
-        """The compiled graph, with its own recursion limit."""
-        builder = StateGraph(MonthState)
-        builder.add_node("prepare", self.prepare)
-        builder.add_node("retrieve", self.retrieve)
-        builder.add_node("fit", self.fit)
-        builder.add_node("plan_chunks", self.plan_chunks)
-        builder.add_node("write", self.write)
-        builder.add_node("merge", self.merge)
-        builder.add_edge(START, "prepare")
-        builder.add_edge("prepare", "retrieve")
-        builder.add_edge("retrieve", "fit")
-        builder.add_edge("fit", "plan_chunks")
-        builder.add_conditional_edges("plan_chunks", self.dispatch, ["write", "merge"])
-        builder.add_edge("write", "merge")
-        builder.add_conditional_edges("merge", self.route, ["plan_chunks", END])
-        graph = builder.compile(
-            checkpointer=checkpointer, interrupt_before=interrupt_before, name="reelcal_calendar"
+        """The compiled month graph of this engine (see :mod:`pipeline.generation.graph`)."""
+        from pipeline.generation.graph import compile_month_graph
+
+        return compile_month_graph(
+            self, checkpointer=checkpointer, interrupt_before=interrupt_before
         )
-        return graph.with_config(
-            recursion_limit=self.recursion_limit, max_concurrency=GRAPH_THREADS
-        )
-
-
-def _already_used(state: MonthState) -> list[tuple[str, str]]:
-    """Titles and hooks of the days written or kept, oldest first (the supplement prompt
-    lists them so that new days do not repeat them)."""
-    rows = state.get("rows") or {}
-    rewriting = set(state["dates"])
-    kept = [r for r in state.get("kept") or [] if r["date"] not in rewriting]
-    ordered = sorted([*kept, *rows.values()], key=lambda r: r["date"])
-    return [(r["title"], r["hook"]) for r in ordered]
-
-
-def build_calendar_graph(
-    settings: Settings | None = None,
-    model: BaseChatModel | str | None = None,
-    *,
-    supplement_model: BaseChatModel | str | None = None,
-    retriever: Runnable[Any, list[Document]] | None = None,
-    checkpointer: Any = None,
-):
-    """The month engine as a compiled LangGraph graph (input: ``{"month", "trends",
-    "niche"?}``; output: the final :class:`MonthState`). ``build_calendar_chain`` wraps
-    it into a Runnable that returns a :class:`~pipeline.calendar.Calendar`.
-
-    Example:
-        .. code-block:: python
-
-            graph = build_calendar_graph(Settings(), model="openai:gpt-4o")
-            graph.get_graph().draw_mermaid()
-    """
-    engine = CalendarEngine(
-        settings or Settings.load(),
-        model=model,
-        supplement_model=supplement_model,
-        retriever=retriever,
-    )
-    return engine.graph(checkpointer=checkpointer)

@@ -1,0 +1,113 @@
+"""The month graph: the engine's nodes wired into a LangGraph ``StateGraph``.
+
+::
+
+    START -> prepare -> retrieve -> fit -> plan_chunks -> write (Send per chunk) -> merge
+                                                ^                                      |
+                                                '-------- route: days still missing ---'
+    merge -- route: complete, stalled or spend cap --> END
+
+The nodes are :class:`~pipeline.generation.engine.CalendarEngine` methods; this module
+owns the edges, the compiled graph's name (``reelcal_calendar``), its recursion limit
+and its executor threads.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import Send
+
+from pipeline.config import Settings
+from pipeline.generation.state import MonthState
+
+if TYPE_CHECKING:  # pragma: no cover
+    from langchain_core.documents import Document
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.runnables import Runnable
+
+    from pipeline.generation.engine import CalendarEngine
+
+#: Graph steps per round (plan_chunks, write, merge) and before the first (prepare,
+#: retrieve, fit): the recursion limit is set from them and the most rounds a run can take.
+STEPS_PER_ROUND = 3
+STEPS_BEFORE_LOOP = 3
+#: Worker threads of the graph's executor. Model calls are limited separately (by
+#: ``max_concurrency``): LangGraph saves each finished task's writes on the same executor,
+#: and a pool full of waiting chunks would delay those saves.
+GRAPH_THREADS = 48
+
+
+def recursion_limit(settings: Settings) -> int:
+    """Enough steps for the most rounds a run can take (each round makes a call)."""
+    most_calls = settings.max_calls or 2 * 31
+    return STEPS_BEFORE_LOOP + STEPS_PER_ROUND * (most_calls + 1) + 10
+
+
+def dispatch(state: MonthState) -> list[Send] | str:
+    """One ``write`` per planned chunk (straight to ``merge`` when none is left)."""
+    return [Send("write", task) for task in state["planned"]] or "merge"
+
+
+def route(state: MonthState) -> str:
+    """Another round while the run is ``running``; else the end."""
+    return "plan_chunks" if state["status"] == "running" else END
+
+
+def compile_month_graph(
+    engine: CalendarEngine,
+    *,
+    checkpointer: Any = None,
+    interrupt_before: list[str] | None = None,
+):
+    """``engine``'s nodes as a compiled graph, with its own recursion limit."""
+    builder = StateGraph(MonthState)
+    builder.add_node("prepare", engine.prepare)
+    builder.add_node("retrieve", engine.retrieve)
+    builder.add_node("fit", engine.fit)
+    builder.add_node("plan_chunks", engine.plan_chunks)
+    builder.add_node("write", engine.write)
+    builder.add_node("merge", engine.merge)
+    builder.add_edge(START, "prepare")
+    builder.add_edge("prepare", "retrieve")
+    builder.add_edge("retrieve", "fit")
+    builder.add_edge("fit", "plan_chunks")
+    builder.add_conditional_edges("plan_chunks", dispatch, ["write", "merge"])
+    builder.add_edge("write", "merge")
+    builder.add_conditional_edges("merge", route, ["plan_chunks", END])
+    graph = builder.compile(
+        checkpointer=checkpointer, interrupt_before=interrupt_before, name="reelcal_calendar"
+    )
+    return graph.with_config(
+        recursion_limit=recursion_limit(engine.settings), max_concurrency=GRAPH_THREADS
+    )
+
+
+def build_calendar_graph(
+    settings: Settings | None = None,
+    model: BaseChatModel | str | None = None,
+    *,
+    supplement_model: BaseChatModel | str | None = None,
+    retriever: Runnable[Any, list[Document]] | None = None,
+    checkpointer: Any = None,
+):
+    """The month engine as a compiled LangGraph graph (input: ``{"month", "trends",
+    "niche"?}``; output: the final :class:`MonthState`). ``build_calendar_chain`` wraps
+    it into a Runnable that returns a :class:`~pipeline.calendar.Calendar`.
+
+    Example:
+        .. code-block:: python
+
+            graph = build_calendar_graph(Settings(), model="openai:gpt-4o")
+            graph.get_graph().draw_mermaid()
+    """
+    from pipeline.generation.engine import CalendarEngine
+
+    engine = CalendarEngine(
+        settings or Settings.load(),
+        model=model,
+        supplement_model=supplement_model,
+        retriever=retriever,
+    )
+    return engine.graph(checkpointer=checkpointer)

@@ -1,0 +1,106 @@
+"""The month engine's state and what a request may hold: plain JSON, checkpointed.
+
+:class:`MonthState` is what the graph carries between steps and what the SQLite
+checkpointer saves after each: rows keyed by ISO date, usage records as dicts, nothing
+that needs pickling, so another process (a resume, a server) reads it as it is.
+:class:`ChunkTask` is what one ``write`` task receives through ``Send``.
+:func:`check_request_text` bounds the free text a request puts into every prompt.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, Literal, TypedDict
+
+from pipeline.calendar import WriterRole
+from pipeline.errors import InvalidRequestError
+
+Status = Literal["running", "complete", "stalled", "spend_cap"]
+ROLES: tuple[WriterRole, ...] = ("main", "supplement")
+
+#: Trends and the niche are short phrases put into every prompt (as data, in a list).
+MAX_TREND_CHARS = 200
+MAX_TRENDS = 20
+MAX_NICHE_CHARS = 500
+
+
+def check_request_text(trends: list[str], niche: str | None) -> None:
+    """Reject trends and niche text that are not short phrases, naming which."""
+    if len(trends) > MAX_TRENDS:
+        raise InvalidRequestError(
+            f"{len(trends)} trends given: use at most {MAX_TRENDS} (the strongest ones)."
+        )
+    for trend in trends:
+        if len(trend) > MAX_TREND_CHARS:
+            raise InvalidRequestError(
+                f"Trend {trend[:40]!r}... is {len(trend):,} characters: a trend is a short "
+                f"phrase of at most {MAX_TREND_CHARS} characters."
+            )
+    if niche and len(niche) > MAX_NICHE_CHARS:
+        raise InvalidRequestError(
+            f"The niche {niche[:40]!r}... is {len(niche):,} characters: describe it in at most "
+            f"{MAX_NICHE_CHARS}."
+        )
+
+
+def keep_first(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
+    """Reducer of ``rows``: a date written once keeps its first row."""
+    merged = dict(left or {})
+    for key, value in (right or {}).items():
+        merged.setdefault(key, value)
+    return merged
+
+
+class MonthState(TypedDict, total=False):
+    """The engine's state: plain JSON, checkpointed after every step."""
+
+    # input
+    month: str  # any form parse_month reads; "YYYY-MM" after prepare
+    trends: list[str]
+    niche: str | None
+    platform: str | None
+    days: list[int] | None  # only these days (regenerate); default: every day
+    kept: list[dict[str, Any]]  # rows of an earlier calendar, kept unless rewritten
+    kept_usage: list[dict[str, Any]]
+    first_role: WriterRole
+    # prepare, retrieve, fit
+    dates: list[str]  # ISO dates to write
+    notes: list[str]
+    documents: list[dict[str, Any]]
+    examples: str
+    # the loop
+    rows: Annotated[dict[str, dict[str, Any]], keep_first]  # ISO date -> DayPlan JSON
+    usage: Annotated[list[dict[str, Any]], operator.add]  # UsageRecord JSON, as calls end
+    overflows: Annotated[list[dict[str, Any]], operator.add]  # {"role", "days", "round"}
+    round: int
+    planned: list[dict[str, Any]]
+    deferred: list[list[int]]  # chunks held back until a probe call has calibrated the writer
+    rows_before: int
+    stalled: int
+    max_calls: int | None
+    tokens_per_day: dict[str, int]
+    reasoning_reserve: dict[str, int]
+    max_days: dict[str, int]
+    status: Status
+
+
+class ChunkTask(TypedDict):
+    """What one ``write`` task receives through ``Send`` (plain JSON too)."""
+
+    role: WriterRole
+    days: list[int]
+    round: int
+    tokens_per_day: int
+    reasoning_reserve: int
+    already_used: list[list[str]]
+    context: dict[str, Any]
+
+
+def already_used(state: MonthState) -> list[tuple[str, str]]:
+    """Titles and hooks of the days written or kept, oldest first (the supplement prompt
+    lists them so that new days do not repeat them)."""
+    rows = state.get("rows") or {}
+    rewriting = set(state["dates"])
+    kept = [r for r in state.get("kept") or [] if r["date"] not in rewriting]
+    ordered = sorted([*kept, *rows.values()], key=lambda r: r["date"])
+    return [(r["title"], r["hook"]) for r in ordered]
