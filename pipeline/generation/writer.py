@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -35,52 +34,18 @@ from pipeline.generation.budget import (
 from pipeline.generation.failures import call_with_retries
 from pipeline.generation.models import model_label, model_limits, token_counter_for
 from pipeline.generation.parsing import ParseResult, parse_day_plans
+from pipeline.generation.replies import (
+    OLLAMA_OPTIONS,
+    finish_reason,
+    is_ollama,
+    reply_payload,
+    supports_tools,
+    thinks_before_tools,
+)
+from pipeline.generation.schema import day_schema
 from pipeline.generation.tokens import TokenCounter
 
 logger = logging.getLogger("reelcal")
-
-#: ChatOllama's sampling options, read from the model to build the per-call ``options``
-#: (langchain-ollama replaces all of them when ``options`` is passed, and ignores
-#: ``max_tokens``).
-OLLAMA_OPTIONS = (
-    "mirostat",
-    "mirostat_eta",
-    "mirostat_tau",
-    "num_gpu",
-    "num_thread",
-    "repeat_last_n",
-    "repeat_penalty",
-    "temperature",
-    "seed",
-    "tfs_z",
-    "top_k",
-    "top_p",
-)
-_THINK_BLOCK = re.compile(r"<think>.*?(</think>|\Z)", re.DOTALL | re.IGNORECASE)
-
-_LENGTH_REASONS = {"length", "max_tokens", "MAX_TOKENS", "model_length"}
-
-# For the llama.cpp grammar: each text field is plain one-line text, a bounded number of
-# words of bounded length. A 135M model left free fills JSON strings with escaped newlines
-# and noise until the cap; a character class keeps it to words and sentences. Bounds are
-# counted in words, not characters: llama-cpp-python expands "x{0,N}" into rules nested N
-# deep, and sampling slows down with that depth (a 650-character cap made decoding several
-# times slower than 100-word caps).
-_GRAMMAR_WORDS = {
-    "title": 10,
-    "hook": 10,
-    "caption": 25,
-    "script": 80,
-    "video_style": 5,
-    "audio": 5,
-    "production_notes": 18,
-    "engagement": 16,
-}
-_WORD = "[A-Za-z0-9,.!?'&%$:;()/+-]{1,14}"
-
-
-def _words_pattern(max_words: int) -> str:
-    return f"^{_WORD}( {_WORD}){{0,{max_words - 1}}}$"
 
 
 @dataclass(frozen=True)
@@ -120,75 +85,6 @@ class ChunkResult:
     parse: ParseResult | None = None
     error: Exception | None = None
     reply_tokens: int = 0
-
-
-def _supports_tools(model: Any) -> bool:
-    method = getattr(type(model), "bind_tools", None)
-    return method is not None and method is not BaseChatModel.bind_tools
-
-
-def _thinks_before_tools(model: Any) -> bool:
-    """Extended thinking (Anthropic) refuses a forced tool choice."""
-    thinking = getattr(model, "thinking", None)
-    return isinstance(thinking, dict) and thinking.get("type") == "enabled"
-
-
-def is_ollama(model: Any) -> bool:
-    return getattr(model, "_llm_type", None) == "chat-ollama"
-
-
-def strip_thinking(text: str) -> str:
-    """Drop ``<think>...</think>`` blocks (and an unfinished one) that thinking models put
-    in the reply text before the answer."""
-    return _THINK_BLOCK.sub("", text)
-
-
-def day_schema(days: Sequence[int], *, per_day_const: bool) -> dict[str, Any]:
-    """JSON schema of a reply holding exactly ``days``.
-
-    With ``per_day_const`` each position is pinned to its day (``prefixItems`` with
-    ``const``), which llama.cpp's grammar enforces token by token.
-    """
-
-    def item(day_rule: dict[str, Any]) -> dict[str, Any]:
-        props: dict[str, Any] = {"day": day_rule}
-        for name in ("title", "hook", "caption", "script", "video_style", "audio"):
-            props[name] = {"type": "string", "minLength": 3}
-        props["hashtags"] = {
-            "type": "array",
-            "items": {"type": "string", "minLength": 2},
-            "minItems": 3,
-            "maxItems": 8,
-        }
-        for name in ("production_notes", "engagement"):
-            props[name] = {"type": "string", "minLength": 3}
-        if per_day_const:
-            for name, words in _GRAMMAR_WORDS.items():
-                props[name] = {"type": "string", "pattern": _words_pattern(words)}
-            props["hashtags"]["items"] = {"type": "string", "pattern": "^#[A-Za-z0-9_]{2,16}$"}
-            props["hashtags"]["maxItems"] = 4
-        return {
-            "type": "object",
-            "properties": props,
-            "required": list(props),
-            "additionalProperties": False,
-        }
-
-    if per_day_const:
-        days_schema = {"type": "array", "prefixItems": [item({"const": d}) for d in days]}
-    else:
-        days_schema = {
-            "type": "array",
-            "items": item({"type": "integer", "enum": list(days)}),
-            "minItems": len(days),
-            "maxItems": len(days),
-        }
-    return {
-        "type": "object",
-        "properties": {"days": days_schema},
-        "required": ["days"],
-        "additionalProperties": False,
-    }
 
 
 class DayWriter:
@@ -239,8 +135,8 @@ class DayWriter:
             return "rows"
         if getattr(self.model, "model_path", None) and getattr(self.model, "client", None):
             return "grammar"
-        if _supports_tools(self.model):
-            return "json_text" if _thinks_before_tools(self.model) else "tools"
+        if supports_tools(self.model):
+            return "json_text" if thinks_before_tools(self.model) else "tools"
         if self.settings.structured_output == "on":
             raise ConfigError(
                 f"structured_output is 'on' but {self.label} has neither a llama.cpp grammar "
@@ -400,8 +296,8 @@ class DayWriter:
 
     def _parse(self, called: tuple[ChunkRequest, tuple[AIMessage, float]]) -> ChunkResult:
         request, (message, seconds) = called
-        reply, text = _reply_payload(message)
-        finish = _finish_reason(message)
+        reply, text = reply_payload(message)
+        finish = finish_reason(message)
         month = request.context.month
         parsed = parse_day_plans(
             reply,
@@ -443,27 +339,3 @@ class DayWriter:
             ],
         )
         return ChunkResult(request, [], usage, error=exc)
-
-
-def _reply_payload(message: AIMessage) -> tuple[Any, str]:
-    """What to parse (tool-call args, or the text) and its text for token counting."""
-    tool_calls = getattr(message, "tool_calls", None) or []
-    if tool_calls:
-        args = tool_calls[0].get("args", {})
-        return args, json.dumps(args)
-    invalid = getattr(message, "invalid_tool_calls", None) or []
-    if invalid and invalid[0].get("args"):
-        return invalid[0]["args"], invalid[0]["args"]
-    content = message.content
-    if isinstance(content, list):  # content blocks: text only (thinking blocks are skipped)
-        content = "".join(b.get("text", "") if isinstance(b, dict) else str(b) for b in content)
-    content = strip_thinking(content)
-    return content, content
-
-
-def _finish_reason(message: AIMessage) -> str | None:
-    meta = getattr(message, "response_metadata", None) or {}
-    reason = meta.get("finish_reason") or meta.get("stop_reason") or meta.get("done_reason")
-    if reason in _LENGTH_REASONS:
-        return "length"
-    return reason

@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 import pipeline
 
 PUBLIC = [
@@ -44,3 +46,47 @@ def test_import_leaves_the_environment_unchanged():
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
     assert json.loads(out.stdout) == {}
+
+
+def test_old_module_paths_forward_with_a_warning():
+    code = (
+        "import warnings; warnings.simplefilter('error', DeprecationWarning)\n"
+        "import pipeline\n"
+        "try:\n"
+        "    import pipeline.budget\n"
+        "except DeprecationWarning as w:\n"
+        "    print(w)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "pipeline.budget moved to pipeline.generation.budget" in out.stdout
+
+
+def test_old_module_paths_give_the_same_objects():
+    import importlib
+    import warnings
+
+    from pipeline.dates import expand_days
+    from pipeline.generation.budget import TokenBudget
+    from pipeline.knowledge.index import build_index
+    from pipeline.knowledge.retriever import MentorRetriever
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        assert importlib.import_module("pipeline.budget").TokenBudget is TokenBudget
+        retrieval = importlib.import_module("pipeline.retrieval")
+        assert retrieval.build_index is build_index
+        assert retrieval.MentorRetriever is MentorRetriever
+        assert importlib.import_module("pipeline.export").expand_days is expand_days
+        with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+            importlib.import_module("pipeline.export").nothing_here  # noqa: B018
+
+
+def test_every_module_says_what_it_owns_and_stays_small():
+    import ast
+    from pathlib import Path
+
+    package = Path(pipeline.__file__).parent
+    for path in package.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert ast.get_docstring(ast.parse(text)), f"{path} has no module docstring"
+        assert len(text.splitlines()) <= 450, f"{path} has {len(text.splitlines())} lines"

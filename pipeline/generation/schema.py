@@ -1,0 +1,82 @@
+"""The JSON schema of a chunk's reply: the tool's parameters, and llama.cpp's grammar.
+
+For tool-calling models the schema lists the day fields with light bounds; for the local
+model (:func:`day_schema` with ``per_day_const``) every position is pinned to its day and
+every text field to a bounded number of plain words, which llama.cpp's grammar enforces
+token by token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+# For the llama.cpp grammar: each text field is plain one-line text, a bounded number of
+# words of bounded length. A 135M model left free fills JSON strings with escaped newlines
+# and noise until the cap; a character class keeps it to words and sentences. Bounds are
+# counted in words, not characters: llama-cpp-python expands "x{0,N}" into rules nested N
+# deep, and sampling slows down with that depth (a 650-character cap made decoding several
+# times slower than 100-word caps).
+GRAMMAR_WORDS = {
+    "title": 10,
+    "hook": 10,
+    "caption": 25,
+    "script": 80,
+    "video_style": 5,
+    "audio": 5,
+    "production_notes": 18,
+    "engagement": 16,
+}
+_WORD = "[A-Za-z0-9,.!?'&%$:;()/+-]{1,14}"
+
+
+def _words_pattern(max_words: int) -> str:
+    return f"^{_WORD}( {_WORD}){{0,{max_words - 1}}}$"
+
+
+def day_schema(days: Sequence[int], *, per_day_const: bool) -> dict[str, Any]:
+    """JSON schema of a reply holding exactly ``days``.
+
+    With ``per_day_const`` each position is pinned to its day (``prefixItems`` with
+    ``const``), which llama.cpp's grammar enforces token by token.
+    """
+
+    def item(day_rule: dict[str, Any]) -> dict[str, Any]:
+        props: dict[str, Any] = {"day": day_rule}
+        for name in ("title", "hook", "caption", "script", "video_style", "audio"):
+            props[name] = {"type": "string", "minLength": 3}
+        props["hashtags"] = {
+            "type": "array",
+            "items": {"type": "string", "minLength": 2},
+            "minItems": 3,
+            "maxItems": 8,
+        }
+        for name in ("production_notes", "engagement"):
+            props[name] = {"type": "string", "minLength": 3}
+        if per_day_const:
+            for name, words in GRAMMAR_WORDS.items():
+                props[name] = {"type": "string", "pattern": _words_pattern(words)}
+            props["hashtags"]["items"] = {"type": "string", "pattern": "^#[A-Za-z0-9_]{2,16}$"}
+            props["hashtags"]["maxItems"] = 4
+        return {
+            "type": "object",
+            "properties": props,
+            "required": list(props),
+            "additionalProperties": False,
+        }
+
+    if per_day_const:
+        days_schema = {"type": "array", "prefixItems": [item({"const": d}) for d in days]}
+    else:
+        days_schema = {
+            "type": "array",
+            "items": item({"type": "integer", "enum": list(days)}),
+            "minItems": len(days),
+            "maxItems": len(days),
+        }
+    return {
+        "type": "object",
+        "properties": {"days": days_schema},
+        "required": ["days"],
+        "additionalProperties": False,
+    }
