@@ -16,10 +16,12 @@ from typing import Any
 
 import tiktoken
 from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.documents import Document
 from langchain_core.exceptions import ModelRateLimitError
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.runnables import RunnableLambda
 from pydantic import Field, PrivateAttr
 
 from pipeline.generation.tokens import ensure_tiktoken_cache
@@ -236,3 +238,19 @@ class ScriptedToolModel(ScriptedChatModel):
             "output_token_details": {"reasoning": hidden} if self.reasoning else {},
         }
         return ChatResult(generations=[ChatGeneration(message=message)])
+
+
+#: Six mentor examples, and a retriever that always returns them (no index needed).
+MENTOR_DOCS = [
+    Document(
+        page_content=f"Transcript {i}. Open with a hook. Show the result. Ask for a comment.",
+        metadata={
+            "creator": f"mentor{i % 3}",
+            "source_id": f"r{i}",
+            "views": 1000 * i,
+            "hook": f"Hook {i}",
+        },
+    )
+    for i in range(6)
+]
+FIXED_RETRIEVER = RunnableLambda(lambda _: list(MENTOR_DOCS), name="retrieve")

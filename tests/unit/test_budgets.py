@@ -8,12 +8,11 @@ with tiktoken directly, and can spend hidden reasoning tokens inside max_tokens.
 from __future__ import annotations
 
 import pytest
-from langchain_core.documents import Document
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
-from langchain_core.runnables import RunnableLambda
 from pydantic import Field
 from scripted import (
+    FIXED_RETRIEVER,
     ScriptedChatModel,
     ScriptedToolModel,
     count_prompt,
@@ -24,18 +23,10 @@ from scripted import (
 
 from pipeline.config import Settings
 from pipeline.errors import TokenBudgetError
-from pipeline.generation import failures
 from pipeline.generation.chains import generate_calendar
 from pipeline.generation.planning import plan_month
 
-DOCS = [
-    Document(
-        page_content=f"Transcript {i}. Open with a hook. Show the result.",
-        metadata={"creator": f"m{i % 3}", "source_id": f"r{i}"},
-    )
-    for i in range(6)
-]
-RETRIEVER = RunnableLambda(lambda _: list(DOCS), name="retrieve")
+pytestmark = pytest.mark.usefixtures("no_backoff")
 
 PROFILES = [
     pytest.param(16_385, 4096, False, id="gpt-3.5-turbo"),
@@ -44,11 +35,6 @@ PROFILES = [
     pytest.param(16_385, 4096, True, id="reasoning-16k-4k"),
 ]
 MONTHS = ["2027-02", "2028-02", "2028-04", "2028-03"]
-
-
-@pytest.fixture(autouse=True)
-def _no_backoff(monkeypatch):
-    monkeypatch.setattr(failures, "RETRY_BASE_DELAY", 0.0)
 
 
 def tool_model(window: int, cap: int, reasoning: bool, **kwargs) -> ScriptedToolModel:
@@ -67,7 +53,7 @@ def tool_model(window: int, cap: int, reasoning: bool, **kwargs) -> ScriptedTool
 def run(model, tmp_path, month="2026-03", **overrides):
     settings = Settings(**{"output_dir": tmp_path, "rag_token_budget": 300, **overrides})
     return generate_calendar(
-        month, ["AI agents"], "AI tools", model=model, settings=settings, retriever=RETRIEVER
+        month, ["AI agents"], "AI tools", model=model, settings=settings, retriever=FIXED_RETRIEVER
     )
 
 
@@ -132,7 +118,7 @@ def test_plan_shows_the_reasoning_reserve_and_the_tool_schema(tmp_path):
         "AI tools",
         models=[model],
         settings=Settings(output_dir=tmp_path),
-        retriever=RETRIEVER,
+        retriever=FIXED_RETRIEVER,
     )
     assert plan.reasoning_reserve == 2500 and plan.schema_tokens > 100
     assert all(c.max_tokens == 2500 + len(c.days) * plan.tokens_per_day for c in plan.calls)

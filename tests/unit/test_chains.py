@@ -9,12 +9,19 @@ import re
 import pytest
 from langchain_core.documents import Document
 from langchain_core.runnables import RunnableLambda
-from scripted import ScriptedChatModel, TransientModelError, requested_days, row, rows_for, seeded
+from scripted import (
+    FIXED_RETRIEVER,
+    ScriptedChatModel,
+    TransientModelError,
+    requested_days,
+    row,
+    rows_for,
+    seeded,
+)
 
 from pipeline.calendar import Calendar
 from pipeline.config import Settings
 from pipeline.errors import IncompleteCalendarError, TokenBudgetError
-from pipeline.generation import failures
 from pipeline.generation.chains import (
     build_calendar_chain,
     build_calendar_graph,
@@ -22,24 +29,7 @@ from pipeline.generation.chains import (
     regenerate_days,
 )
 
-DOCS = [
-    Document(
-        page_content=f"Transcript {i}. Open with a hook. Show the result. Ask for a comment.",
-        metadata={
-            "creator": f"mentor{i % 3}",
-            "source_id": f"r{i}",
-            "views": 1000 * i,
-            "hook": f"Hook {i}",
-        },
-    )
-    for i in range(6)
-]
-RETRIEVER = RunnableLambda(lambda _: list(DOCS), name="retrieve")
-
-
-@pytest.fixture(autouse=True)
-def _no_backoff(monkeypatch):
-    monkeypatch.setattr(failures, "RETRY_BASE_DELAY", 0.0)
+pytestmark = pytest.mark.usefixtures("no_backoff")
 
 
 def settings(tmp_path, **overrides) -> Settings:
@@ -61,7 +51,7 @@ def run(model, tmp_path, month="2026-03", **overrides) -> Calendar:
         "AI tools",
         model=model,
         settings=settings(tmp_path, **overrides),
-        retriever=RETRIEVER,
+        retriever=FIXED_RETRIEVER,
     )
 
 
@@ -278,7 +268,12 @@ def test_model_enforcing_its_limits_never_raises(tmp_path, month, window, cap):
     model.profile = {"max_input_tokens": window, "max_output_tokens": cap}
     s = Settings(output_dir=tmp_path, max_retries=0, tokens_per_day=120, rag_token_budget=300)
     cal = generate_calendar(
-        month, ["AI agents", "automation"], "AI tools", model=model, settings=s, retriever=RETRIEVER
+        month,
+        ["AI agents", "automation"],
+        "AI tools",
+        model=model,
+        settings=s,
+        retriever=FIXED_RETRIEVER,
     )
     assert cal.is_complete
     assert all(u.error is None for u in cal.usage)
@@ -288,10 +283,12 @@ def test_model_enforcing_its_limits_never_raises(tmp_path, month, window, cap):
 
 def test_chain_is_a_runnable_with_named_steps(tmp_path):
     model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
-    chain = build_calendar_chain(settings(tmp_path), model=model, retriever=RETRIEVER)
+    chain = build_calendar_chain(settings(tmp_path), model=model, retriever=FIXED_RETRIEVER)
     cal = chain.invoke({"month": "2026-04", "trends": ["AI agents"]})
     assert_complete(cal, 30)
-    graph = build_calendar_graph(settings(tmp_path), model=model, retriever=RETRIEVER).get_graph()
+    graph = build_calendar_graph(
+        settings(tmp_path), model=model, retriever=FIXED_RETRIEVER
+    ).get_graph()
     assert {"prepare", "retrieve", "fit", "plan_chunks", "write", "merge"} <= set(graph.nodes)
     edges = {(e.source, e.target) for e in graph.edges}
     assert {("plan_chunks", "write"), ("write", "merge"), ("merge", "plan_chunks")} <= edges
@@ -312,7 +309,7 @@ def test_regenerate_changes_only_the_named_days(tmp_path):
         behaviour=lambda days, i, mt: "\n".join(row(d, tag=" new") for d in days)
     )
     updated = regenerate_days(
-        cal, [3, 7, 12], model=fresh, settings=settings(tmp_path), retriever=RETRIEVER
+        cal, [3, 7, 12], model=fresh, settings=settings(tmp_path), retriever=FIXED_RETRIEVER
     )
     for before, after in zip(cal.days, updated.days):
         if after.day in (3, 7, 12):

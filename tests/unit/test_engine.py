@@ -15,12 +15,19 @@ import time
 import pytest
 from langchain_core.documents import Document
 from langchain_core.runnables import RunnableLambda
-from scripted import ScriptedChatModel, TransientModelError, requested_days, row, rows_for, seeded
+from scripted import (
+    FIXED_RETRIEVER,
+    ScriptedChatModel,
+    TransientModelError,
+    requested_days,
+    row,
+    rows_for,
+    seeded,
+)
 
 from pipeline.calendar import Calendar
 from pipeline.config import Settings
 from pipeline.errors import IncompleteCalendarError, RunNotFoundError
-from pipeline.generation import failures
 from pipeline.generation.chains import (
     build_calendar_chain,
     build_calendar_graph,
@@ -31,14 +38,7 @@ from pipeline.generation.chains import (
 from pipeline.generation.engine import CalendarEngine
 from pipeline.generation.planning import plan_month
 
-DOCS = [
-    Document(
-        page_content=f"Transcript {i}. Open with a hook. Show the result. Ask for a comment.",
-        metadata={"creator": f"mentor{i % 3}", "source_id": f"r{i}"},
-    )
-    for i in range(6)
-]
-RETRIEVER = RunnableLambda(lambda _: list(DOCS), name="retrieve")
+pytestmark = pytest.mark.usefixtures("no_backoff")
 
 LIMITS = [
     pytest.param(16_385, 4096, id="gpt-3.5-turbo"),
@@ -46,11 +46,6 @@ LIMITS = [
     pytest.param(4096, 1024, id="local-4k-1k"),
 ]
 MONTHS = [pytest.param(m, id=m) for m in ("2027-02", "2028-02", "2028-04", "2028-03")]
-
-
-@pytest.fixture(autouse=True)
-def _no_backoff(monkeypatch):
-    monkeypatch.setattr(failures, "RETRY_BASE_DELAY", 0.0)
 
 
 def limited(behaviour, window: int, cap: int) -> ScriptedChatModel:
@@ -153,7 +148,7 @@ def test_every_month_completes_on_misbehaving_models_within_their_limits(
         "AI tools",
         model=model,
         settings=settings(tmp_path, max_stalled_rounds=stalls),
-        retriever=RETRIEVER,
+        retriever=FIXED_RETRIEVER,
     )
     assert cal.is_complete and len(cal.days) == days_in(month)
     assert all(not p.title.endswith("again") for p in cal.days)
@@ -171,7 +166,7 @@ def test_the_loop_runs_on_progress_not_a_count_of_rounds(tmp_path):
         "AI tools",
         model=model,
         settings=settings(tmp_path, context_window=16_385, max_output_tokens=4096),
-        retriever=RETRIEVER,
+        retriever=FIXED_RETRIEVER,
     )
     assert cal.is_complete
     assert max(u.round for u in cal.usage) >= 5  # more than the old max_rounds=4
@@ -182,7 +177,7 @@ def test_a_run_of_many_rounds_is_within_the_graphs_own_recursion_limit(tmp_path)
     # default limit is 25 steps)
     model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days[:1]))
     s = settings(tmp_path, context_window=16_385, max_output_tokens=4096, max_stalled_rounds=1)
-    cal = generate_calendar("2027-02", [], "x", model=model, settings=s, retriever=RETRIEVER)
+    cal = generate_calendar("2027-02", [], "x", model=model, settings=s, retriever=FIXED_RETRIEVER)
     assert cal.is_complete and len(cal.usage) == 28 and max(u.round for u in cal.usage) == 27
 
 
@@ -196,7 +191,9 @@ def test_a_model_that_never_writes_a_valid_row_stops_at_the_spend_cap(tmp_path):
         max_stalled_rounds=20,
     )
     with pytest.raises(IncompleteCalendarError) as err:
-        generate_calendar("2026-04", [], "AI tools", model=model, settings=s, retriever=RETRIEVER)
+        generate_calendar(
+            "2026-04", [], "AI tools", model=model, settings=s, retriever=FIXED_RETRIEVER
+        )
     exc = err.value
     first_round = sum(1 for u in exc.calendar.usage if u.round == 0)
     # max_calls = the first round's calls + one per day asked for
@@ -216,7 +213,9 @@ def test_an_explicit_spend_cap_is_never_exceeded(tmp_path):
         max_stalled_rounds=20,
     )
     with pytest.raises(IncompleteCalendarError) as err:
-        generate_calendar("2026-04", [], "AI tools", model=model, settings=s, retriever=RETRIEVER)
+        generate_calendar(
+            "2026-04", [], "AI tools", model=model, settings=s, retriever=FIXED_RETRIEVER
+        )
     assert len(model.prompts) == 5 and err.value.reason == "spend_cap"
 
 
@@ -229,7 +228,7 @@ def test_rounds_that_add_nothing_stop_the_run_stalled(tmp_path):
             "AI tools",
             model=model,
             settings=settings(tmp_path, context_window=16_385, max_output_tokens=4096),
-            retriever=RETRIEVER,
+            retriever=FIXED_RETRIEVER,
         )
     exc = err.value
     assert exc.reason == "stalled" and exc.missing_days == list(range(2, 31, 2))
@@ -264,7 +263,7 @@ def test_a_growing_already_used_list_never_breaks_the_window(tmp_path):
         "AI tools",
         model=model,
         settings=settings(tmp_path, tokens_per_day=300, rag_token_budget=0),
-        retriever=RETRIEVER,
+        retriever=FIXED_RETRIEVER,
     )
     assert cal.is_complete
     assert_within_limits(model, cal, 3072, 1024)
@@ -279,7 +278,9 @@ def test_an_error_after_paid_calls_keeps_the_written_days(tmp_path, monkeypatch)
 
     monkeypatch.setattr(CalendarEngine, "merge", broken_merge)
     with pytest.raises(IncompleteCalendarError) as err:
-        generate_calendar("2026-03", [], "AI tools", model=model, settings=s, retriever=RETRIEVER)
+        generate_calendar(
+            "2026-03", [], "AI tools", model=model, settings=s, retriever=FIXED_RETRIEVER
+        )
     exc = err.value
     assert exc.reason == "error" and isinstance(exc.__cause__, RuntimeError)
     assert len(exc.calendar.days) == 30 and exc.missing_days == [5]
@@ -304,7 +305,7 @@ def test_ctrl_c_saves_the_partial_and_resume_asks_only_for_missing_days(tmp_path
             "AI tools",
             model=first,
             settings=s,
-            retriever=RETRIEVER,
+            retriever=FIXED_RETRIEVER,
             run_id="march-test",
         )
     exc = err.value
@@ -320,7 +321,7 @@ def test_ctrl_c_saves_the_partial_and_resume_asks_only_for_missing_days(tmp_path
         "AI tools",
         model=second,
         settings=s,
-        retriever=RETRIEVER,
+        retriever=FIXED_RETRIEVER,
         run_id="march-test",
     )
     assert cal.is_complete
@@ -336,15 +337,15 @@ def test_a_stalled_run_resumes_with_another_model(tmp_path):
     odd_only = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for([d for d in days if d % 2]))
     with pytest.raises(IncompleteCalendarError) as err:
         generate_calendar(
-            "2026-03", [], "AI tools", model=odd_only, settings=s, retriever=RETRIEVER
+            "2026-03", [], "AI tools", model=odd_only, settings=s, retriever=FIXED_RETRIEVER
         )
     good = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
-    cal = resume_calendar(err.value.run_id, model=good, settings=s, retriever=RETRIEVER)
+    cal = resume_calendar(err.value.run_id, model=good, settings=s, retriever=FIXED_RETRIEVER)
     assert cal.is_complete
     assert sorted(d for p in good.prompts for d in requested_days(p)) == list(range(2, 31, 2))
     # a finished run resumed again calls nothing and returns the same month
     again = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
-    same = resume_calendar(err.value.run_id, model=again, settings=s, retriever=RETRIEVER)
+    same = resume_calendar(err.value.run_id, model=again, settings=s, retriever=FIXED_RETRIEVER)
     assert again.prompts == [] and same.days == cal.days
 
 
@@ -352,15 +353,17 @@ def test_resume_errors_name_the_problem(tmp_path):
     s = settings(tmp_path, context_window=16_385, max_output_tokens=4096)
     model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
     with pytest.raises(RunNotFoundError, match="No saved run 'nope'"):
-        resume_calendar("nope", model=model, settings=s, retriever=RETRIEVER)
-    generate_calendar("2026-03", [], "x", model=model, settings=s, retriever=RETRIEVER, run_id="r1")
+        resume_calendar("nope", model=model, settings=s, retriever=FIXED_RETRIEVER)
+    generate_calendar(
+        "2026-03", [], "x", model=model, settings=s, retriever=FIXED_RETRIEVER, run_id="r1"
+    )
     with pytest.raises(RunNotFoundError, match="is for March 2026, not April 2026"):
         generate_calendar(
-            "2026-04", [], "x", model=model, settings=s, retriever=RETRIEVER, run_id="r1"
+            "2026-04", [], "x", model=model, settings=s, retriever=FIXED_RETRIEVER, run_id="r1"
         )
     with pytest.raises(RunNotFoundError, match="not valid"):
         generate_calendar(
-            "2026-04", [], "x", model=model, settings=s, retriever=RETRIEVER, run_id="../etc"
+            "2026-04", [], "x", model=model, settings=s, retriever=FIXED_RETRIEVER, run_id="../etc"
         )
 
 
@@ -371,7 +374,7 @@ def test_state_is_plain_json_with_rows_keyed_by_date(tmp_path):
     graph = build_calendar_graph(
         settings(tmp_path, context_window=16_385, max_output_tokens=4096),
         model=model,
-        retriever=RETRIEVER,
+        retriever=FIXED_RETRIEVER,
         checkpointer=InMemorySaver(),
     )
     config = {"configurable": {"thread_id": "t"}}
@@ -390,12 +393,17 @@ def test_plan_shows_exactly_the_first_round_generate_sends(tmp_path):
     s = settings(tmp_path, context_window=16_385, max_output_tokens=4096, tokens_per_day=400)
     planner = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
     [plan] = plan_month(
-        "2026-03", ["AI agents"], "AI tools", models=[planner], settings=s, retriever=RETRIEVER
+        "2026-03",
+        ["AI agents"],
+        "AI tools",
+        models=[planner],
+        settings=s,
+        retriever=FIXED_RETRIEVER,
     )
     assert planner.prompts == []  # planning calls nothing
     model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
     cal = generate_calendar(
-        "2026-03", ["AI agents"], "AI tools", model=model, settings=s, retriever=RETRIEVER
+        "2026-03", ["AI agents"], "AI tools", model=model, settings=s, retriever=FIXED_RETRIEVER
     )
     first = [(u.days_requested, u.prompt_tokens, u.max_tokens) for u in cal.usage if u.round == 0]
     assert sorted(first) == sorted((c.days, c.prompt_tokens, c.max_tokens) for c in plan.calls)
@@ -408,10 +416,12 @@ def test_plan_shows_the_probe_call_first_and_the_chunks_held_back(tmp_path):
     )  # tokens_per_day unset: calibrated, then learned
     planner = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
     [plan] = plan_month(
-        "2026-03", [], "AI tools", models=[planner], settings=s, retriever=RETRIEVER
+        "2026-03", [], "AI tools", models=[planner], settings=s, retriever=FIXED_RETRIEVER
     )
     model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
-    cal = generate_calendar("2026-03", [], "AI tools", model=model, settings=s, retriever=RETRIEVER)
+    cal = generate_calendar(
+        "2026-03", [], "AI tools", model=model, settings=s, retriever=FIXED_RETRIEVER
+    )
     [probe] = [u for u in cal.usage if u.round == 0]
     assert plan.probe_calls == 1 and len(plan.calls) > 1
     assert (probe.days_requested, probe.prompt_tokens, probe.max_tokens) == (
@@ -451,7 +461,7 @@ def test_the_chain_works_inside_another_lcel_chain(tmp_path):
     chain = build_calendar_chain(
         settings(tmp_path, context_window=16_385, max_output_tokens=4096),
         model=model,
-        retriever=RETRIEVER,
+        retriever=FIXED_RETRIEVER,
     )
     outer = (
         RunnableLambda(lambda trend: {"month": "2026-04", "trends": [trend]})
@@ -470,7 +480,7 @@ def test_ainvoke_returns_a_calendar_without_blocking_the_event_loop(tmp_path):
     chain = build_calendar_chain(
         settings(tmp_path, context_window=4096, max_output_tokens=1024, tokens_per_day=300),
         model=model,
-        retriever=RETRIEVER,
+        retriever=FIXED_RETRIEVER,
     )
 
     async def main():
@@ -495,16 +505,16 @@ def test_ainvoke_returns_a_calendar_without_blocking_the_event_loop(tmp_path):
 def test_regenerate_is_a_durable_run_that_keeps_every_other_day(tmp_path):
     s = settings(tmp_path, context_window=16_385, max_output_tokens=4096)
     model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
-    cal = generate_calendar("2026-03", [], "x", model=model, settings=s, retriever=RETRIEVER)
+    cal = generate_calendar("2026-03", [], "x", model=model, settings=s, retriever=FIXED_RETRIEVER)
     never = ScriptedChatModel(behaviour=lambda days, i, mt: "nothing useful")
     with pytest.raises(IncompleteCalendarError) as err:
-        regenerate_days(cal, [3, 4], model=never, settings=s, retriever=RETRIEVER)
+        regenerate_days(cal, [3, 4], model=never, settings=s, retriever=FIXED_RETRIEVER)
     exc = err.value
     assert exc.missing_days == [3, 4] and len(exc.calendar.days) == 31  # old days 3, 4 kept
     fresh = ScriptedChatModel(
         behaviour=lambda days, i, mt: "\n".join(row(d, tag=" new") for d in days)
     )
-    done = resume_calendar(exc.run_id, model=fresh, settings=s, retriever=RETRIEVER)
+    done = resume_calendar(exc.run_id, model=fresh, settings=s, retriever=FIXED_RETRIEVER)
     assert [p.day for p in done.days if p.title.endswith(" new")] == [3, 4]
     assert [p.day for p in done.days] == list(range(1, 32))
 
@@ -521,7 +531,7 @@ def test_awareness_file_and_subdivision_settings_reach_the_prompts(tmp_path):
         subdivision="BY",
     )
     model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
-    generate_calendar("2026-02", [], "x", model=model, settings=s, retriever=RETRIEVER)
+    generate_calendar("2026-02", [], "x", model=model, settings=s, retriever=FIXED_RETRIEVER)
     assert any("Our Launch Day" in p for p in model.prompts)
 
 
@@ -532,9 +542,9 @@ def test_trends_and_niche_must_be_short_phrases(tmp_path):
     s = settings(tmp_path, context_window=16_385, max_output_tokens=4096)
     with pytest.raises(InvalidRequestError, match="Trend 'yyyy"):
         generate_calendar(
-            "2026-03", ["ok", "y" * 5000], "x", model=model, settings=s, retriever=RETRIEVER
+            "2026-03", ["ok", "y" * 5000], "x", model=model, settings=s, retriever=FIXED_RETRIEVER
         )
-    chain = build_calendar_chain(s, model=model, retriever=RETRIEVER)
+    chain = build_calendar_chain(s, model=model, retriever=FIXED_RETRIEVER)
     with pytest.raises(InvalidRequestError, match="niche"):
         chain.invoke({"month": "2026-03", "niche": "n" * 600})
     assert model.prompts == []

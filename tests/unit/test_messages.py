@@ -58,40 +58,27 @@ def _cli_flags() -> set[str]:
     return flags | {o for p in command.params for o in p.opts if o.startswith("--")}
 
 
-def test_flags_in_messages_exist():
-    flags = _cli_flags() | OTHER_FLAGS
-    unknown = {
-        (where, flag)
-        for where, texts in _messages().items()
-        for text in texts
-        for flag in re.findall(r"(?<![\w-])--[a-z][a-z-]+", text)
-        if flag not in flags
-    }
-    assert not unknown
-
-
-def test_settings_named_in_advice_exist():
-    fields = set(Settings.model_fields)
-    unknown = {
+def _unknown(pattern: re.Pattern[str] | str, known: set[str]) -> set[tuple[str, str]]:
+    """(module, name) for each ``pattern`` match in a message that is not in ``known``."""
+    return {
         (where, name)
         for where, texts in _messages().items()
         for text in texts
-        for name in ADVICE.findall(text)
-        if name not in fields
+        for name in re.findall(pattern, text)
+        if name not in known
     }
-    assert not unknown
+
+
+def test_flags_in_messages_exist():
+    assert not _unknown(r"(?<![\w-])--[a-z][a-z-]+", _cli_flags() | OTHER_FLAGS)
+
+
+def test_settings_named_in_advice_exist():
+    assert not _unknown(ADVICE, set(Settings.model_fields))
 
 
 def test_environment_variables_named_in_messages_exist():
-    fields = {name.upper() for name in Settings.model_fields}
-    unknown = {
-        (where, var)
-        for where, texts in _messages().items()
-        for text in texts
-        for var in re.findall(r"\bREELCAL_([A-Z_]+)\b", text)
-        if var not in fields
-    }
-    assert not unknown
+    assert not _unknown(r"\bREELCAL_([A-Z_]+)\b", {n.upper() for n in Settings.model_fields})
 
 
 def test_the_walk_sees_messages():
