@@ -52,6 +52,14 @@ def is_ollama(model: Any) -> bool:
     return getattr(model, "_llm_type", None) == "chat-ollama"
 
 
+def is_openai_compatible_server(model: Any) -> bool:
+    """A ``ChatOpenAI`` pointed at another server (``base_url``): llama.cpp's server, vLLM,
+    LM Studio... ``ChatOpenAI`` sends ``max_tokens`` as ``max_completion_tokens``, which
+    some of them ignore (llama-cpp-python's server does), so they get ``max_tokens`` too."""
+    base = getattr(model, "openai_api_base", None)
+    return bool(base) and "api.openai.com" not in str(base) and hasattr(model, "extra_body")
+
+
 def strip_thinking(text: str) -> str:
     """Drop ``<think>...</think>`` blocks (and an unfinished one) that thinking models put
     in the reply text before the answer."""

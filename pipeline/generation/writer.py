@@ -38,6 +38,7 @@ from pipeline.generation.replies import (
     OLLAMA_OPTIONS,
     finish_reason,
     is_ollama,
+    is_openai_compatible_server,
     reply_payload,
     supports_tools,
     thinks_before_tools,
@@ -264,6 +265,9 @@ class DayWriter:
                     "num_predict": request.max_tokens,
                 }
             }
+        if is_openai_compatible_server(self.model):
+            extra = {**(self.model.extra_body or {}), "max_tokens": request.max_tokens}
+            return {"max_tokens": request.max_tokens, "extra_body": extra}
         return {"max_tokens": request.max_tokens}
 
     def _bound_model(self, request: ChunkRequest) -> Runnable:

@@ -16,6 +16,7 @@ from scripted import (
     ScriptedChatModel,
     ScriptedToolModel,
     count_prompt,
+    count_text,
     requested_days,
     row_dict,
     rows_for,
@@ -237,3 +238,75 @@ def test_structured_output_on_refuses_a_model_without_tools_or_grammar(tmp_path)
         run(model, tmp_path, context_window=8192, max_output_tokens=2048, structured_output="on")
     tools = tool_model(16_385, 4096, False)
     assert run(tools, tmp_path, month="2026-02", structured_output="on").is_complete
+
+
+def _openai_transport(bodies: list[dict]):
+    """An OpenAI-compatible chat endpoint in memory (httpx.MockTransport, no socket):
+    answers each request with a forced tool call holding the requested days."""
+    import json
+
+    import httpx
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        bodies.append(body)
+        days = requested_days(body["messages"][-1]["content"])
+        args = json.dumps({"days": [row_dict(d) for d in days]})
+        prompt = sum(count_text(m["content"] or "") for m in body["messages"])
+        return httpx.Response(
+            200,
+            json={
+                "id": "x",
+                "object": "chat.completion",
+                "created": 0,
+                "model": body["model"],
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "tool_calls",
+                        "message": {
+                            "role": "assistant",
+                            "content": None,
+                            "tool_calls": [
+                                {
+                                    "id": "c1",
+                                    "type": "function",
+                                    "function": {"name": "calendar_days", "arguments": args},
+                                }
+                            ],
+                        },
+                    }
+                ],
+                "usage": {
+                    "prompt_tokens": prompt,
+                    "completion_tokens": count_text(args),
+                    "total_tokens": prompt + count_text(args),
+                },
+            },
+        )
+
+    return httpx.Client(transport=httpx.MockTransport(handle))
+
+
+@pytest.mark.parametrize("base_url", [None, "http://127.0.0.1:8000/v1"], ids=["openai", "server"])
+def test_openai_compatible_servers_also_get_max_tokens(tmp_path, base_url):
+    """ChatOpenAI sends max_completion_tokens, which llama.cpp's server ignores: a base_url
+    server gets max_tokens too (in extra_body), api.openai.com does not."""
+    from langchain_openai import ChatOpenAI
+
+    bodies: list[dict] = []
+    model = ChatOpenAI(
+        model="gpt-4o" if base_url is None else "local-gguf",
+        base_url=base_url,
+        api_key="sk-test",
+        http_client=_openai_transport(bodies),
+        max_retries=0,
+    )
+    cal = run(model, tmp_path, month="2026-02", context_window=16_385, max_output_tokens=4096)
+    assert cal.is_complete and bodies
+    for body in bodies:
+        assert body["max_completion_tokens"] > 0
+        if base_url is None:
+            assert "max_tokens" not in body
+        else:
+            assert body["max_tokens"] == body["max_completion_tokens"]

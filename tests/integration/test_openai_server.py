@@ -1,0 +1,216 @@
+"""A real OpenAI-compatible server: ``llama_cpp.server`` with the bundled GGUF on loopback.
+
+reelcal talks to it as a user would (``openai:<name>`` with ``base_url``, limits from
+Settings), through a recording proxy that checks every request against the server's own
+count: ``prompt_tokens`` (as the server reports it) plus the ``max_tokens`` sent must fit
+``n_ctx``. The server's silence proves nothing: it only rejects a prompt that reaches
+``n_ctx`` and silently clamps ``max_tokens``.
+
+Three days in ``make test``; a whole month in ``make test-all`` (marked slow).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pipeline.calendar import Calendar, DayPlan
+from pipeline.config import Settings
+from pipeline.generation.chains import generate_calendar, regenerate_days
+
+pytestmark = pytest.mark.integration
+pytest.importorskip("llama_cpp.server.app", reason="needs llama-cpp-python's server extra")
+
+N_CTX = 4096
+SERVED_NAME = "smollm2-gguf"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """``python -m llama_cpp.server`` on a free loopback port; waits until it answers."""
+    from pipeline.generation.models import available_cpus, bundled_gguf_path
+
+    port = _free_port()
+    log = tmp_path_factory.mktemp("server") / "llama_server.log"
+    command = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(bundled_gguf_path()),
+        "--model_alias",
+        SERVED_NAME,
+        "--n_ctx",
+        str(N_CTX),
+        "--n_threads",
+        str(available_cpus()),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
+    with open(log, "wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"llama_cpp.server exited: {log.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{url}/v1/models", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"llama_cpp.server not ready in 180 s: {log.read_text()[-2000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+class RecordingProxy:
+    """Forwards ``/v1/...`` to the server and keeps each request body with the server's
+    reported usage."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream
+        self.exchanges: list[tuple[dict, dict]] = []
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                reply = httpx.post(
+                    proxy.upstream + self.path,
+                    content=body,
+                    headers={"Content-Type": "application/json"},
+                    timeout=600,
+                )
+                proxy.exchanges.append((json.loads(body), reply.json()))
+                self.send_response(reply.status_code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(reply.content)))
+                self.end_headers()
+                self.wfile.write(reply.content)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def check_every_request(self) -> list[str]:
+        """One line per request; asserts prompt_tokens + max_tokens <= n_ctx."""
+        lines = []
+        for number, (sent, reply) in enumerate(self.exchanges, start=1):
+            usage = reply["usage"]
+            total = usage["prompt_tokens"] + sent["max_tokens"]
+            lines.append(
+                f"request {number}: prompt_tokens {usage['prompt_tokens']} + max_tokens "
+                f"{sent['max_tokens']} = {total} <= n_ctx {N_CTX}; "
+                f"completion_tokens {usage['completion_tokens']}"
+            )
+            assert total <= N_CTX, lines[-1]
+            assert usage["completion_tokens"] <= sent["max_tokens"], lines[-1]
+        return lines
+
+
+@pytest.fixture
+def proxy(server):
+    recording = RecordingProxy(server)
+    yield recording
+    recording.close()
+
+
+def _settings(
+    tmp_path: Path, proxy: RecordingProxy, max_calls: int, rag_token_budget: int = 1000
+) -> Settings:
+    return Settings(
+        model=f"openai:{SERVED_NAME}",
+        base_url=proxy.url,
+        context_window=N_CTX,
+        max_output_tokens=2048,
+        output_dir=tmp_path,
+        max_concurrency=1,
+        # a 135M model drops days now and then: allow it more calls than a hosted model
+        max_calls=max_calls,
+        max_stalled_rounds=4,
+        rag_token_budget=rag_token_budget,
+    )
+
+
+def _calendar() -> Calendar:
+    days = [
+        DayPlan(
+            day=d,
+            date=dt.date(2027, 2, d),
+            title=f"Kept title {d}",
+            hook=f"Hook {d}",
+            caption=f"Caption {d}",
+            script=f"Script {d}: say it plainly.",
+            video_style="Talking head",
+            audio="Voiceover",
+            hashtags=["#ai", f"#day{d}"],
+            production_notes="Window light",
+            engagement="Ask a question",
+        )
+        for d in range(1, 29)
+    ]
+    return Calendar(year=2027, month=2, days=days, niche="AI tools", trends=["AI agents"])
+
+
+def test_three_days_on_a_real_server_stay_within_its_window(tmp_path, proxy, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-local-server")
+    before = _calendar()
+    after = regenerate_days(before, [3, 7, 12], settings=_settings(tmp_path, proxy, 12, 400))
+    for usage in after.usage:
+        print(usage.summary())
+    assert after.is_complete
+    changed = {p.day for p, old in zip(after.days, before.days) if p.title != old.title}
+    assert changed <= {3, 7, 12} and changed, changed
+    assert proxy.exchanges, "no request reached the server"
+    for sent, _ in proxy.exchanges:
+        assert sent["max_tokens"] == sent["max_completion_tokens"]
+    print("\n".join(proxy.check_every_request()))
+
+
+@pytest.mark.slow
+def test_a_month_on_a_real_server_stays_within_its_window(tmp_path, proxy, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-local-server")
+    calendar = generate_calendar(
+        "February 2027",
+        ["AI agents"],
+        "AI tools for creators",
+        settings=_settings(tmp_path, proxy, 120),
+    )
+    assert calendar.is_complete
+    print("\n".join(proxy.check_every_request()))
