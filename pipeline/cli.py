@@ -65,7 +65,7 @@ def _setup_logging(quiet: bool, verbose: bool) -> None:
 def _fail(exc: Exception) -> typer.Exit:
     message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     err.print(f"error: {message}", markup=False)
-    code = 2 if isinstance(exc, ValueError) else 1  # bad input: settings, month, days, file
+    code = exc.exit_code if isinstance(exc, ReelcalError) else 1
     return typer.Exit(code)
 
 
@@ -73,6 +73,18 @@ def _settings(config: Path | None, **overrides: object):
     from pipeline.config import Settings
 
     return Settings.load(config, **overrides)
+
+
+def _check_setup(settings, *, model_keys: list[str] | None = None) -> None:
+    """Model keys and the vector store, checked before a run starts (bad input exits 2
+    before a run id is printed or a model loads)."""
+    from pipeline.generation.models import check_model_key
+    from pipeline.knowledge.index import check_vectorstore
+
+    keys = model_keys or [settings.model, settings.supplement_model]
+    for key in filter(None, keys):
+        check_model_key(key, settings)
+    check_vectorstore(settings)
 
 
 # ------------------------------------------------------------------------ models
@@ -177,6 +189,7 @@ def generate(
                 f"when the run started) and output_dir (--config)."
             )
         the_run = check_run_id(resume or run_id or new_run_id(spec.key))
+        _check_setup(settings)
         if not quiet:
             err.print(
                 f"run {the_run} (resume with: reelcal generate --resume {the_run})", markup=False
@@ -204,6 +217,8 @@ def generate(
 
 class _BadInput(ReelcalError, ValueError):
     """A wrong combination of command-line options."""
+
+    exit_code = 2
 
 
 def _incomplete(exc, verbose: bool) -> typer.Exit:
@@ -323,7 +338,7 @@ def regenerate(
     """
     from pipeline.calendar import Calendar
     from pipeline.dates import expand_days
-    from pipeline.generation.chains import regenerate_days
+    from pipeline.generation.chains import check_days_to_regenerate, regenerate_days
 
     _setup_logging(quiet, verbose)
     try:
@@ -340,7 +355,9 @@ def regenerate(
     try:
         settings = _settings(config, model=model)
         calendar = Calendar.load(file)
+        check_days_to_regenerate(calendar, wanted)
         check_output_path(out_path or file)
+        _check_setup(settings)
         with DaysProgress(err, quiet=quiet) as on_progress:
             updated = regenerate_days(
                 calendar, wanted, trends=trend, settings=settings, progress=on_progress

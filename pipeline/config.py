@@ -126,6 +126,13 @@ class Settings(BaseSettings):
     )
     max_concurrency: int = Field(2, ge=1, le=64, description="Model calls at once.")
     max_retries: int = Field(3, ge=0, le=10, description="Retries of transient errors per call.")
+    request_timeout: float = Field(
+        600.0,
+        gt=0,
+        le=3600,
+        description="Seconds to wait for one hosted or server reply; a slower reply is a "
+        "timeout, retried like other transient errors.",
+    )
     output_dir: Path = Field(
         Path("reelcal-output"),
         description="Where partial calendars go, and runs/ (the checkpoints of resumable runs).",

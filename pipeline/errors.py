@@ -14,11 +14,20 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 class ReelcalError(Exception):
-    """Base class of every error reelcal raises on purpose."""
+    """Base class of every error reelcal raises on purpose.
+
+    ``exit_code`` is what the CLI exits with: 2 for bad input (what the user gave or set
+    up: a month, a model key, a missing package or key, a vector store, a path, days,
+    a request), 1 for a run that failed.
+    """
+
+    exit_code: int = 1
 
 
 class ConfigError(ReelcalError, ValueError):
     """A setting is unknown, has the wrong type, or is out of range."""
+
+    exit_code = 2
 
 
 class ModelSetupError(ReelcalError):
@@ -27,6 +36,8 @@ class ModelSetupError(ReelcalError):
     (Not to be confused with langchain-core's ``ModelError``, which a provider raises
     when a call fails: see :class:`ModelCallError`.)
     """
+
+    exit_code = 2
 
 
 class MissingDependencyError(ModelSetupError, ImportError):
@@ -72,25 +83,37 @@ class TokenBudgetError(ReelcalError):
 class MonthParseError(ReelcalError, ValueError):
     """A month string cannot be understood."""
 
+    exit_code = 2
+
 
 class VectorStoreError(ReelcalError):
     """A vector store is missing, corrupted, or built with another embedding model."""
+
+    exit_code = 2
 
 
 class IngestError(ReelcalError):
     """A transcript file cannot be read."""
 
+    exit_code = 2
+
 
 class InvalidRequestError(ReelcalError, ValueError):
     """Trends or niche text that is not a short phrase (too long, too many)."""
+
+    exit_code = 2
 
 
 class InvalidDaysError(ReelcalError, ValueError):
     """Day numbers that the month does not have."""
 
+    exit_code = 2
+
 
 class CalendarFileError(ReelcalError, ValueError):
     """A calendar file cannot be read back (wrong format or columns)."""
+
+    exit_code = 2
 
 
 class ModelCallError(ReelcalError):
@@ -104,9 +127,13 @@ class ModelCallError(ReelcalError):
 class OutputPathError(ReelcalError, ValueError):
     """``--out`` cannot be written: unknown suffix, missing folder or an input file."""
 
+    exit_code = 2
+
 
 class RunNotFoundError(ReelcalError, ValueError):
     """A run id that has no saved run, or whose saved run does not match the request."""
+
+    exit_code = 2
 
 
 #: Why a run ended without a complete calendar.

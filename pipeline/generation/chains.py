@@ -199,6 +199,17 @@ def resume_calendar(
     return run_calendar(engine, None, run_id=run_id, progress=progress)
 
 
+def check_days_to_regenerate(calendar: Calendar, days: Sequence[int]) -> None:
+    """``InvalidDaysError`` unless ``days`` is a non-empty list of days of the calendar's month."""
+    month = MonthSpec(calendar.year, calendar.month)
+    bad = sorted(d for d in set(days) if not 1 <= d <= month.days_in_month)
+    if bad or not days:
+        raise InvalidDaysError(
+            f"Cannot regenerate days {bad or list(days)}: {month.name} has days 1 to "
+            f"{month.days_in_month}."
+        )
+
+
 def regenerate_days(
     calendar: Calendar,
     days: Sequence[int],
@@ -216,13 +227,8 @@ def regenerate_days(
     like :func:`generate_calendar`'s (``run_id`` resumes it).
     """
     settings = settings or Settings.load()
+    check_days_to_regenerate(calendar, days)
     month = MonthSpec(calendar.year, calendar.month)
-    bad = sorted(d for d in set(days) if not 1 <= d <= month.days_in_month)
-    if bad or not days:
-        raise InvalidDaysError(
-            f"Cannot regenerate days {bad or list(days)}: {month.name} has days 1 to "
-            f"{month.days_in_month}."
-        )
     engine = CalendarEngine(settings, model=model, supplement_model=model, retriever=retriever)
     request = {
         "month": month.key,

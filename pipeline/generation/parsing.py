@@ -155,16 +155,21 @@ def parse_day_plans(
         return out.result()
 
     json_rows, tail, broken = find_json_rows(reply)
-    pipe_rows = [] if json_rows else find_pipe_rows(reply)
+    pipe_rows = find_pipe_rows(reply)
+    as_pipes = _Collector(year, month, out.requested)
     if pipe_rows:
-        _add_pipe_rows(out, pipe_rows, cut=finish_reason == "length")
-    elif json_rows or tail or broken:
+        _add_pipe_rows(as_pipes, pipe_rows, cut=finish_reason == "length")
+        if not json_rows:
+            return as_pipes.result()
+    if json_rows or tail or broken:
         for row, raw in json_rows:
             out.add(map_keys(row), raw)
         for raw in broken:
             out.reject(_guess_day(raw), "unparseable", raw)
         if tail:
             out.reject(_guess_day(tail), "truncated", tail)
+        if len(as_pipes.plans) > len(out.plans):  # JSON in a cell of pipe rows
+            return as_pipes.result()
     else:
         out.reject(None, "truncated" if finish_reason == "length" else "unparseable", reply)
     return out.result()

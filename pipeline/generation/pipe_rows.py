@@ -27,6 +27,7 @@ from pipeline.generation.cells import (
 _PIPE = re.compile(r"(?<!\\)\|")
 _FENCE = re.compile(r"(```|~~~)")
 _SEPARATOR = re.compile(r":?-+:?")
+_LINES = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass
@@ -65,7 +66,7 @@ def find_pipe_rows(text: str) -> list[PipeRow]:
     """Rows that start with a day cell; lines that follow an unfinished row continue it."""
     columns: list[str | None] = list(COLUMNS)
     rows: list[PipeRow] = []
-    for line in text.splitlines():
+    for line in _LINES.split(text):  # not splitlines(): a cell may hold \x0b, \x85, \u2028
         stripped = line.strip()
         if not stripped or _FENCE.match(stripped):
             continue

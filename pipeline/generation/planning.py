@@ -103,10 +103,11 @@ def plan_month(
 
     spec = parse_month(month)
     inputs = {"month": spec.key, "trends": list(trends), "niche": niche}
+    # every model key first: a bad one fails before the vector store and embeddings load
+    built = [planning_model(key, settings) if isinstance(key, str) else key for key in models]
     retriever = retriever or default_retriever(settings)
     plans = []
-    for key in models:
-        model = planning_model(key, settings) if isinstance(key, str) else key
+    for key, model in zip(models, built):
         engine = CalendarEngine(settings, model=model, retriever=retriever)
         calls, examples, first_task, probe = first_round(engine, inputs)
         writer = engine.main

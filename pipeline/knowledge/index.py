@@ -42,6 +42,7 @@ from pipeline.knowledge.store import (
     read_manifest,
     save_store,
     store_documents,
+    verify_store,
 )
 
 
@@ -197,11 +198,19 @@ def rebuild_bundled_index(
     )
 
 
+def check_vectorstore(settings: Settings) -> None:
+    """Raise ``VectorStoreError`` now, before any model loads, if the store named by
+    ``settings`` is missing, built with other embeddings, or corrupt."""
+    verify_store(settings.vectorstore or bundled_store_dir(), embeddings_key=settings.embeddings)
+
+
 def load_vectorstore(settings: Settings) -> FAISS:
-    """The store at ``settings.vectorstore`` (the bundled one when unset), verified."""
-    folder = settings.vectorstore or bundled_store_dir()
+    """The store at ``settings.vectorstore`` (the bundled one when unset), verified
+    (before the embeddings model loads)."""
     return load_store(
-        folder, load_embeddings(settings.embeddings), embeddings_key=settings.embeddings
+        settings.vectorstore or bundled_store_dir(),
+        lambda: load_embeddings(settings.embeddings),
+        embeddings_key=settings.embeddings,
     )
 
 

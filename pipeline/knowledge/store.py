@@ -28,6 +28,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -198,21 +199,16 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 # --------------------------------------------------------------------- load
-def load_store(
-    folder: str | Path,
-    embeddings: Embeddings,
-    *,
-    embeddings_key: str,
-    check_dimension: bool = True,
-) -> FAISS:
-    """Load an index folder written by :func:`save_store`, verifying it first.
+def verify_store(
+    folder: str | Path, *, embeddings_key: str
+) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """Check an index folder without loading any model: the files, the manifest, the
+    embeddings key it was built with and the checksums. Returns the manifest and the
+    verified file contents.
 
     Raises:
-        VectorStoreError: missing, corrupted or tampered files, another embedding
-            model or dimension; the message names the folder and what to do.
+        VectorStoreError: the message names the folder and the rebuild command.
     """
-    import faiss
-
     folder = Path(folder)
     rebuild = (
         f"rebuild it with `reelcal index <transcripts> --out {folder} "
@@ -260,6 +256,35 @@ def load_store(
                 f"(changed or corrupted): {rebuild}."
             )
         blobs[name] = data
+    return manifest, blobs
+
+
+def load_store(
+    folder: str | Path,
+    embeddings: Embeddings | Callable[[], Embeddings],
+    *,
+    embeddings_key: str,
+    check_dimension: bool = True,
+) -> FAISS:
+    """Load an index folder written by :func:`save_store`, verifying it first.
+
+    ``embeddings`` may be a function that loads them: it is called only once the folder
+    has passed :func:`verify_store`, so a bad folder fails before a model loads.
+
+    Raises:
+        VectorStoreError: missing, corrupted or tampered files, another embedding
+            model or dimension; the message names the folder and what to do.
+    """
+    import faiss
+
+    folder = Path(folder)
+    rebuild = (
+        f"rebuild it with `reelcal index <transcripts> --out {folder} "
+        f"--embeddings {embeddings_key}`"
+    )
+    manifest, blobs = verify_store(folder, embeddings_key=embeddings_key)
+    if not isinstance(embeddings, Embeddings):
+        embeddings = embeddings()
     try:
         index = faiss.deserialize_index(np.frombuffer(blobs[INDEX_FILE], dtype=np.uint8))
         records = json.loads(blobs[DOCSTORE_FILE].decode("utf-8"))

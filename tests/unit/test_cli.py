@@ -46,7 +46,7 @@ def test_bad_month_is_one_line_and_exits_2():
 
 def test_missing_api_key_names_the_variable():
     result = invoke("models", "openai:gpt-4o")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "OPENAI_API_KEY" in result.output
 
 

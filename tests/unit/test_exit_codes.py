@@ -8,8 +8,7 @@ proves nothing).
 
 No row loads the local LLM or the local embeddings, and none sends a request: hosted
 models are ``openai:gpt-4o`` with a fake key, embeddings are ``fake:384``, and every
-TCP connection is refused and recorded. Rows marked ``bug=`` show behaviour that contradicts
-the README today (strict xfail: they start failing once it is fixed).
+TCP connection is refused and recorded.
 """
 
 from __future__ import annotations
@@ -29,22 +28,6 @@ from pipeline.cli import app
 
 runner = CliRunner()
 HOSTED = ("-m", "openai:gpt-4o")
-
-# ------------------------------------------------------------------ known bugs (xfail)
-BUG_CODE = (
-    "cli._fail maps only ValueError subclasses to exit 2; {cls} is not one, so this bad "
-    "input exits 1"
-)
-BUG_LATE = (
-    "generate validates the model key / vector store only inside the run, after printing "
-    "'run ... (resume with: ...)' and the progress bar: stderr is 3 lines, and exit 1 "
-    "(cli._fail: {cls} is not a ValueError)"
-)
-BUG_REGEN_DAYS = (
-    "regenerate checks the days against the calendar's month inside regenerate_days, "
-    "inside DaysProgress: the empty bar 'days ... 0/? starting' is printed before the "
-    "error line (exit 2 is right)"
-)
 
 
 # ------------------------------------------------------------------ inputs on disk
@@ -129,7 +112,6 @@ class Case:
     absent: str | None = None  # must not appear in the line
     env: dict[str, str | None] = field(default_factory=dict)  # None: unset
     prepare: Callable[[Path, pytest.MonkeyPatch], None] | None = None
-    bug: str | None = None  # xfail(strict) reason: what is wrong today
 
 
 CASES = [
@@ -148,28 +130,24 @@ CASES = [
         ("models", "nosuchprovider:foo"),
         2,
         "Unsupported provider='nosuchprovider'",
-        bug=BUG_CODE.format(cls="ModelSetupError"),
     ),
     Case(
         "model-unknown-provider-generate",
         ("generate", "--month", "2026-03", "-m", "nosuchprovider:foo"),
         2,
         "Unsupported provider='nosuchprovider'",
-        bug=BUG_LATE.format(cls="ModelSetupError"),
     ),
     Case(
         "model-no-name-plan",
         ("plan", "--month", "2026-03", "-m", "openai"),
         2,
         "is not 'provider:model'",
-        bug=BUG_CODE.format(cls="ModelSetupError"),
     ),
     Case(
         "model-no-name-generate",
         ("generate", "--month", "2026-03", "-m", "openai"),
         2,
         "is not 'provider:model'",
-        bug=BUG_LATE.format(cls="ModelSetupError"),
     ),
     # --- provider package not installed (langchain-anthropic, langchain-ollama)
     Case(
@@ -177,21 +155,18 @@ CASES = [
         ("models", "anthropic:claude-3-5-sonnet-latest"),
         2,
         "pip install langchain-anthropic",
-        bug=BUG_CODE.format(cls="MissingDependencyError (an ImportError)"),
     ),
     Case(
         "missing-package-ollama-plan",
         ("plan", "--month", "2026-03", "-m", "ollama:llama3"),
         2,
         "pip install langchain-ollama",
-        bug=BUG_CODE.format(cls="MissingDependencyError (an ImportError)"),
     ),
     Case(
         "missing-package-anthropic-generate",
         ("generate", "--month", "2026-03", "-m", "anthropic:claude-3-5-sonnet-latest"),
         2,
         "pip install langchain-anthropic",
-        bug=BUG_LATE.format(cls="MissingDependencyError"),
     ),
     # --- vector store: missing folder, garbage manifest, checksum mismatch
     Case(
@@ -200,7 +175,6 @@ CASES = [
         2,
         "No vector store at /nonexistent",
         env={"REELCAL_VECTORSTORE": "/nonexistent"},
-        bug=BUG_CODE.format(cls="VectorStoreError"),
     ),
     Case(
         "vectorstore-missing-config-generate",
@@ -209,7 +183,6 @@ CASES = [
         "No vector store at /nonexistent",
         env={"REELCAL_VECTORSTORE": None},  # the file's setting, not the default store
         prepare=write_config(vectorstore="/nonexistent"),
-        bug=BUG_LATE.format(cls="VectorStoreError"),
     ),
     Case(
         "vectorstore-garbage-manifest-plan",
@@ -218,7 +191,6 @@ CASES = [
         "has no valid reelcal manifest.json",
         env={"REELCAL_VECTORSTORE": "{tmp}/store"},
         prepare=garbage_manifest,
-        bug=BUG_CODE.format(cls="VectorStoreError"),
     ),
     Case(
         "vectorstore-checksum-generate",
@@ -227,7 +199,6 @@ CASES = [
         "index.faiss does not match its checksum",
         env={"REELCAL_VECTORSTORE": "{tmp}/store"},
         prepare=tampered_index,
-        bug=BUG_LATE.format(cls="VectorStoreError"),
     ),
     # --- --out
     Case(
@@ -252,7 +223,6 @@ CASES = [
         2,
         "February 2026 has days 1 to 28",
         prepare=february_calendar,
-        bug=BUG_REGEN_DAYS,
     ),
     Case(
         "days-reversed-range",
@@ -260,7 +230,6 @@ CASES = [
         2,
         "Cannot regenerate days []",
         prepare=february_calendar,
-        bug=BUG_REGEN_DAYS,
     ),
     # --- request text
     Case(
@@ -319,13 +288,7 @@ def offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[list[st
     assert sent == [], f"reached {sent}"
 
 
-def _params():
-    for case in CASES:
-        marks = [pytest.mark.xfail(strict=True, reason=case.bug)] if case.bug else []
-        yield pytest.param(case, id=case.id, marks=marks)
-
-
-@pytest.mark.parametrize("case", _params())
+@pytest.mark.parametrize("case", [pytest.param(case, id=case.id) for case in CASES])
 def test_bad_input_exit_code_and_one_error_line(case: Case, tmp_path, monkeypatch):
     if case.prepare:
         case.prepare(tmp_path, monkeypatch)
