@@ -254,3 +254,37 @@ MENTOR_DOCS = [
     for i in range(6)
 ]
 FIXED_RETRIEVER = RunnableLambda(lambda _: list(MENTOR_DOCS), name="retrieve")
+
+
+def openai_tool_completion(body: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAI chat completion answering a reelcal request ``body`` (the JSON sent to
+    ``/v1/chat/completions``) with a forced tool call holding the requested days, and
+    usage counted here."""
+    import json
+
+    days = requested_days(body["messages"][-1]["content"])
+    args = json.dumps({"days": [row_dict(d) for d in days]})
+    prompt = sum(count_text(m.get("content") or "") for m in body["messages"])
+    call = {
+        "id": "c1",
+        "type": "function",
+        "function": {"name": "calendar_days", "arguments": args},
+    }
+    return {
+        "id": "chatcmpl-scripted",
+        "object": "chat.completion",
+        "created": 0,
+        "model": body["model"],
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "tool_calls",
+                "message": {"role": "assistant", "content": None, "tool_calls": [call]},
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt,
+            "completion_tokens": count_text(args),
+            "total_tokens": prompt + count_text(args),
+        },
+    }

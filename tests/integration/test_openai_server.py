@@ -12,18 +12,16 @@ Three days in ``make test``; a whole month in ``make test-all`` (marked slow).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import socket
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
+from loopback import RecordingProxy
 
 from pipeline.calendar import Calendar, DayPlan
 from pipeline.config import Settings
@@ -92,61 +90,26 @@ def server(tmp_path_factory):
             process.kill()
 
 
-class RecordingProxy:
-    """Forwards ``/v1/...`` to the server and keeps each request body with the server's
-    reported usage."""
-
-    def __init__(self, upstream: str) -> None:
-        self.upstream = upstream
-        self.exchanges: list[tuple[dict, dict]] = []
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                reply = httpx.post(
-                    proxy.upstream + self.path,
-                    content=body,
-                    headers={"Content-Type": "application/json"},
-                    timeout=600,
-                )
-                proxy.exchanges.append((json.loads(body), reply.json()))
-                self.send_response(reply.status_code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(reply.content)))
-                self.end_headers()
-                self.wfile.write(reply.content)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def check_every_request(self) -> list[str]:
-        """One line per request; asserts prompt_tokens + max_tokens <= n_ctx."""
-        lines = []
-        for number, (sent, reply) in enumerate(self.exchanges, start=1):
-            usage = reply["usage"]
-            total = usage["prompt_tokens"] + sent["max_tokens"]
-            lines.append(
-                f"request {number}: prompt_tokens {usage['prompt_tokens']} + max_tokens "
-                f"{sent['max_tokens']} = {total} <= n_ctx {N_CTX}; "
-                f"completion_tokens {usage['completion_tokens']}"
-            )
-            assert total <= N_CTX, lines[-1]
-            assert usage["completion_tokens"] <= sent["max_tokens"], lines[-1]
-        return lines
+def check_every_request(proxy: RecordingProxy) -> list[str]:
+    """One line per request; asserts prompt_tokens + max_tokens <= n_ctx and that the
+    reply stayed within the max_tokens sent."""
+    lines = []
+    for number, (sent, reply) in enumerate(proxy.exchanges, start=1):
+        usage = reply["usage"]
+        total = usage["prompt_tokens"] + sent["max_tokens"]
+        lines.append(
+            f"request {number}: prompt_tokens {usage['prompt_tokens']} + max_tokens "
+            f"{sent['max_tokens']} = {total} <= n_ctx {N_CTX}; "
+            f"completion_tokens {usage['completion_tokens']}"
+        )
+        assert total <= N_CTX, lines[-1]
+        assert usage["completion_tokens"] <= sent["max_tokens"], lines[-1]
+    return lines
 
 
 @pytest.fixture
 def proxy(server):
-    recording = RecordingProxy(server)
+    recording = RecordingProxy(server + "/v1")
     yield recording
     recording.close()
 
@@ -200,7 +163,7 @@ def test_three_days_on_a_real_server_stay_within_its_window(tmp_path, proxy, mon
     assert proxy.exchanges, "no request reached the server"
     for sent, _ in proxy.exchanges:
         assert sent["max_tokens"] == sent["max_completion_tokens"]
-    print("\n".join(proxy.check_every_request()))
+    print("\n".join(check_every_request(proxy)))
 
 
 @pytest.mark.slow
@@ -213,4 +176,4 @@ def test_a_month_on_a_real_server_stays_within_its_window(tmp_path, proxy, monke
         settings=_settings(tmp_path, proxy, 120),
     )
     assert calendar.is_complete
-    print("\n".join(proxy.check_every_request()))
+    print("\n".join(check_every_request(proxy)))

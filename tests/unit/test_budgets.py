@@ -16,7 +16,7 @@ from scripted import (
     ScriptedChatModel,
     ScriptedToolModel,
     count_prompt,
-    count_text,
+    openai_tool_completion,
     requested_days,
     row_dict,
     rows_for,
@@ -241,8 +241,7 @@ def test_structured_output_on_refuses_a_model_without_tools_or_grammar(tmp_path)
 
 
 def _openai_transport(bodies: list[dict]):
-    """An OpenAI-compatible chat endpoint in memory (httpx.MockTransport, no socket):
-    answers each request with a forced tool call holding the requested days."""
+    """An OpenAI-compatible chat endpoint in memory (httpx.MockTransport, no socket)."""
     import json
 
     import httpx
@@ -250,40 +249,7 @@ def _openai_transport(bodies: list[dict]):
     def handle(request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
         bodies.append(body)
-        days = requested_days(body["messages"][-1]["content"])
-        args = json.dumps({"days": [row_dict(d) for d in days]})
-        prompt = sum(count_text(m["content"] or "") for m in body["messages"])
-        return httpx.Response(
-            200,
-            json={
-                "id": "x",
-                "object": "chat.completion",
-                "created": 0,
-                "model": body["model"],
-                "choices": [
-                    {
-                        "index": 0,
-                        "finish_reason": "tool_calls",
-                        "message": {
-                            "role": "assistant",
-                            "content": None,
-                            "tool_calls": [
-                                {
-                                    "id": "c1",
-                                    "type": "function",
-                                    "function": {"name": "calendar_days", "arguments": args},
-                                }
-                            ],
-                        },
-                    }
-                ],
-                "usage": {
-                    "prompt_tokens": prompt,
-                    "completion_tokens": count_text(args),
-                    "total_tokens": prompt + count_text(args),
-                },
-            },
-        )
+        return httpx.Response(200, json=openai_tool_completion(body))
 
     return httpx.Client(transport=httpx.MockTransport(handle))
 
