@@ -127,6 +127,9 @@ class UsageRecord(BaseModel):
     round: int = 0
     seconds: float | None = None
     error: str | None = None
+    cached: bool = Field(
+        default=False, description="Answered from the response cache (``cache``): not paid."
+    )
 
     def table_cells(self) -> list[Any]:
         """This call as a row of a usage table (see :data:`USAGE_TABLE_TITLES`)."""
@@ -149,8 +152,9 @@ class UsageRecord(BaseModel):
         used_in = self.input_tokens if self.input_tokens is not None else self.prompt_tokens
         out = f"{self.output_tokens:,}" if self.output_tokens is not None else "?"
         tail = f"; error: {self.error}" if self.error else ""
+        cached = " from the cache (not paid)" if self.cached else ""
         return (
-            f"{self.role} call ({self.model}) {days}: {used_in:,} input + {out} output "
+            f"{self.role} call{cached} ({self.model}) {days}: {used_in:,} input + {out} output "
             f"(max_tokens {self.max_tokens:,}, finish {self.finish_reason or '?'}), "
             f"{self.days_parsed}/{len(self.days_requested)} days parsed{tail}"
         )
@@ -249,19 +253,25 @@ class Calendar(BaseModel):
     # ----------------------------------------------------------------- accounting
     @property
     def total_input_tokens(self) -> int:
+        """Input tokens of the paid calls (replies from the response cache cost nothing)."""
         return sum(
-            u.input_tokens if u.input_tokens is not None else u.prompt_tokens for u in self.usage
+            u.input_tokens if u.input_tokens is not None else u.prompt_tokens
+            for u in self.usage
+            if not u.cached
         )
 
     @property
     def total_output_tokens(self) -> int:
-        return sum(u.output_tokens or 0 for u in self.usage)
+        """Output tokens of the paid calls."""
+        return sum(u.output_tokens or 0 for u in self.usage if not u.cached)
 
     def usage_summary(self) -> str:
         """Per-call summary lines and a total."""
         lines = [u.summary() for u in self.usage]
+        cached = sum(u.cached for u in self.usage)
+        calls = f"{len(self.usage)} calls" + (f" ({cached} from the cache)" if cached else "")
         lines.append(
-            f"total: {len(self.usage)} calls, {self.total_input_tokens:,} input + "
+            f"total: {calls}, {self.total_input_tokens:,} input + "
             f"{self.total_output_tokens:,} output tokens, "
             f"{len(self.days)}/{self.days_in_month} days"
         )

@@ -126,6 +126,12 @@ class Settings(BaseSettings):
     )
     max_concurrency: int = Field(2, ge=1, le=64, description="Model calls at once.")
     max_retries: int = Field(3, ge=0, le=10, description="Retries of transient errors per call.")
+    cache: Path | None = Field(
+        None,
+        description="SQLite file of a model response cache (LangChain's SQLiteCache): "
+        "a rerun of identical prompts is answered from it, free; such calls are marked "
+        "cached in the usage and not counted as paid. Off when unset.",
+    )
     request_timeout: float = Field(
         600.0,
         gt=0,

@@ -56,7 +56,7 @@ from pipeline.generation.budget import (
     shrink_rag_budget,
     split_days,
 )
-from pipeline.generation.models import load_chat_model
+from pipeline.generation.models import load_chat_model, with_response_cache
 from pipeline.generation.state import (
     ROLES,
     ChunkTask,
@@ -71,7 +71,8 @@ logger = logging.getLogger("reelcal")
 
 
 def _resolve_model(model: BaseChatModel | str, settings: Settings) -> BaseChatModel:
-    return load_chat_model(model, settings) if isinstance(model, str) else model
+    loaded = load_chat_model(model, settings) if isinstance(model, str) else model
+    return with_response_cache(loaded, settings)
 
 
 class CalendarEngine:

@@ -322,6 +322,31 @@ def load_chat_model(
     return with_reasoning_effort(model, settings)
 
 
+@lru_cache(maxsize=4)
+def _response_cache(path: str) -> Any:
+    from langchain_community.cache import SQLiteCache
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return SQLiteCache(database_path=path)
+
+
+def with_response_cache(model: BaseChatModel, settings: Settings) -> BaseChatModel:
+    """A copy of ``model`` that answers identical requests from ``settings.cache`` (a
+    SQLite file; the cache stores replies as LangChain JSON, never pickles). The copy
+    keeps the caller's model untouched; without ``cache`` the model is returned as is."""
+    if settings.cache is None:
+        return model
+    cache = _response_cache(str(Path(settings.cache).expanduser().resolve()))
+    return model.model_copy(update={"cache": cache})
+
+
+def is_cached_reply(message: Any) -> bool:
+    """Whether a reply came from the response cache: langchain-core marks a cache hit by
+    setting ``usage_metadata["total_cost"]`` to 0 (providers do not report that key)."""
+    usage = getattr(message, "usage_metadata", None) or {}
+    return usage.get("total_cost") == 0
+
+
 def with_reasoning_effort(model: BaseChatModel, settings: Settings) -> BaseChatModel:
     """``model`` with ``settings.reasoning_effort`` when it is a reasoning model whose class
     takes the option (ChatOpenAI's ``reasoning_effort``); otherwise ``model`` itself."""

@@ -32,7 +32,12 @@ from pipeline.generation.budget import (
     TokenBudget,
 )
 from pipeline.generation.failures import call_with_retries
-from pipeline.generation.models import model_label, model_limits, token_counter_for
+from pipeline.generation.models import (
+    is_cached_reply,
+    model_label,
+    model_limits,
+    token_counter_for,
+)
 from pipeline.generation.parsing import ParseResult, parse_day_plans
 from pipeline.generation.replies import (
     OLLAMA_OPTIONS,
@@ -326,6 +331,7 @@ class DayWriter:
             rows_rejected=len(parsed.rejected),
             round=request.round,
             seconds=round(seconds, 2),
+            cached=is_cached_reply(message),
         )
         return ChunkResult(request, parsed.plans, usage, parse=parsed, reply_tokens=reply_tokens)
 
