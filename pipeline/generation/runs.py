@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
 from pipeline.calendar import Calendar, DayPlan, UsageRecord
 from pipeline.config import Settings
@@ -96,7 +97,9 @@ def open_checkpointer(settings: Settings) -> Iterator[Any]:
             f"set output_dir to a writable folder."
         ) from None
     try:
-        saver = SqliteSaver(conn)
+        # State is plain JSON; the serializer never falls back to pickle (a checkpoint
+        # file from elsewhere cannot run code when a run is resumed).
+        saver = SqliteSaver(conn, serde=JsonPlusSerializer(pickle_fallback=False))
         saver.setup()
         yield saver
     finally:

@@ -90,3 +90,24 @@ def test_every_module_says_what_it_owns_and_stays_small():
         text = path.read_text(encoding="utf-8")
         assert ast.get_docstring(ast.parse(text)), f"{path} has no module docstring"
         assert len(text.splitlines()) <= 450, f"{path} has {len(text.splitlines())} lines"
+
+
+def test_nothing_is_unpickled():
+    """No module imports pickle or lets LangChain unpickle; checkpoints never fall back
+    to pickle."""
+    import re
+    from pathlib import Path
+
+    from pipeline.config import Settings
+    from pipeline.generation.runs import open_checkpointer
+
+    package = Path(pipeline.__file__).parent
+    for path in package.rglob("*.py"):
+        code = path.read_text(encoding="utf-8")
+        assert not re.search(r"^\s*(import|from)\s+(c?pickle|dill|joblib)\b", code, re.MULTILINE), (
+            path
+        )
+        assert "allow_dangerous_deserialization=True" not in code, path
+        assert "FAISS.load_local(" not in code, path
+    with open_checkpointer(Settings(output_dir=Path.cwd())) as saver:
+        assert saver.serde.pickle_fallback is False
