@@ -9,6 +9,7 @@ number into a prompt.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -99,11 +100,25 @@ def load_library(folder: str | None = None) -> PromptLibrary:
     )
 
 
+def quoted(text: str) -> str:
+    """User or model text as one quoted line of data: whitespace (newlines too) collapsed,
+    quotes and backslashes escaped, so it can neither add a line (a fake "Day 40 |" row,
+    an instruction) nor end its quotes."""
+    return json.dumps(" ".join(str(text).split()), ensure_ascii=False)
+
+
 def bullet_list(items: Iterable[str], empty: str = "- none") -> str:
     lines = [f"- {item}" for item in items if str(item).strip()]
     return "\n".join(lines) or empty
 
 
+def quoted_list(items: Iterable[str], empty: str = "- none") -> str:
+    """A bullet list of :func:`quoted` items (trends)."""
+    return bullet_list((quoted(item) for item in items if str(item).strip()), empty)
+
+
 def already_used(titles_and_hooks: Iterable[tuple[str, str]]) -> str:
     """The supplement prompt's list of ideas taken (no day numbers, by design)."""
-    return bullet_list(f"{title} (hook: {hook})" for title, hook in titles_and_hooks)
+    return bullet_list(
+        f"{quoted(title)} (hook: {quoted(hook)})" for title, hook in titles_and_hooks
+    )

@@ -156,9 +156,9 @@ class DayWriter:
         fmt = "rows" if self.mode == "rows" else "json"
         values = {
             "platform": ctx.platform,
-            "niche": ctx.niche,
+            "niche": prompts.quoted(ctx.niche),
             "month_name": ctx.month.name,
-            "trends": prompts.bullet_list(ctx.trends, empty="- (none given: use evergreen topics)"),
+            "trends": prompts.quoted_list(ctx.trends, empty="- (none given: use evergreen topics)"),
             "mentor_patterns": self.library.render_patterns(),
             "mentors": self.library.render_mentors(),
             "special_dates": format_special_dates(ctx.special_dates, request.days),
