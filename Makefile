@@ -50,9 +50,11 @@ test: lint
 	REELCAL_OUTPUT_DIR="$$(mktemp -d)" REELCAL_NOTEBOOK_RUN_ID="notebooks-$$(date +%s)" \
 		$(BIN)/python -m pytest -m "not slow" tests/integration notebooks --nbmake --nbmake-timeout=2400
 
+# test-all adds the slow tests: a month on the local model, in each notebook, and on a real
+# llama_cpp.server (-rP prints its per-request line: prompt_tokens + max_tokens <= n_ctx).
 test-all: lint
 	$(BIN)/python -m pytest --disable-socket --allow-unix-socket tests/unit
-	$(BIN)/python -m pytest tests/integration notebooks --nbmake --nbmake-timeout=2400
+	$(BIN)/python -m pytest -rP tests/integration notebooks --nbmake --nbmake-timeout=2400
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_retrieval.py
