@@ -47,6 +47,14 @@ ModelOpt = Annotated[
     str | None,
     typer.Option("--model", "-m", help="Model key, e.g. llamacpp:smollm2, openai:gpt-4o."),
 ]
+SpeedOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--speed",
+        help="fast (up to 8 calls at once), balanced (4, the default) or economical "
+        "(fewest calls).",
+    ),
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log every model call.")]
 
@@ -132,6 +140,7 @@ def generate(
     niche: Annotated[str | None, typer.Option(help="The account's niche.")] = None,
     model: ModelOpt = None,
     config: ConfigOpt = None,
+    speed: SpeedOpt = None,
     out_path: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Write the calendar: .xlsx .csv .json .md .ics .gcal.csv"),
@@ -180,7 +189,7 @@ def generate(
         check_request_text(trend or [], niche)
         if spec and spec.note and not quiet:
             err.print(spec.note, markup=False)
-        settings = _settings(config, model=model)
+        settings = _settings(config, model=model, speed=speed)
         if out_path is not None:
             check_output_path(out_path, fmt, inputs=[config] if config else [])
         if resume and saved_run(settings, resume) is None:
@@ -270,50 +279,23 @@ def plan(
     ] = None,
     niche: Annotated[str | None, typer.Option(help="The account's niche.")] = None,
     config: ConfigOpt = None,
+    speed: SpeedOpt = None,
 ) -> None:
     """Dry run: build the real prompts and show the token plan, calling no model.
 
     Example: reelcal plan --month 2026-03 --model openai:gpt-3.5-turbo --model openai:gpt-4o
     """
-    from pipeline.dates import compact_days
     from pipeline.generation.planning import plan_month
+    from pipeline.outputs.terminal import print_plans
 
     try:
-        settings = _settings(config)
+        settings = _settings(config, speed=speed)
         plans = plan_month(
             month, trend or [], niche, models=model or [settings.model], settings=settings
         )
     except ReelcalError as exc:
         raise _fail(exc) from None
-    for p in plans:
-        out.print(
-            f"{p.model}: window {p.context_window:,}, output cap {p.max_output_tokens:,}, "
-            f"tokenizer {p.tokenizer}, retrieved context {p.rag_tokens:,} tokens, "
-            f"margin {p.margin:,}, {p.tokens_per_day:,} tokens/day"
-            f"{f', tool schema {p.schema_tokens:,} tokens' if p.schema_tokens else ''}"
-            f"{f', reasoning reserve {p.reasoning_reserve:,}' if p.reasoning_reserve else ''} -> "
-            f"{p.expected_calls} call{'s' if p.expected_calls != 1 else ''}"
-            f"{' (the first sent alone to learn tokens per day; the rest re-planned from it)' if p.probe_calls else ''}",
-            markup=False,
-        )
-    table = Table(
-        "model",
-        "call",
-        "days",
-        "prompt tokens",
-        "max_tokens",
-        title=f"Token plan for {month} (no model was called)",
-    )
-    for p in plans:
-        for number, call in enumerate(p.calls, start=1):
-            table.add_row(
-                p.model if number == 1 else "",
-                str(number),
-                compact_days(call.days),
-                f"{call.prompt_tokens:,}",
-                f"{call.max_tokens:,}",
-            )
-    out.print(table)
+    print_plans(out, plans, title=f"Token plan for {month} (no model was called)")
 
 
 # ------------------------------------------------------------------------ regenerate
@@ -326,6 +308,7 @@ def regenerate(
     ] = None,
     model: ModelOpt = None,
     config: ConfigOpt = None,
+    speed: SpeedOpt = None,
     out_path: Annotated[
         Path | None, typer.Option("--out", "-o", help="Where to write (default: FILE itself).")
     ] = None,
@@ -353,7 +336,7 @@ def regenerate(
     from pipeline.outputs.terminal import DaysProgress
 
     try:
-        settings = _settings(config, model=model)
+        settings = _settings(config, model=model, speed=speed)
         calendar = Calendar.load(file)
         check_days_to_regenerate(calendar, wanted)
         check_output_path(out_path or file)

@@ -124,7 +124,21 @@ class Settings(BaseSettings):
         description="Deprecated alias of max_stalled_rounds (the engine counts progress, "
         "not rounds).",
     )
-    max_concurrency: int = Field(2, ge=1, le=64, description="Model calls at once.")
+    speed: Literal["fast", "balanced", "economical"] = Field(
+        "balanced",
+        description="Chunk size for wall time or cost: fast = the days spread over up to 8 "
+        "calls at once, balanced = up to 4, economical = fewest calls (as many days per "
+        "call as fit), 2 at once. The local model writes 2 days a call, one call at a time.",
+    )
+    max_concurrency: int | None = Field(
+        None, ge=1, le=64, description="Model calls at once; unset: from speed (8, 4, 2)."
+    )
+    requests_per_second: float | None = Field(
+        None,
+        gt=0,
+        description="Rate limit of model requests, shared by every run in the process that "
+        "uses the same provider and key (langchain-core's InMemoryRateLimiter). Off when unset.",
+    )
     max_retries: int = Field(3, ge=0, le=10, description="Retries of transient errors per call.")
     cache: Path | None = Field(
         None,

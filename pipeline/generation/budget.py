@@ -9,6 +9,7 @@ The rules, in plain sight (all numbers are tokens)::
     days_per_call = (output_cap - reasoning_reserve) // tokens_per_day
     max_tokens    = min(available, max_output_tokens,
                         reasoning_reserve + days * tokens_per_day)
+    chunk         = min(days_per_call, ceil(days_missing / parallel_calls))   # speed
 
 ``prompt_tokens`` is everything sent: the messages and the tool schema bound to the call.
 ``reasoning_reserve`` is 0 for models that do not reason; reasoning models (o-series,
@@ -20,8 +21,9 @@ small windows, so a 4,096-token window keeps 409 tokens free instead of 2000.
 
 The engine's other token rules live here too: the calibrated ``tokens_per_day`` per
 output mode, re-estimation from reported usage, how a chunk shrinks after a context
-overflow or a reply cut with nothing parsed, and how retrieved context shrinks until the
-largest prompt fits.
+overflow or a reply cut with nothing parsed, how retrieved context shrinks until the
+largest prompt fits, and how ``speed`` trades calls for wall time (``parallel_calls``:
+fast 8, balanced 4; economical keeps ``days_per_call``).
 """
 
 from __future__ import annotations
@@ -53,6 +55,10 @@ CALIBRATED_TOKENS_PER_DAY: dict[OutputMode, int] = {
 #: (2 days: about 45 s; 8 days: not done after 7 minutes, 2 cores), and the shared prompt
 #: prefix makes the extra calls cheap (about 2 s each).
 GRAMMAR_DAYS_PER_CALL = 2
+#: ``speed`` -> model calls at once, and so how many chunks the days of a round are
+#: spread over (economical: as few chunks as fit, sent two at a time).
+Speed = Literal["fast", "balanced", "economical"]
+PARALLEL_CALLS: dict[str, int] = {"fast": 8, "balanced": 4, "economical": 2}
 #: Below this many tokens, retrieved context is dropped rather than halved again.
 MIN_RAG_BUDGET = 50
 
@@ -320,3 +326,12 @@ def answer_length_cuts(budget: TokenBudget, this_round: list[dict[str, Any]]) ->
         else:
             raise current.cut_reply_error(prompt, cut["max_tokens"], reasoning=reasoning)
     return LengthCutAnswer(tokens_per_day, reserve, grew, tuple(split_to))
+
+
+def chunk_cap_for_speed(days: int, speed: Speed) -> int | None:
+    """The largest chunk ``speed`` allows for ``days`` still to write:
+    ``ceil(days / PARALLEL_CALLS[speed])``, so that the chunks run at once and the round
+    takes about one chunk's time; None for economical (as many days as fit per call)."""
+    if speed == "economical":
+        return None
+    return max(1, math.ceil(days / PARALLEL_CALLS[speed]))

@@ -51,12 +51,15 @@ from pipeline.errors import (
     TokenBudgetError,
 )
 from pipeline.generation.budget import (
+    PARALLEL_CALLS,
     answer_length_cuts,
+    chunk_cap_for_speed,
     learn_from_round,
     shrink_rag_budget,
     split_days,
 )
 from pipeline.generation.models import load_chat_model, with_response_cache
+from pipeline.generation.ratelimits import with_rate_limit
 from pipeline.generation.state import (
     ROLES,
     ChunkTask,
@@ -72,7 +75,7 @@ logger = logging.getLogger("reelcal")
 
 def _resolve_model(model: BaseChatModel | str, settings: Settings) -> BaseChatModel:
     loaded = load_chat_model(model, settings) if isinstance(model, str) else model
-    return with_response_cache(loaded, settings)
+    return with_rate_limit(with_response_cache(loaded, settings), settings)
 
 
 class CalendarEngine:
@@ -105,7 +108,8 @@ class CalendarEngine:
         self._retriever = retriever
         # one llama.cpp context serves one request at a time; hosted models take several
         grammar = "grammar" in (self.main.mode, self.supplement.mode)
-        self._slots = threading.BoundedSemaphore(1 if grammar else settings.max_concurrency)
+        at_once = settings.max_concurrency or PARALLEL_CALLS[settings.speed]
+        self._slots = threading.BoundedSemaphore(1 if grammar else at_once)
         #: Set on Ctrl-C: chunks not yet sent are dropped (they stay missing, so a resume
         #: asks for them) instead of being sent while the run shuts down.
         self.cancelled = threading.Event()
@@ -234,9 +238,10 @@ class CalendarEngine:
 
     def plan_chunks(self, state: MonthState) -> dict[str, Any]:
         """Days never asked for go to the main writer; days asked for and still missing go
-        to the supplement writer (for exactly those days). Before a writer has learned its
-        tokens per day, only its first chunk is sent (a probe): the rest are planned from
-        what it really wrote, which keeps the calls near the fewest the output needs."""
+        to the supplement writer (for exactly those days). Chunks are as large as the
+        budget allows, capped by ``speed`` (the days spread over its parallel calls). When
+        the budget, not the speed, sets the chunks and the writer has not learned its tokens
+        per day, only the first is sent (a probe): the rest are planned from its output."""
         rows = state.get("rows") or {}
         usage = state.get("usage") or []
         missing = [dt.date.fromisoformat(d).day for d in state["dates"] if d not in rows]
@@ -262,9 +267,14 @@ class CalendarEngine:
                 tokens_per_day=state["tokens_per_day"][role],
                 reasoning_reserve=state["reasoning_reserve"][role],
             )
-            request = self.writer(role).fit_already_used(request)
-            chunks = self.writer(role).plan(request, max_days=state["max_days"].get(role))
-            if len(chunks) > 1 and not self._calibrated(role, usage):
+            writer = self.writer(role)
+            request = writer.fit_already_used(request)
+            speed_cap = chunk_cap_for_speed(len(days), self.settings.speed)
+            caps = [c for c in (state["max_days"].get(role), speed_cap) if c]
+            chunks = writer.plan(request, max_days=min(caps, default=None))
+            by_budget = speed_cap is None or writer.days_per_call(request) < speed_cap
+            if len(chunks) > 1 and by_budget and not self._calibrated(role, usage):
+                # the budget sets the chunks: send one first to learn tokens per day
                 chunks, later = chunks[:1], chunks[1:]
                 deferred += later
             planned += [

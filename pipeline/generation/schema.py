@@ -1,9 +1,9 @@
 """The JSON schema of a chunk's reply: the tool's parameters, and llama.cpp's grammar.
 
-For tool-calling models the schema lists the day fields with light bounds; for the local
-model (:func:`day_schema` with ``per_day_const``) every position is pinned to its day and
-every text field to a bounded number of plain words, which llama.cpp's grammar enforces
-token by token.
+For tool-calling models (:func:`tool_schema`) the schema lists the day fields with light
+bounds and is the same for every chunk (prompt caching); for the local model
+(:func:`grammar_schema`) every position is pinned to its day and every text field to a
+bounded number of plain words, which llama.cpp's grammar enforces token by token.
 """
 
 from __future__ import annotations
@@ -34,46 +34,50 @@ def _words_pattern(max_words: int) -> str:
     return f"^{_WORD}( {_WORD}){{0,{max_words - 1}}}$"
 
 
-def day_schema(days: Sequence[int], *, per_day_const: bool) -> dict[str, Any]:
-    """JSON schema of a reply holding exactly ``days``.
+def tool_schema() -> dict[str, Any]:
+    """JSON schema of a tool call's arguments: a list of days, the same for every chunk.
 
-    With ``per_day_const`` each position is pinned to its day (``prefixItems`` with
-    ``const``), which llama.cpp's grammar enforces token by token.
+    Providers put tool schemas before the messages, so a schema that changed per chunk
+    (a day enum, an item count) would break prompt caching: the days asked for are named
+    in the prompt and checked after parsing instead.
     """
+    return _reply_schema({"type": "array", "items": _day_item({"type": "integer", "minimum": 1})})
 
-    def item(day_rule: dict[str, Any]) -> dict[str, Any]:
-        props: dict[str, Any] = {"day": day_rule}
-        for name in ("title", "hook", "caption", "script", "video_style", "audio"):
-            props[name] = {"type": "string", "minLength": 3}
-        props["hashtags"] = {
-            "type": "array",
-            "items": {"type": "string", "minLength": 2},
-            "minItems": 3,
-            "maxItems": 8,
-        }
-        for name in ("production_notes", "engagement"):
-            props[name] = {"type": "string", "minLength": 3}
-        if per_day_const:
-            for name, words in GRAMMAR_WORDS.items():
-                props[name] = {"type": "string", "pattern": _words_pattern(words)}
-            props["hashtags"]["items"] = {"type": "string", "pattern": "^#[A-Za-z0-9_]{2,16}$"}
-            props["hashtags"]["maxItems"] = 4
-        return {
-            "type": "object",
-            "properties": props,
-            "required": list(props),
-            "additionalProperties": False,
-        }
 
-    if per_day_const:
-        days_schema = {"type": "array", "prefixItems": [item({"const": d}) for d in days]}
-    else:
-        days_schema = {
-            "type": "array",
-            "items": item({"type": "integer", "enum": list(days)}),
-            "minItems": len(days),
-            "maxItems": len(days),
-        }
+def grammar_schema(days: Sequence[int]) -> dict[str, Any]:
+    """JSON schema of a reply holding exactly ``days``, for llama.cpp's grammar: each
+    position pinned to its day (``prefixItems`` with ``const``), each text field to a
+    bounded number of plain words."""
+    items = [_day_item({"const": d}, plain_words=True) for d in days]
+    return _reply_schema({"type": "array", "prefixItems": items})
+
+
+def _day_item(day_rule: dict[str, Any], *, plain_words: bool = False) -> dict[str, Any]:
+    props: dict[str, Any] = {"day": day_rule}
+    for name in ("title", "hook", "caption", "script", "video_style", "audio"):
+        props[name] = {"type": "string", "minLength": 3}
+    props["hashtags"] = {
+        "type": "array",
+        "items": {"type": "string", "minLength": 2},
+        "minItems": 3,
+        "maxItems": 8,
+    }
+    for name in ("production_notes", "engagement"):
+        props[name] = {"type": "string", "minLength": 3}
+    if plain_words:
+        for name, words in GRAMMAR_WORDS.items():
+            props[name] = {"type": "string", "pattern": _words_pattern(words)}
+        props["hashtags"]["items"] = {"type": "string", "pattern": "^#[A-Za-z0-9_]{2,16}$"}
+        props["hashtags"]["maxItems"] = 4
+    return {
+        "type": "object",
+        "properties": props,
+        "required": list(props),
+        "additionalProperties": False,
+    }
+
+
+def _reply_schema(days_schema: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "object",
         "properties": {"days": days_schema},

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -48,7 +47,7 @@ from pipeline.generation.replies import (
     supports_tools,
     thinks_before_tools,
 )
-from pipeline.generation.schema import day_schema
+from pipeline.generation.schema import grammar_schema, tool_schema
 from pipeline.generation.tokens import TokenCounter
 
 logger = logging.getLogger("reelcal")
@@ -177,14 +176,15 @@ class DayWriter:
             request
         )
 
-    def tool(self, days: Sequence[int]) -> dict[str, Any]:
-        """The tool a tool-calling model is made to call, in OpenAI's format."""
+    def tool(self) -> dict[str, Any]:
+        """The tool a tool-calling model is made to call, in OpenAI's format (the same
+        for every chunk: see :func:`~pipeline.generation.schema.tool_schema`)."""
         return {
             "type": "function",
             "function": {
                 "name": "calendar_days",
                 "description": "The reels for the requested days.",
-                "parameters": day_schema(days, per_day_const=False),
+                "parameters": tool_schema(),
             },
         }
 
@@ -193,7 +193,7 @@ class DayWriter:
         it toward the window although chat-message counters do not see it."""
         if self.mode != "tools":
             return 0
-        return self.counter.count(json.dumps(self.tool(request.days)))
+        return self.counter.count(json.dumps(self.tool()))
 
     def budget_for(self, request: ChunkRequest) -> TokenBudget:
         """The budget with the request's learned estimates (when it carries them)."""
@@ -241,6 +241,11 @@ class DayWriter:
             request.days, self.prompt_tokens(request), max_days=min(caps) if caps else None
         )
 
+    def days_per_call(self, request: ChunkRequest) -> int:
+        """The most days one call can ask for, sized on the largest prompt."""
+        per_call = self.budget_for(request).days_per_call(self.prompt_tokens(request))
+        return min(per_call, GRAMMAR_DAYS_PER_CALL) if self.mode == "grammar" else per_call
+
     def prepare_call(self, request: ChunkRequest) -> ChunkRequest:
         """The chain's first two steps (prompt, bind_max_tokens), with no model call."""
         return self._bind_max_tokens(self._render(request))
@@ -278,12 +283,12 @@ class DayWriter:
     def _bound_model(self, request: ChunkRequest) -> Runnable:
         limit = self.output_limit(request)
         if self.mode == "grammar":
-            schema = day_schema(request.days, per_day_const=True)
+            schema = grammar_schema(request.days)
             return self.model.bind(
                 **limit, response_format={"type": "json_object", "schema": schema}
             )
         if self.mode == "tools":
-            tool = self.tool(request.days)
+            tool = self.tool()
             # bind_tools first, then max_tokens: the other order drops max_tokens
             return self.model.bind_tools([tool], tool_choice="calendar_days").bind(**limit)
         return self.model.bind(**limit)

@@ -1,4 +1,5 @@
-"""What a run shows in a terminal: a progress bar of days done out of days wanted.
+"""What a run shows in a terminal: a progress bar of days done out of days wanted, and
+the token plan of ``reelcal plan``.
 
 Drawn with ``rich`` on the console the CLI writes messages to (stderr), so a calendar
 printed to stdout stays clean. The bar is a ``progress`` callback of
@@ -17,8 +18,12 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipeline.dates import compact_days
 
 if TYPE_CHECKING:  # pragma: no cover
+    from pipeline.generation.planning import ModelPlan
     from pipeline.generation.runs import Progress as Progress_
 
 
@@ -59,3 +64,36 @@ class DaysProgress:
     def __exit__(self, *exc_info) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+def print_plans(console: Console, plans: list[ModelPlan], *, title: str) -> None:
+    """``reelcal plan``'s output: one line of limits per model, then a table of its calls."""
+    for p in plans:
+        console.print(
+            f"{p.model}: window {p.context_window:,}, output cap {p.max_output_tokens:,}, "
+            f"tokenizer {p.tokenizer}, retrieved context {p.rag_tokens:,} tokens, "
+            f"margin {p.margin:,}, {p.tokens_per_day:,} tokens/day"
+            f"{f', tool schema {p.schema_tokens:,} tokens' if p.schema_tokens else ''}"
+            f"{f', reasoning reserve {p.reasoning_reserve:,}' if p.reasoning_reserve else ''} -> "
+            f"{p.expected_calls} call{'s' if p.expected_calls != 1 else ''}"
+            f"{' (the first sent alone to learn tokens per day; the rest re-planned from it)' if p.probe_calls else ''}",
+            markup=False,
+        )
+    table = Table(
+        "model",
+        "call",
+        "days",
+        "prompt tokens",
+        "max_tokens",
+        title=title,
+    )
+    for p in plans:
+        for number, call in enumerate(p.calls, start=1):
+            table.add_row(
+                p.model if number == 1 else "",
+                str(number),
+                compact_days(call.days),
+                f"{call.prompt_tokens:,}",
+                f"{call.max_tokens:,}",
+            )
+    console.print(table)

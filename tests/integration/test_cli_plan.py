@@ -29,6 +29,8 @@ def test_plan_differs_by_model_and_calls_no_model(monkeypatch):
             "openai:gpt-3.5-turbo",
             "-m",
             "openai:gpt-4o",
+            "--speed",
+            "economical",
         ],
     )
     assert result.exit_code == 0, result.output
@@ -46,7 +48,7 @@ def test_plan_functions_agree_with_the_budget():
         ["AI agents"],
         None,
         models=["openai:gpt-3.5-turbo", "openai:gpt-4o"],
-        settings=Settings(),
+        settings=Settings(speed="economical"),
     )
     small, large = plans
     assert small.expected_calls > large.expected_calls == 1

@@ -1,6 +1,6 @@
 """Durable runs in real processes: SIGKILL mid-run then resume; Ctrl-C (SIGINT) on the CLI.
 
-The child process runs a scripted model (tests/unit/scripted.py) that logs each reply
+The child process runs a scripted model (tests/scripted.py) that logs each reply
 to a file as it returns it, so the test knows which days had been received at the kill.
 """
 
@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-UNIT = Path(__file__).resolve().parents[1] / "unit"
+TESTS = Path(__file__).resolve().parents[1]  # tests/scripted.py
 
 CHILD = textwrap.dedent(
     """
     import json, sys, time
-    sys.path.insert(0, {unit!r})
+    sys.path.insert(0, {tests!r})
     from langchain_core.documents import Document
     from langchain_core.runnables import RunnableLambda
     from scripted import ScriptedChatModel, rows_for
@@ -52,7 +52,7 @@ def start_child(tmp_path: Path, argv: list[str]) -> tuple[subprocess.Popen, Path
         f"output_dir: {tmp_path / 'out'}\ncontext_window: 4096\nmax_output_tokens: 1024\n"
         "tokens_per_day: 600\nmax_concurrency: 1\n"  # one day per call, one call at a time
     )
-    script = CHILD.format(unit=str(UNIT), log=str(log), argv=argv)
+    script = CHILD.format(tests=str(TESTS), log=str(log), argv=argv)
     child = subprocess.Popen(
         [sys.executable, "-c", script],
         cwd=tmp_path,

@@ -128,6 +128,7 @@ def _settings(
         max_calls=max_calls,
         max_stalled_rounds=4,
         rag_token_budget=rag_token_budget,
+        speed="economical",  # one llama.cpp server answers one request at a time
     )
 
 

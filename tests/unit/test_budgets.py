@@ -52,7 +52,8 @@ def tool_model(window: int, cap: int, reasoning: bool, **kwargs) -> ScriptedTool
 
 
 def run(model, tmp_path, month="2026-03", **overrides):
-    settings = Settings(**{"output_dir": tmp_path, "rag_token_budget": 300, **overrides})
+    base = {"output_dir": tmp_path, "rag_token_budget": 300, "speed": "economical"}
+    settings = Settings(**{**base, **overrides})
     return generate_calendar(
         month, ["AI agents"], "AI tools", model=model, settings=settings, retriever=FIXED_RETRIEVER
     )
@@ -118,7 +119,7 @@ def test_plan_shows_the_reasoning_reserve_and_the_tool_schema(tmp_path):
         ["AI agents"],
         "AI tools",
         models=[model],
-        settings=Settings(output_dir=tmp_path),
+        settings=Settings(output_dir=tmp_path, speed="economical"),
         retriever=FIXED_RETRIEVER,
     )
     assert plan.reasoning_reserve == 2500 and plan.schema_tokens > 100

@@ -40,6 +40,7 @@ def settings(tmp_path, **overrides) -> Settings:
         "max_rounds": 4,
         "output_dir": tmp_path,
         "max_concurrency": 2,
+        "speed": "economical",  # as many days as fit a call: the chunk sizes below follow
     }
     return Settings(**{**base, **overrides})
 

@@ -2,7 +2,7 @@
 cap, never loses a written day, and resumes by run id.
 
 Every scripted model here enforces its own window and output cap, counting tokens with
-tiktoken itself (tests/unit/scripted.py), and records any request over a limit.
+tiktoken itself (tests/scripted.py), and records any request over a limit.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from langchain_core.runnables import RunnableLambda
 from scripted import (
     FIXED_RETRIEVER,
     ScriptedChatModel,
+    ScriptedToolModel,
     TransientModelError,
     requested_days,
     row,
@@ -60,6 +61,7 @@ def settings(tmp_path, **overrides) -> Settings:
         "tokens_per_day": 120,
         "rag_token_budget": 300,
         "max_concurrency": 2,
+        "speed": "economical",  # these tests are about budgets: as many days as fit a call
     }
     return Settings(**{**base, **overrides})
 
@@ -412,7 +414,11 @@ def test_plan_shows_exactly_the_first_round_generate_sends(tmp_path):
 
 def test_plan_shows_the_probe_call_first_and_the_chunks_held_back(tmp_path):
     s = Settings(
-        output_dir=tmp_path, context_window=16_385, max_output_tokens=4096, rag_token_budget=300
+        output_dir=tmp_path,
+        context_window=16_385,
+        max_output_tokens=4096,
+        rag_token_budget=300,
+        speed="economical",  # the budget sets the chunks: the probe goes first
     )  # tokens_per_day unset: calibrated, then learned
     planner = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
     [plan] = plan_month(
@@ -548,3 +554,67 @@ def test_trends_and_niche_must_be_short_phrases(tmp_path):
     with pytest.raises(InvalidRequestError, match="niche"):
         chain.invoke({"month": "2026-03", "niche": "n" * 600})
     assert model.prompts == []
+
+
+# ---------------------------------------------------------------------- speed
+def _timed_tool_model(window: int = 128_000, cap: int = 16_384):
+    """A tool model whose calls overlap when sent at once (each waits 50 ms)."""
+    import threading
+    import time
+
+    lock, flight = threading.Lock(), {"now": 0, "most": 0}
+
+    def behaviour(days, i, mt):
+        with lock:
+            flight["now"] += 1
+            flight["most"] = max(flight["most"], flight["now"])
+        time.sleep(0.05)
+        with lock:
+            flight["now"] -= 1
+        # the requested days
+
+    model = ScriptedToolModel(behaviour=behaviour, window=window, output_cap=cap)
+    model.profile = {"max_input_tokens": window, "max_output_tokens": cap}
+    return model, flight
+
+
+def run(model, tmp_path, month: str, **overrides) -> Calendar:
+    return generate_calendar(
+        month,
+        ["AI agents"],
+        "AI tools",
+        model=model,
+        settings=settings(tmp_path, **overrides),
+        retriever=FIXED_RETRIEVER,
+    )
+
+
+@pytest.mark.parametrize(
+    ("speed", "sizes", "at_once"),
+    [
+        pytest.param("economical", [31], 1, id="economical"),
+        pytest.param("balanced", [8, 8, 8, 7], 4, id="balanced"),
+        pytest.param("fast", [4, 4, 4, 4, 4, 4, 4, 3], 8, id="fast"),
+    ],
+)
+def test_speed_spreads_the_days_over_calls_sent_at_once(tmp_path, speed, sizes, at_once):
+    model, flight = _timed_tool_model()
+    cal = run(model, tmp_path, "2026-03", tokens_per_day=None, speed=speed, max_concurrency=None)
+    assert cal.is_complete and model.violations == []
+    assert sorted((len(u.days_requested) for u in cal.usage), reverse=True) == sizes
+    assert {u.round for u in cal.usage} == {0}  # no probe: chunks are below the bound
+    assert flight["most"] == at_once
+
+
+def test_the_tool_schema_is_the_same_for_every_chunk(tmp_path):
+    """Providers put the tool schema before the messages: it must not change per chunk."""
+    model, _ = _timed_tool_model()
+    run(model, tmp_path, "2026-03", tokens_per_day=None, speed="fast", max_concurrency=None)
+    schema_tokens = {with_schema - messages for messages, with_schema in model.counted}
+    assert len(model.counted) == 8 and len(schema_tokens) == 1
+
+
+def test_max_concurrency_caps_the_speed(tmp_path):
+    model, flight = _timed_tool_model()
+    run(model, tmp_path, "2026-03", tokens_per_day=None, speed="fast", max_concurrency=3)
+    assert flight["most"] == 3
