@@ -130,6 +130,11 @@ class UsageRecord(BaseModel):
     cached: bool = Field(
         default=False, description="Answered from the response cache (``cache``): not paid."
     )
+    rule_breaks: list[str] = Field(
+        default_factory=list,
+        description="Content rules the call's rows broke: 'Day 5: hook has 12 words: at "
+        "most 8' (not kept, so asked again), or 'Day 5 (kept): ...' when strict is off.",
+    )
 
     def table_cells(self) -> list[Any]:
         """This call as a row of a usage table (see :data:`USAGE_TABLE_TITLES`)."""
@@ -153,6 +158,9 @@ class UsageRecord(BaseModel):
         out = f"{self.output_tokens:,}" if self.output_tokens is not None else "?"
         tail = f"; error: {self.error}" if self.error else ""
         cached = " from the cache (not paid)" if self.cached else ""
+        dropped = {b.split(":", 1)[0] for b in self.rule_breaks if "(kept)" not in b}
+        if dropped:
+            tail = f"; {len(dropped)} not kept by the content rules{tail}"
         return (
             f"{self.role} call{cached} ({self.model}) {days}: {used_in:,} input + {out} output "
             f"(max_tokens {self.max_tokens:,}, finish {self.finish_reason or '?'}), "

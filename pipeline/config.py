@@ -124,6 +124,20 @@ class Settings(BaseSettings):
         description="Deprecated alias of max_stalled_rounds (the engine counts progress, "
         "not rounds).",
     )
+    # --- content rules (pipeline.generation.rules): checked on every row, re-asked
+    hook_max_words: int = Field(8, ge=2, le=30, description="Words of the hook (cover text).")
+    script_words: tuple[int, int] | None = Field(
+        None,
+        description="Words of a script, [min, max]; unset: 120-250 for hosted models, "
+        "12-80 for the local model (its grammar caps scripts at 80 words).",
+    )
+    caption_max_chars: int = Field(2200, ge=50, description="Instagram's caption limit.")
+    strict: bool = Field(
+        True,
+        description="Re-ask every day that breaks a content rule; false: keep a day that "
+        "breaks only soft rules (length, hashtags, a repeated title), flagged.",
+    )
+
     speed: Literal["fast", "balanced", "economical"] = Field(
         "balanced",
         description="Chunk size for wall time or cost: fast = the days spread over up to 8 "

@@ -53,11 +53,16 @@ def requested_days(prompt: str) -> list[int]:
     return days
 
 
+#: ``script_words`` for runs of these scripted models: their scripts are 12 words, the
+#: content rules' default for hosted models is 120-250 (tests of the rules set their own).
+SCRIPTED_SCRIPT_WORDS = (5, 250)
+
+
 def row(day: int, *, tag: str = "") -> str:
     return (
         f"Day {day} | Idea {day}{tag} | Hook {day} | Caption for {day}, with a comma | "
         f"Script for reel {day}: say hello, show the thing, ask a question. | Talking head | "
-        f"Original voiceover | #reels #tips{day} | Film at a window | Ask viewers to comment"
+        f"Original voiceover | #reels #tips{day} #ai | Film at a window | Ask viewers to comment"
     )
 
 

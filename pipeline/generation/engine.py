@@ -42,7 +42,7 @@ from langchain_core.exceptions import ContextOverflowError
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableConfig
 
-from pipeline.calendar import days_label
+from pipeline.calendar import DayPlan, days_label
 from pipeline.config import Settings
 from pipeline.dates import parse_month, special_dates
 from pipeline.errors import (
@@ -67,6 +67,7 @@ from pipeline.generation.state import (
     Status,
     already_used,
     check_request_text,
+    latest_rule_breaks,
 )
 from pipeline.generation.writer import ChunkRequest, DayWriter, MonthContext
 
@@ -155,6 +156,7 @@ class CalendarEngine:
             already_used=[(t, h) for t, h in task["already_used"]],
             tokens_per_day=task["tokens_per_day"],
             reasoning_reserve=task["reasoning_reserve"],
+            feedback={int(day): reasons for day, reasons in (task.get("feedback") or {}).items()},
         )
 
     # ------------------------------------------------------------------ nodes
@@ -253,6 +255,7 @@ class CalendarEngine:
         if state["first_role"] == "supplement":
             groups = {"main": [], "supplement": missing}
         context = {k: state[k] for k in ("month", "trends", "niche", "platform", "examples")}
+        feedback = latest_rule_breaks(state)
         planned: list[ChunkTask] = []
         deferred: list[list[int]] = []
         for role, days in groups.items():
@@ -286,6 +289,8 @@ class CalendarEngine:
                     reasoning_reserve=state["reasoning_reserve"][role],
                     already_used=[list(u) for u in request.already_used],
                     context=context,
+                    taken_titles=[title for title, _ in already_used(state)],
+                    feedback={str(d): feedback[d] for d in chunk if d in feedback},
                 )
                 for chunk in chunks
             ]
@@ -342,11 +347,37 @@ class CalendarEngine:
                 failed = writer.failed(request, exc)
                 logger.info(failed.usage.summary())
                 return {"usage": [failed.usage.model_dump(mode="json")]}
-        logger.info(result.usage.summary())
+        kept, breaks = self.check_rules(writer, result.plans, task)
+        usage = result.usage.model_copy(update={"rule_breaks": breaks})
+        logger.info(usage.summary())
+        dropped = {p.day for p in result.plans} - {p.day for p in kept}
         return {
-            "rows": {plan.date.isoformat(): plan.model_dump(mode="json") for plan in result.plans},
-            "usage": [result.usage.model_dump(mode="json")],
+            "rows": {plan.date.isoformat(): plan.model_dump(mode="json") for plan in kept},
+            "usage": [usage.model_dump(mode="json")],
+            "rule_breaks": [
+                {"day": day, "reasons": _reasons_of(day, breaks), "round": task["round"]}
+                for day in sorted(dropped)
+            ],
         }
+
+    @staticmethod
+    def check_rules(
+        writer: DayWriter, plans: list[DayPlan], task: ChunkTask
+    ) -> tuple[list[DayPlan], list[str]]:
+        """The plans the content rules keep, and every break as "Day N: why" ("Day N
+        (kept): why" for a day kept with soft breaks when ``strict`` is off)."""
+        titles = list(task.get("taken_titles") or [])
+        examples = task["context"].get("examples") or ""
+        kept, lines = [], []
+        for plan in plans:
+            found = writer.rules.check(plan, other_titles=titles, examples=examples)
+            keep = writer.rules.keeps(found)
+            label = f"Day {plan.day}" + (" (kept)" if keep else "")
+            lines += [f"{label}: {b.message}" for b in found]
+            if keep:
+                kept.append(plan)
+                titles.append(plan.title)
+        return kept, lines
 
     def merge(self, state: MonthState) -> dict[str, Any]:
         round_no = state["round"]
@@ -412,3 +443,8 @@ class CalendarEngine:
         return compile_month_graph(
             self, checkpointer=checkpointer, interrupt_before=interrupt_before
         )
+
+
+def _reasons_of(day: int, breaks: list[str]) -> list[str]:
+    prefix = f"Day {day}: "
+    return [b.removeprefix(prefix) for b in breaks if b.startswith(prefix)]

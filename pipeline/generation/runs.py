@@ -44,6 +44,7 @@ from pipeline.errors import (
     RunNotFoundError,
 )
 from pipeline.generation.engine import CalendarEngine
+from pipeline.generation.state import latest_rule_breaks
 
 logger = logging.getLogger("reelcal")
 
@@ -140,8 +141,20 @@ def calendar_from_state(values: dict[str, Any], *, model_label: str) -> Calendar
         trends=values.get("trends") or [],
         model=model_label,
         platform=values.get("platform") or "",
-        notes=values.get("notes") or [],
+        notes=[*(values.get("notes") or []), *_flagged(values)],
     )
+
+
+def _flagged(values: dict[str, Any]) -> list[str]:
+    """Notes for days kept with soft content-rule breaks (``strict: false``)."""
+    kept = {dt.date.fromisoformat(d).day for d in values.get("rows") or {}}
+    flags: dict[int, list[str]] = {}
+    for usage in values.get("usage") or []:
+        for line in usage.get("rule_breaks") or []:
+            head, _, why = line.partition(": ")
+            if head.endswith("(kept)") and int(head.split()[1]) in kept:
+                flags.setdefault(int(head.split()[1]), []).append(why)
+    return [f"Day {day} kept although {', '.join(why)}" for day, why in sorted(flags.items())]
 
 
 def save_partial(calendar: Calendar, settings: Settings, run_id: str) -> Path | None:
@@ -176,6 +189,14 @@ def incomplete(
     }[reason]
     last_error = next((u["error"] for u in reversed(values.get("usage") or []) if u["error"]), None)
     cause_text = f" Last model error: {last_error}." if last_error and reason != "error" else ""
+    broken = latest_rule_breaks(values) if values.get("dates") else {}
+    if broken:
+        shown = "; ".join(f"Day {d}: {', '.join(r)}" for d, r in sorted(broken.items())[:5])
+        more = f" (and {len(broken) - 5} more days)" if len(broken) > 5 else ""
+        cause_text += (
+            f" Not kept by the content rules: {shown}{more}; loosen them (hook_max_words, "
+            f"script_words, strict: false) or resume with another model."
+        )
     where = f" The partial calendar was saved to {saved}." if saved else ""
     return IncompleteCalendarError(
         f"{calendar.month_name} is incomplete ({why}): {len(missing)} days missing "

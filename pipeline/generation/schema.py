@@ -30,29 +30,39 @@ GRAMMAR_WORDS = {
 _WORD = "[A-Za-z0-9,.!?'&%$:;()/+-]{1,14}"
 
 
-def _words_pattern(max_words: int) -> str:
-    return f"^{_WORD}( {_WORD}){{0,{max_words - 1}}}$"
+def _words_pattern(max_words: int, min_words: int = 1) -> str:
+    return f"^{_WORD}( {_WORD}){{{min_words - 1},{max_words - 1}}}$"
 
 
-def tool_schema() -> dict[str, Any]:
-    """JSON schema of a tool call's arguments: a list of days, the same for every chunk.
+def tool_schema(days: Sequence[int] | None = None) -> dict[str, Any]:
+    """JSON schema of a tool call's arguments: a list of days.
 
-    Providers put tool schemas before the messages, so a schema that changed per chunk
-    (a day enum, an item count) would break prompt caching: the days asked for are named
-    in the prompt and checked after parsing instead.
+    Without ``days`` it is the same for every chunk: hosted providers put tool schemas
+    before the messages, so a schema that changed per chunk (a day enum, an item count)
+    would break their prompt caching; the days asked for are named in the prompt and
+    checked after parsing. With ``days`` each item's day is one of them: for servers that
+    turn the schema into a grammar (llama.cpp's, vLLM's guided decoding), where a pinned
+    day is what keeps a small model on the days asked for.
     """
-    return _reply_schema({"type": "array", "items": _day_item({"type": "integer", "minimum": 1})})
+    day = {"type": "integer", "enum": list(days)} if days else {"type": "integer", "minimum": 1}
+    return _reply_schema({"type": "array", "items": _day_item(day)})
 
 
-def grammar_schema(days: Sequence[int]) -> dict[str, Any]:
+def grammar_schema(
+    days: Sequence[int], *, words: dict[str, int | tuple[int, int]] | None = None
+) -> dict[str, Any]:
     """JSON schema of a reply holding exactly ``days``, for llama.cpp's grammar: each
     position pinned to its day (``prefixItems`` with ``const``), each text field to a
-    bounded number of plain words."""
-    items = [_day_item({"const": d}, plain_words=True) for d in days]
+    bounded number of plain words (:data:`GRAMMAR_WORDS`, overridden by ``words``: the
+    content rules' hook and script caps)."""
+    caps = {**GRAMMAR_WORDS, **(words or {})}
+    items = [_day_item({"const": d}, words=caps) for d in days]
     return _reply_schema({"type": "array", "prefixItems": items})
 
 
-def _day_item(day_rule: dict[str, Any], *, plain_words: bool = False) -> dict[str, Any]:
+def _day_item(
+    day_rule: dict[str, Any], *, words: dict[str, int | tuple[int, int]] | None = None
+) -> dict[str, Any]:
     props: dict[str, Any] = {"day": day_rule}
     for name in ("title", "hook", "caption", "script", "video_style", "audio"):
         props[name] = {"type": "string", "minLength": 3}
@@ -64,9 +74,10 @@ def _day_item(day_rule: dict[str, Any], *, plain_words: bool = False) -> dict[st
     }
     for name in ("production_notes", "engagement"):
         props[name] = {"type": "string", "minLength": 3}
-    if plain_words:
-        for name, words in GRAMMAR_WORDS.items():
-            props[name] = {"type": "string", "pattern": _words_pattern(words)}
+    if words:
+        for name, cap in words.items():
+            low, high = cap if isinstance(cap, tuple) else (1, cap)
+            props[name] = {"type": "string", "pattern": _words_pattern(high, low)}
         props["hashtags"]["items"] = {"type": "string", "pattern": "^#[A-Za-z0-9_]{2,16}$"}
         props["hashtags"]["maxItems"] = 4
     return {

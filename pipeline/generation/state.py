@@ -9,8 +9,11 @@ that needs pickling, so another process (a resume, a server) reads it as it is.
 
 from __future__ import annotations
 
+import datetime as dt
 import operator
 from typing import Annotated, Any, Literal, TypedDict
+
+from typing_extensions import NotRequired
 
 from pipeline.calendar import WriterRole
 from pipeline.errors import InvalidRequestError
@@ -72,6 +75,8 @@ class MonthState(TypedDict, total=False):
     rows: Annotated[dict[str, dict[str, Any]], keep_first]  # ISO date -> DayPlan JSON
     usage: Annotated[list[dict[str, Any]], operator.add]  # UsageRecord JSON, as calls end
     overflows: Annotated[list[dict[str, Any]], operator.add]  # {"role", "days", "round"}
+    #: {"day", "reasons", "round"}: days not kept by the content rules, and why
+    rule_breaks: Annotated[list[dict[str, Any]], operator.add]
     round: int
     planned: list[dict[str, Any]]
     deferred: list[list[int]]  # chunks held back until a probe call has calibrated the writer
@@ -94,6 +99,8 @@ class ChunkTask(TypedDict):
     reasoning_reserve: int
     already_used: list[list[str]]
     context: dict[str, Any]
+    taken_titles: NotRequired[list[str]]  # titles written or kept (no day repeats one)
+    feedback: NotRequired[dict[str, list[str]]]  # day -> why its last version was not kept
 
 
 def already_used(state: MonthState) -> list[tuple[str, str]]:
@@ -104,3 +111,14 @@ def already_used(state: MonthState) -> list[tuple[str, str]]:
     kept = [r for r in state.get("kept") or [] if r["date"] not in rewriting]
     ordered = sorted([*kept, *rows.values()], key=lambda r: r["date"])
     return [(r["title"], r["hook"]) for r in ordered]
+
+
+def latest_rule_breaks(state: MonthState) -> dict[int, list[str]]:
+    """Day -> why its latest version was not kept, for the days still missing."""
+    rows = state.get("rows") or {}
+    missing = {dt.date.fromisoformat(d).day for d in state["dates"] if d not in rows}
+    latest: dict[int, list[str]] = {}
+    for entry in state.get("rule_breaks") or []:
+        if entry["day"] in missing:
+            latest[entry["day"]] = list(entry["reasons"])
+    return latest

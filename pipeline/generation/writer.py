@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -47,6 +48,7 @@ from pipeline.generation.replies import (
     supports_tools,
     thinks_before_tools,
 )
+from pipeline.generation.rules import ContentRules, feedback_lines
 from pipeline.generation.schema import grammar_schema, tool_schema
 from pipeline.generation.tokens import TokenCounter
 
@@ -77,6 +79,8 @@ class ChunkRequest:
     #: The writer's learned estimates for this call (the engine keeps them per role).
     tokens_per_day: int | None = None
     reasoning_reserve: int | None = None
+    #: day -> why its last version was not kept (the content rules), shown to the model
+    feedback: dict[int, list[str]] = field(default_factory=dict)
     messages: list[BaseMessage] = field(default_factory=list)
     prompt_tokens: int = 0
     max_tokens: int = 0
@@ -119,6 +123,7 @@ class DayWriter:
         self.counter: TokenCounter = token_counter_for(model)
         self.library = library or prompts.load_library()
         self.mode: OutputMode = self._choose_mode()
+        self.rules = ContentRules.from_settings(settings, local=self.mode == "grammar")
         margin = settings.safety_margin if role == "main" else settings.supplement_safety_margin
         self.budget = TokenBudget(
             context_window=self.limits.context_window,
@@ -165,6 +170,8 @@ class DayWriter:
             "days_label": days_label(request.days),
             "day_count": len(request.days),
             "output_format": self.library.output_format(fmt, request.days),
+            "content_rules": self.rules.prompt_text(),
+            "feedback": _feedback_section(request.feedback),
         }
         if request.role == "supplement":
             values["already_used"] = prompts.already_used(request.already_used)
@@ -176,15 +183,17 @@ class DayWriter:
             request
         )
 
-    def tool(self) -> dict[str, Any]:
-        """The tool a tool-calling model is made to call, in OpenAI's format (the same
-        for every chunk: see :func:`~pipeline.generation.schema.tool_schema`)."""
+    def tool(self, days: Sequence[int]) -> dict[str, Any]:
+        """The tool a tool-calling model is made to call, in OpenAI's format: the same for
+        every chunk, except on OpenAI-compatible servers, which get the days pinned (see
+        :func:`~pipeline.generation.schema.tool_schema`)."""
+        pinned = days if is_openai_compatible_server(self.model) else None
         return {
             "type": "function",
             "function": {
                 "name": "calendar_days",
                 "description": "The reels for the requested days.",
-                "parameters": tool_schema(),
+                "parameters": tool_schema(pinned),
             },
         }
 
@@ -193,7 +202,7 @@ class DayWriter:
         it toward the window although chat-message counters do not see it."""
         if self.mode != "tools":
             return 0
-        return self.counter.count(json.dumps(self.tool()))
+        return self.counter.count(json.dumps(self.tool(request.days)))
 
     def budget_for(self, request: ChunkRequest) -> TokenBudget:
         """The budget with the request's learned estimates (when it carries them)."""
@@ -283,12 +292,12 @@ class DayWriter:
     def _bound_model(self, request: ChunkRequest) -> Runnable:
         limit = self.output_limit(request)
         if self.mode == "grammar":
-            schema = grammar_schema(request.days)
+            schema = grammar_schema(request.days, words=self.rules.grammar_words())
             return self.model.bind(
                 **limit, response_format={"type": "json_object", "schema": schema}
             )
         if self.mode == "tools":
-            tool = self.tool()
+            tool = self.tool(request.days)
             # bind_tools first, then max_tokens: the other order drops max_tokens
             return self.model.bind_tools([tool], tool_choice="calendar_days").bind(**limit)
         return self.model.bind(**limit)
@@ -322,6 +331,10 @@ class DayWriter:
         )
         usage_meta = getattr(message, "usage_metadata", None) or {}
         reply_tokens = usage_meta.get("output_tokens") or self.counter.count(text)
+        if not parsed.plans and finish != "length" and reply_tokens >= request.max_tokens:
+            # the reply ran to max_tokens: a cut, whatever reason the server reports
+            # (llama.cpp's server says "tool_calls"), so the engine grows or splits it
+            finish = "length"
         usage = UsageRecord(
             role=request.role,
             model=self.label,
@@ -354,3 +367,13 @@ class DayWriter:
             ],
         )
         return ChunkResult(request, [], usage, error=exc)
+
+
+def _feedback_section(feedback: dict[int, list[str]]) -> str:
+    if not feedback:
+        return ""
+    return (
+        "These days were written before and not kept; fix what is said for each:\n"
+        + feedback_lines(feedback)
+        + "\n"
+    )

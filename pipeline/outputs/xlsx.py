@@ -166,6 +166,7 @@ def _write_run_sheet(sheet: Any, calendar: Calendar) -> None:
     for row, record in enumerate(calendar.usage, start=header_row + 1):
         values = [getattr(record, field) for field in _USAGE_FIELDS]
         values[_USAGE_FIELDS.index("days_requested")] = compact_days(record.days_requested)
+        values[_USAGE_FIELDS.index("rule_breaks")] = "\n".join(record.rule_breaks)
         for col, value in enumerate(values, start=1):
             _xlsx_set(sheet.cell(row=row, column=col), value).alignment = top
         sheet.row_dimensions[row].height = _row_height(values, _RUN_WIDTHS)

@@ -21,7 +21,10 @@ TESTS = Path(__file__).resolve().parents[1]  # tests/scripted.py
 
 CHILD = textwrap.dedent(
     """
-    import json, sys, time
+    import json, signal, sys, time
+    # Ctrl-C as at a terminal, even when the test runs in a background job (which starts
+    # its children with SIGINT ignored, and reelcal respects an ignored SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     sys.path.insert(0, {tests!r})
     from langchain_core.documents import Document
     from langchain_core.runnables import RunnableLambda
@@ -51,6 +54,7 @@ def start_child(tmp_path: Path, argv: list[str]) -> tuple[subprocess.Popen, Path
     (tmp_path / "reelcal.yaml").write_text(
         f"output_dir: {tmp_path / 'out'}\ncontext_window: 4096\nmax_output_tokens: 1024\n"
         "tokens_per_day: 600\nmax_concurrency: 1\n"  # one day per call, one call at a time
+        "script_words: [5, 250]\n"  # the scripted rows' scripts are short
     )
     script = CHILD.format(tests=str(TESTS), log=str(log), argv=argv)
     child = subprocess.Popen(

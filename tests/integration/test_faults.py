@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 from loopback import FaultProxy, ScriptedOpenAIServer, asked_after, delivered_days
-from scripted import FIXED_RETRIEVER
+from scripted import FIXED_RETRIEVER, SCRIPTED_SCRIPT_WORDS
 
 from pipeline.calendar import Calendar
 from pipeline.config import Settings
@@ -49,6 +49,7 @@ def _settings(tmp_path, proxy: FaultProxy, **overrides) -> Settings:
         "max_retries": 3,
         "max_concurrency": 2,
         "output_dir": tmp_path,
+        "script_words": SCRIPTED_SCRIPT_WORDS,
     }
     return Settings(**{**base, **overrides})
 

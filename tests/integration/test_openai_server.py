@@ -126,9 +126,13 @@ def _settings(
         max_concurrency=1,
         # a 135M model drops days now and then: allow it more calls than a hosted model
         max_calls=max_calls,
-        max_stalled_rounds=4,
+        max_stalled_rounds=6,
         rag_token_budget=rag_token_budget,
         speed="economical",  # one llama.cpp server answers one request at a time
+        # a 135M model writes short scripts and odd hashtags: keep such rows (flagged);
+        # what this test checks is the window, on a real server
+        strict=False,
+        script_words=(1, 400),
     )
 
 
@@ -155,7 +159,7 @@ def _calendar() -> Calendar:
 def test_three_days_on_a_real_server_stay_within_its_window(tmp_path, proxy, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-local-server")
     before = _calendar()
-    after = regenerate_days(before, [3, 7, 12], settings=_settings(tmp_path, proxy, 12, 400))
+    after = regenerate_days(before, [3, 7, 12], settings=_settings(tmp_path, proxy, 16, 400))
     for usage in after.usage:
         print(usage.summary())
     assert after.is_complete

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 from loopback import FaultProxy, ScriptedOpenAIServer
+from scripted import SCRIPTED_SCRIPT_WORDS
 from typer.testing import CliRunner
 
 from pipeline.calendar import Calendar
@@ -55,6 +56,7 @@ def test_a_planted_key_is_never_written_or_shown(tmp_path, monkeypatch, caplog):
         "cache": str(out_dir / "cache.sqlite"),
         "max_retries": 1,
         "request_timeout": 5,
+        "script_words": list(SCRIPTED_SCRIPT_WORDS),
     }
     config = tmp_path / "reelcal.yaml"
     try:

@@ -13,6 +13,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field
 from scripted import (
     FIXED_RETRIEVER,
+    SCRIPTED_SCRIPT_WORDS,
     ScriptedChatModel,
     ScriptedToolModel,
     count_prompt,
@@ -52,7 +53,12 @@ def tool_model(window: int, cap: int, reasoning: bool, **kwargs) -> ScriptedTool
 
 
 def run(model, tmp_path, month="2026-03", **overrides):
-    base = {"output_dir": tmp_path, "rag_token_budget": 300, "speed": "economical"}
+    base = {
+        "output_dir": tmp_path,
+        "rag_token_budget": 300,
+        "speed": "economical",
+        "script_words": SCRIPTED_SCRIPT_WORDS,
+    }
     settings = Settings(**{**base, **overrides})
     return generate_calendar(
         month, ["AI agents"], "AI tools", model=model, settings=settings, retriever=FIXED_RETRIEVER
@@ -119,7 +125,9 @@ def test_plan_shows_the_reasoning_reserve_and_the_tool_schema(tmp_path):
         ["AI agents"],
         "AI tools",
         models=[model],
-        settings=Settings(output_dir=tmp_path, speed="economical"),
+        settings=Settings(
+            output_dir=tmp_path, speed="economical", script_words=SCRIPTED_SCRIPT_WORDS
+        ),
         retriever=FIXED_RETRIEVER,
     )
     assert plan.reasoning_reserve == 2500 and plan.schema_tokens > 100

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from scripted import FIXED_RETRIEVER, ScriptedChatModel, rows_for
+from scripted import FIXED_RETRIEVER, SCRIPTED_SCRIPT_WORDS, ScriptedChatModel, rows_for
 
 from pipeline.config import Settings
 from pipeline.generation.chains import generate_calendar
@@ -20,6 +20,7 @@ def _run(model, tmp_path, run_id: str, **overrides):
         max_output_tokens=4096,
         tokens_per_day=120,
         max_concurrency=1,
+        script_words=SCRIPTED_SCRIPT_WORDS,
         **overrides,
     )
     return generate_calendar(

@@ -11,6 +11,7 @@ from langchain_core.documents import Document
 from langchain_core.runnables import RunnableLambda
 from scripted import (
     FIXED_RETRIEVER,
+    SCRIPTED_SCRIPT_WORDS,
     ScriptedChatModel,
     TransientModelError,
     requested_days,
@@ -41,6 +42,7 @@ def settings(tmp_path, **overrides) -> Settings:
         "output_dir": tmp_path,
         "max_concurrency": 2,
         "speed": "economical",  # as many days as fit a call: the chunk sizes below follow
+        "script_words": SCRIPTED_SCRIPT_WORDS,
     }
     return Settings(**{**base, **overrides})
 
@@ -267,7 +269,13 @@ def test_model_enforcing_its_limits_never_raises(tmp_path, month, window, cap):
         behaviour=lambda days, i, mt: rows_for(days), window=window, output_cap=cap
     )
     model.profile = {"max_input_tokens": window, "max_output_tokens": cap}
-    s = Settings(output_dir=tmp_path, max_retries=0, tokens_per_day=120, rag_token_budget=300)
+    s = Settings(
+        output_dir=tmp_path,
+        max_retries=0,
+        tokens_per_day=120,
+        rag_token_budget=300,
+        script_words=SCRIPTED_SCRIPT_WORDS,
+    )
     cal = generate_calendar(
         month,
         ["AI agents", "automation"],

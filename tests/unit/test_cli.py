@@ -96,7 +96,7 @@ def scripted_cli(monkeypatch, tmp_path):
     )
     (tmp_path / "reelcal.yaml").write_text(
         f"output_dir: {tmp_path / 'out'}\ncontext_window: 4096\nmax_output_tokens: 1024\n"
-        f"tokens_per_day: 400\nmax_concurrency: 1\n"
+        f"tokens_per_day: 400\nmax_concurrency: 1\nscript_words: [5, 250]\n"
     )
     monkeypatch.chdir(tmp_path)
     return built, behaviours

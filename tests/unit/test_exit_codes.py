@@ -98,7 +98,7 @@ def scripted_failing_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     )
     (tmp_path / "r.yaml").write_text(
         f"output_dir: {tmp_path / 'out'}\ncontext_window: 4096\nmax_output_tokens: 1024\n"
-        "tokens_per_day: 400\nmax_concurrency: 1\nmax_retries: 0\n"
+        "tokens_per_day: 400\nmax_concurrency: 1\nmax_retries: 0\nscript_words: [5, 250]\n"
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from langchain_core.rate_limiters import InMemoryRateLimiter
 from langchain_openai import ChatOpenAI
-from scripted import FIXED_RETRIEVER, ScriptedChatModel, rows_for
+from scripted import FIXED_RETRIEVER, SCRIPTED_SCRIPT_WORDS, ScriptedChatModel, rows_for
 
 from pipeline.config import Settings
 from pipeline.generation.chains import generate_calendar
@@ -51,6 +51,7 @@ def test_every_call_of_a_run_goes_through_the_limiter(tmp_path, monkeypatch):
         max_output_tokens=4096,
         requests_per_second=50,
         speed="fast",
+        script_words=SCRIPTED_SCRIPT_WORDS,
     )
     cal = generate_calendar(
         "2026-02",

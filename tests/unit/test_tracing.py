@@ -12,7 +12,7 @@ from __future__ import annotations
 from langchain_core.documents import Document
 from langchain_core.runnables import RunnableLambda
 from langchain_core.tracers.run_collector import RunCollectorCallbackHandler
-from scripted import ScriptedChatModel, rows_for
+from scripted import SCRIPTED_SCRIPT_WORDS, ScriptedChatModel, rows_for
 
 from pipeline.config import Settings
 from pipeline.generation.chains import build_calendar_chain
@@ -28,7 +28,11 @@ def names(run, depth=0):
 
 def test_the_trace_reads_like_the_design(tmp_path):
     settings = Settings(
-        output_dir=tmp_path, context_window=16_385, max_output_tokens=4096, tokens_per_day=400
+        output_dir=tmp_path,
+        context_window=16_385,
+        max_output_tokens=4096,
+        tokens_per_day=400,
+        script_words=SCRIPTED_SCRIPT_WORDS,
     )
     model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
     chain = build_calendar_chain(
@@ -54,7 +58,11 @@ def test_the_chain_is_a_tool_with_a_typed_input_and_a_short_answer(tmp_path):
     from pipeline.generation.chains import build_calendar_tool
 
     settings = Settings(
-        output_dir=tmp_path, context_window=16_385, max_output_tokens=4096, tokens_per_day=400
+        output_dir=tmp_path,
+        context_window=16_385,
+        max_output_tokens=4096,
+        tokens_per_day=400,
+        script_words=SCRIPTED_SCRIPT_WORDS,
     )
     model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
     tool = build_calendar_tool(

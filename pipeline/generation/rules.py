@@ -1,0 +1,165 @@
+"""Content rules: what a written day must satisfy to be kept, checked on every row.
+
+The prompts state the rules (:meth:`ContentRules.prompt_text`) and the local model's
+grammar is derived from them (:meth:`ContentRules.grammar_words`); this module checks them
+on what came back. A day that breaks a rule is not kept: the engine asks for it again,
+with the reasons in the prompt (as instructor feeds validation errors back), bounded by the
+engine's stall rule. With ``strict: false`` a day that breaks only soft rules is kept and
+flagged in the usage record.
+
+============================  ====  =====================================================
+rule                          hard  why
+============================  ====  =====================================================
+no field empty or only        yes   a blank cell is not a plan
+punctuation
+script not copied from an     yes   no run of ``copied_run_words`` (12) words shared with
+example transcript                  the retrieved examples the call was given
+hook at most                  no    cover text is read in a second
+``hook_max_words`` (8)
+script within                 no    120-250 spoken words for hosted models; the local
+``script_words``                    model's grammar caps it lower (its own profile)
+caption at most               no    Instagram cuts captions at 2,200 characters
+``caption_max_chars``
+3-30 hashtags, each ``#word`` no    what Instagram accepts
+title unlike other days'      no    same text once case, punctuation and spaces are
+                                    ignored (embedding similarity comes with the outline)
+============================  ====  =====================================================
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pipeline.calendar import CONTENT_FIELDS, DayPlan
+from pipeline.config import Settings
+
+#: Script length of the local profile: the bundled 135M model under its grammar writes
+#: short scripts (the grammar caps them at 80 words).
+LOCAL_SCRIPT_WORDS = (12, 80)
+HASHTAG = re.compile(r"#[^\s#]+")
+_WORDS = re.compile(r"[\w']+")
+
+
+@dataclass(frozen=True)
+class RuleBreak:
+    """One broken rule of one day: the message the model is shown, and whether it is hard
+    (never kept) or soft (kept, flagged, when ``strict`` is off)."""
+
+    day: int
+    message: str
+    hard: bool = False
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class ContentRules:
+    """The content rules of a run, from :class:`~pipeline.config.Settings`."""
+
+    hook_max_words: int = 8
+    script_words: tuple[int, int] = (120, 250)
+    caption_max_chars: int = 2200
+    hashtags: tuple[int, int] = (3, 30)
+    copied_run_words: int = 12
+    strict: bool = True
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, local: bool = False) -> ContentRules:
+        script = settings.script_words or (LOCAL_SCRIPT_WORDS if local else (120, 250))
+        return cls(
+            hook_max_words=settings.hook_max_words,
+            script_words=(script[0], script[1]),
+            caption_max_chars=settings.caption_max_chars,
+            strict=settings.strict,
+        )
+
+    def prompt_text(self) -> str:
+        """The rules as the prompts state them."""
+        low, high = self.script_words
+        return (
+            f"the hook (cover text) is at most {self.hook_max_words} words; scripts are "
+            f"spoken word, {low}-{high} words, with a hook in the first sentence and a call "
+            f"to action at the end; captions stay under {self.caption_max_chars:,} "
+            f"characters; {self.hashtags[0]}-{min(self.hashtags[1], 8)} hashtags, each "
+            f"#oneword; never copy the example transcripts"
+        )
+
+    def grammar_words(self) -> dict[str, int | tuple[int, int]]:
+        """Word bounds of the local model's grammar, derived from these rules (so its rows
+        meet the length rules by construction)."""
+        return {"hook": self.hook_max_words, "script": self.script_words}
+
+    def check(
+        self, plan: DayPlan, *, other_titles: Iterable[str] = (), examples: str = ""
+    ) -> list[RuleBreak]:
+        """Every rule ``plan`` breaks (an empty list when it passes)."""
+        breaks: list[RuleBreak] = []
+
+        def broke(message: str, *, hard: bool = False) -> None:
+            breaks.append(RuleBreak(plan.day, message, hard))
+
+        for name in CONTENT_FIELDS:
+            value = getattr(plan, name)
+            text = " ".join(value) if isinstance(value, list) else str(value)
+            if not _WORDS.search(text):
+                broke(f"{name} is empty or only punctuation", hard=True)
+        hook = len(plan.hook.split())  # words as a reader (and the grammar) counts them
+        if hook > self.hook_max_words:
+            broke(f"hook has {hook} words: at most {self.hook_max_words}")
+        low, high = self.script_words
+        script = len(plan.script.split())
+        if not low <= script <= high:
+            broke(f"script has {script} words: write {low}-{high}")
+        if len(plan.caption) > self.caption_max_chars:
+            broke(
+                f"caption has {len(plan.caption):,} characters: at most {self.caption_max_chars:,}"
+            )
+        tags = plan.hashtags
+        if not self.hashtags[0] <= len(tags) <= self.hashtags[1]:
+            broke(f"{len(tags)} hashtags: use {self.hashtags[0]}-{self.hashtags[1]}")
+        if any(not HASHTAG.fullmatch(tag) for tag in tags):
+            broke("each hashtag is # and one word, no spaces")
+        title = normalized(plan.title)
+        if title and title in {normalized(t) for t in other_titles}:
+            broke(f"title {plan.title!r} repeats another day's: pick a new idea")
+        if examples and (run := copied_run(plan.script, examples, self.copied_run_words)):
+            broke(f"script copies an example transcript ({run!r}...): write it anew", hard=True)
+        return breaks
+
+    def keeps(self, breaks: list[RuleBreak]) -> bool:
+        """Whether a day with these breaks is kept (flagged when it broke soft rules)."""
+        return not breaks or (not self.strict and not any(b.hard for b in breaks))
+
+
+def normalized(text: str) -> str:
+    """Text compared for sameness: case, punctuation and spacing ignored."""
+    return " ".join(_WORDS.findall(text.casefold()))
+
+
+def copied_run(script: str, examples: str, words: int) -> str | None:
+    """The first run of ``words`` words of ``script`` that also appears in ``examples``
+    (both lower-cased, punctuation ignored), or None."""
+    mine = _WORDS.findall(script.casefold())
+    seen = _shingles(examples, words)
+    for i in range(len(mine) - words + 1):
+        run = " ".join(mine[i : i + words])
+        if run in seen:
+            return " ".join(mine[i : i + 5])
+    return None
+
+
+@lru_cache(maxsize=8)
+def _shingles(text: str, words: int) -> frozenset[str]:
+    tokens = _WORDS.findall(text.casefold())
+    return frozenset(" ".join(tokens[i : i + words]) for i in range(len(tokens) - words + 1))
+
+
+def feedback_lines(breaks_by_day: dict[int, list[str]]) -> str:
+    """The re-ask section of a prompt: why each day was not kept last time."""
+    return "\n".join(
+        f"- Day {day}: {'; '.join(reasons)}" for day, reasons in sorted(breaks_by_day.items())
+    )
