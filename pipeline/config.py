@@ -129,7 +129,7 @@ class Settings(BaseSettings):
     script_words: tuple[int, int] | None = Field(
         None,
         description="Words of a script, [min, max]; unset: 120-250 for hosted models, "
-        "12-80 for the local model (its grammar caps scripts at 80 words).",
+        "5-80 for the local model (its grammar holds scripts to those bounds).",
     )
     caption_max_chars: int = Field(2200, ge=50, description="Instagram's caption limit.")
     strict: bool = Field(

@@ -37,8 +37,8 @@ from pipeline.calendar import CONTENT_FIELDS, DayPlan
 from pipeline.config import Settings
 
 #: Script length of the local profile: the bundled 135M model under its grammar writes
-#: short scripts (the grammar caps them at 80 words).
-LOCAL_SCRIPT_WORDS = (12, 80)
+#: short scripts (the grammar holds them to these bounds; longer ones make each call slower).
+LOCAL_SCRIPT_WORDS = (5, 80)
 HASHTAG = re.compile(r"#[^\s#]+")
 _WORDS = re.compile(r"[\w']+")
 

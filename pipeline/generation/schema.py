@@ -27,7 +27,9 @@ GRAMMAR_WORDS = {
     "production_notes": 18,
     "engagement": 16,
 }
-_WORD = "[A-Za-z0-9,.!?'&%$:;()/+-]{1,14}"
+# A word starts with a letter or digit: a field of punctuation only ("...", "!!") breaks a
+# content rule, so the grammar never lets the model write one.
+_WORD = "[A-Za-z0-9][A-Za-z0-9,.!?'&%$:;()/+-]{0,13}"
 
 
 def _words_pattern(max_words: int, min_words: int = 1) -> str:
