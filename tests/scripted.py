@@ -293,3 +293,30 @@ def openai_tool_completion(body: dict[str, Any]) -> dict[str, Any]:
             "total_tokens": prompt + count_text(args),
         },
     }
+
+
+def february_2027() -> Any:
+    """A complete February 2027 calendar ("Kept title N"), to regenerate days of."""
+    import datetime as dt
+
+    from pipeline.calendar import Calendar, DayPlan
+
+    days = [
+        DayPlan(
+            day=d,
+            date=dt.date(2027, 2, d),
+            title=f"Kept title {d}",
+            hook=f"Hook {d}",
+            caption=f"Caption {d}, with a comma",
+            script=f'Script {d}: say it "plainly".',
+            video_style="Talking head",
+            audio="Voiceover",
+            hashtags=["#ai", f"#day{d}"],
+            production_notes="Window light",
+            engagement="Ask a question",
+        )
+        for d in range(1, 29)
+    ]
+    return Calendar(
+        year=2027, month=2, days=days, niche="AI tools", trends=["AI agents"], model="scripted"
+    )

@@ -2,38 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
+from scripted import february_2027
 from typer.testing import CliRunner
 
-from pipeline.calendar import Calendar, DayPlan
+from pipeline.calendar import Calendar
 from pipeline.cli import app
 
 pytestmark = pytest.mark.integration
 pytest.importorskip("llama_cpp")
 
 
-def _calendar() -> Calendar:
-    days = [
-        DayPlan(
-            day=d,
-            date=dt.date(2027, 2, d),
-            title=f"Kept title {d}",
-            hook=f"Hook {d}",
-            caption=f"Caption {d}, with a comma",
-            script=f'Script {d}: say it "plainly".',
-            video_style="Talking head",
-            audio="Voiceover",
-            hashtags=["#ai", f"#day{d}"],
-            production_notes="Window light",
-            engagement="Ask a question",
-        )
-        for d in range(1, 29)
-    ]
-    return Calendar(
-        year=2027, month=2, days=days, niche="AI tools", trends=["AI agents"], model="scripted"
-    )
+_calendar = february_2027
 
 
 def test_regenerate_changes_only_the_named_days(tmp_path, monkeypatch):

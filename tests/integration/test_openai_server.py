@@ -11,7 +11,6 @@ Three days in ``make test``; a whole month in ``make test-all`` (marked slow).
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import socket
 import subprocess
@@ -22,8 +21,8 @@ from pathlib import Path
 import httpx
 import pytest
 from loopback import RecordingProxy
+from scripted import february_2027
 
-from pipeline.calendar import Calendar, DayPlan
 from pipeline.config import Settings
 from pipeline.generation.chains import generate_calendar, regenerate_days
 
@@ -136,24 +135,7 @@ def _settings(
     )
 
 
-def _calendar() -> Calendar:
-    days = [
-        DayPlan(
-            day=d,
-            date=dt.date(2027, 2, d),
-            title=f"Kept title {d}",
-            hook=f"Hook {d}",
-            caption=f"Caption {d}",
-            script=f"Script {d}: say it plainly.",
-            video_style="Talking head",
-            audio="Voiceover",
-            hashtags=["#ai", f"#day{d}"],
-            production_notes="Window light",
-            engagement="Ask a question",
-        )
-        for d in range(1, 29)
-    ]
-    return Calendar(year=2027, month=2, days=days, niche="AI tools", trends=["AI agents"])
+_calendar = february_2027
 
 
 def test_three_days_on_a_real_server_stay_within_its_window(tmp_path, proxy, monkeypatch):
