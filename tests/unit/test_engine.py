@@ -561,19 +561,21 @@ def test_trends_and_niche_must_be_short_phrases(tmp_path):
 
 
 # ---------------------------------------------------------------------- speed
-def _timed_tool_model(window: int = 128_000, cap: int = 16_384):
-    """A tool model whose calls overlap when sent at once (each waits 50 ms)."""
+def _timed_tool_model(window: int = 128_000, cap: int = 16_384, *, gather: int = 1):
+    """A tool model that records how many calls are in flight at once. Each call waits (up
+    to 0.5 s) until ``gather`` calls are in flight, so calls sent together overlap even on
+    a loaded machine; more than the limit would still show."""
     import threading
-    import time
 
-    lock, flight = threading.Lock(), {"now": 0, "most": 0}
+    arrived = threading.Condition()
+    flight = {"now": 0, "most": 0}
 
     def behaviour(days, i, mt):
-        with lock:
+        with arrived:
             flight["now"] += 1
             flight["most"] = max(flight["most"], flight["now"])
-        time.sleep(0.05)
-        with lock:
+            arrived.notify_all()
+            arrived.wait_for(lambda: flight["now"] >= gather, timeout=0.5)
             flight["now"] -= 1
         # the requested days
 
@@ -602,7 +604,7 @@ def run(model, tmp_path, month: str, **overrides) -> Calendar:
     ],
 )
 def test_speed_spreads_the_days_over_calls_sent_at_once(tmp_path, speed, sizes, at_once):
-    model, flight = _timed_tool_model()
+    model, flight = _timed_tool_model(gather=at_once)
     cal = run(model, tmp_path, "2026-03", tokens_per_day=None, speed=speed, max_concurrency=None)
     assert cal.is_complete and model.violations == []
     assert sorted((len(u.days_requested) for u in cal.usage), reverse=True) == sizes
@@ -619,6 +621,6 @@ def test_the_tool_schema_is_the_same_for_every_chunk(tmp_path):
 
 
 def test_max_concurrency_caps_the_speed(tmp_path):
-    model, flight = _timed_tool_model()
+    model, flight = _timed_tool_model(gather=8)  # waits for 8: only 3 may come at once
     run(model, tmp_path, "2026-03", tokens_per_day=None, speed="fast", max_concurrency=3)
     assert flight["most"] == 3
