@@ -256,6 +256,8 @@ class CalendarEngine:
             groups = {"main": [], "supplement": missing}
         context = {k: state[k] for k in ("month", "trends", "niche", "platform", "examples")}
         feedback = latest_rule_breaks(state)
+        used = already_used(state)
+        taken_titles = [title for title, _ in used]
         planned: list[ChunkTask] = []
         deferred: list[list[int]] = []
         for role, days in groups.items():
@@ -266,7 +268,7 @@ class CalendarEngine:
                 days,
                 self.context(context),
                 round=state["round"],
-                already_used=already_used(state) if role == "supplement" else [],
+                already_used=used if role == "supplement" else [],
                 tokens_per_day=state["tokens_per_day"][role],
                 reasoning_reserve=state["reasoning_reserve"][role],
             )
@@ -289,7 +291,7 @@ class CalendarEngine:
                     reasoning_reserve=state["reasoning_reserve"][role],
                     already_used=[list(u) for u in request.already_used],
                     context=context,
-                    taken_titles=[title for title, _ in already_used(state)],
+                    taken_titles=taken_titles,
                     feedback={str(d): feedback[d] for d in chunk if d in feedback},
                 )
                 for chunk in chunks
@@ -347,28 +349,28 @@ class CalendarEngine:
                 failed = writer.failed(request, exc)
                 logger.info(failed.usage.summary())
                 return {"usage": [failed.usage.model_dump(mode="json")]}
-        kept, breaks = self.check_rules(writer, result.plans, task)
+        kept, dropped, breaks = self.check_rules(writer, result.plans, task)
         usage = result.usage.model_copy(update={"rule_breaks": breaks})
         logger.info(usage.summary())
-        dropped = {p.day for p in result.plans} - {p.day for p in kept}
         return {
             "rows": {plan.date.isoformat(): plan.model_dump(mode="json") for plan in kept},
             "usage": [usage.model_dump(mode="json")],
             "rule_breaks": [
-                {"day": day, "reasons": _reasons_of(day, breaks), "round": task["round"]}
-                for day in sorted(dropped)
+                {"day": day, "reasons": reasons, "round": task["round"]}
+                for day, reasons in sorted(dropped.items())
             ],
         }
 
     @staticmethod
     def check_rules(
         writer: DayWriter, plans: list[DayPlan], task: ChunkTask
-    ) -> tuple[list[DayPlan], list[str]]:
-        """The plans the content rules keep, and every break as "Day N: why" ("Day N
-        (kept): why" for a day kept with soft breaks when ``strict`` is off)."""
+    ) -> tuple[list[DayPlan], dict[int, list[str]], list[str]]:
+        """The plans the content rules keep, the days they drop with why, and every break
+        as "Day N: why" ("Day N (kept): why" for a day kept with soft breaks when
+        ``strict`` is off)."""
         titles = list(task.get("taken_titles") or [])
         examples = task["context"].get("examples") or ""
-        kept, lines = [], []
+        kept, dropped, lines = [], {}, []
         for plan in plans:
             found = writer.rules.check(plan, other_titles=titles, examples=examples)
             keep = writer.rules.keeps(found)
@@ -377,7 +379,9 @@ class CalendarEngine:
             if keep:
                 kept.append(plan)
                 titles.append(plan.title)
-        return kept, lines
+            else:
+                dropped[plan.day] = [b.message for b in found]
+        return kept, dropped, lines
 
     def merge(self, state: MonthState) -> dict[str, Any]:
         round_no = state["round"]
@@ -443,8 +447,3 @@ class CalendarEngine:
         return compile_month_graph(
             self, checkpointer=checkpointer, interrupt_before=interrupt_before
         )
-
-
-def _reasons_of(day: int, breaks: list[str]) -> list[str]:
-    prefix = f"Day {day}: "
-    return [b.removeprefix(prefix) for b in breaks if b.startswith(prefix)]
