@@ -64,7 +64,12 @@ class Settings(BaseSettings):
     )
     temperature: float = Field(0.7, ge=0.0, le=2.0)
     n_threads: int | None = Field(
-        None, ge=1, description="CPU threads for the local model; all cores when unset."
+        None,
+        ge=1,
+        description=(
+            "CPU threads for the local model; unset: prompts on every core, decoding on one "
+            "core for a GGUF under 1 GB (faster for small models) and on every core otherwise."
+        ),
     )
     structured_output: Literal["auto", "on", "off"] = Field(
         "auto", description="Use the model's structured output (auto: when it supports it)."

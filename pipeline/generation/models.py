@@ -178,12 +178,16 @@ def _gguf_context_length(path: Path) -> int:
 
 
 @lru_cache(maxsize=4)
-def _load_local(path: str, n_ctx: int, n_threads: int, temperature: float) -> BaseChatModel:
+def _load_local(
+    path: str, n_ctx: int, threads: tuple[int, int], temperature: float
+) -> BaseChatModel:
     cls = _local_model_class()
+    decode_threads, prompt_threads = threads
     model = cls(
         model_path=path,
         n_ctx=n_ctx,
-        n_threads=n_threads,
+        n_threads=decode_threads,
+        model_kwargs={"n_threads_batch": prompt_threads},
         n_batch=512,
         temperature=temperature,
         max_tokens=256,
@@ -244,8 +248,28 @@ def load_local_model(name_or_path: str, settings: Settings) -> BaseChatModel:
     _require_llama_cpp()
     trained = _gguf_context_length(path)
     n_ctx = min(trained, settings.context_window or LOCAL_CONTEXT_CAP)
-    n_threads = settings.n_threads or available_cpus()
-    return _load_local(str(path.resolve()), n_ctx, n_threads, settings.temperature)
+    threads = local_threads(path, settings)
+    return _load_local(str(path.resolve()), n_ctx, threads, settings.temperature)
+
+
+#: GGUF files below this size decode on one thread unless ``n_threads`` is set.
+SMALL_GGUF_BYTES = 1_000_000_000
+
+
+def local_threads(path: Path, settings: Settings) -> tuple[int, int]:
+    """``(decode, prompt)`` thread counts for llama.cpp.
+
+    ``n_threads`` sets both. Unset, prompts are read on every core, and a small model
+    (a GGUF under :data:`SMALL_GGUF_BYTES`, like the bundled 135M one) decodes on one
+    thread: a token's work is then too small to share, and the threads' hand-offs cost
+    more than they save (the bundled model decodes about 2x faster on one thread than on
+    two, on an idle or a busy 2-core machine; ``benchmarks/bench_local.py``).
+    """
+    if settings.n_threads:
+        return settings.n_threads, settings.n_threads
+    cpus = available_cpus()
+    small = path.stat().st_size < SMALL_GGUF_BYTES
+    return (1 if small else cpus), cpus
 
 
 def available_cpus() -> int:

@@ -42,8 +42,9 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """``python -m llama_cpp.server`` on a free loopback port; waits until it answers."""
-    from pipeline.generation.models import available_cpus, bundled_gguf_path
+    from pipeline.generation.models import bundled_gguf_path, local_threads
 
+    decode_threads, prompt_threads = local_threads(bundled_gguf_path(), Settings())
     port = _free_port()
     log = tmp_path_factory.mktemp("server") / "llama_server.log"
     command = [
@@ -57,7 +58,9 @@ def server(tmp_path_factory):
         "--n_ctx",
         str(N_CTX),
         "--n_threads",
-        str(available_cpus()),
+        str(decode_threads),
+        "--n_threads_batch",
+        str(prompt_threads),
         "--host",
         "127.0.0.1",
         "--port",

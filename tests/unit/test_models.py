@@ -132,3 +132,18 @@ def test_cpu_count_works_without_sched_getaffinity(monkeypatch):
     monkeypatch.delattr(os, "sched_getaffinity", raising=False)
     monkeypatch.delattr(os, "process_cpu_count", raising=False)
     assert available_cpus() == (os.cpu_count() or 1)
+
+
+def test_small_local_models_decode_on_one_thread_and_read_prompts_on_every_core(
+    tmp_path, monkeypatch
+):
+    from pipeline.config import Settings
+    from pipeline.generation import models
+
+    monkeypatch.setattr(models, "available_cpus", lambda: 4)
+    small = tmp_path / "small.gguf"
+    small.write_bytes(b"\0" * 1024)
+    assert models.local_threads(small, Settings()) == (1, 4)
+    assert models.local_threads(small, Settings(n_threads=3)) == (3, 3)
+    monkeypatch.setattr(models, "SMALL_GGUF_BYTES", 512)
+    assert models.local_threads(small, Settings()) == (4, 4)
