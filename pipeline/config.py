@@ -143,6 +143,28 @@ class Settings(BaseSettings):
         "breaks only soft rules (length, hashtags, a repeated title), flagged.",
     )
 
+    # --- the month outline (pipeline.generation.outline): planned before any reel
+    outline: bool = Field(
+        True,
+        description="Plan the month first (a title, pillar, format and series per day) "
+        "and write each day from its line; false: write the days without a plan.",
+    )
+    content_pillars: list[str] = Field(
+        default_factory=list,
+        description="The month's content pillars; unset: the outline call picks 3 to 5 "
+        "from the niche.",
+    )
+    pillar_mix: dict[str, float] | None = Field(
+        None, description="Share of the days per pillar, e.g. {Education: 0.5, Proof: 0.5}."
+    )
+    title_similarity: float = Field(
+        0.9,
+        ge=0.5,
+        le=1.0,
+        description="Two titles whose embeddings are at least this similar (cosine) count "
+        "as the same idea.",
+    )
+
     speed: Literal["fast", "balanced", "economical"] = Field(
         "balanced",
         description="Chunk size for wall time or cost: fast = the days spread over up to 8 "
@@ -187,6 +209,19 @@ class Settings(BaseSettings):
     awareness_file: Path | None = Field(
         None, description="A YAML file of your own special dates, added to the bundled ones."
     )
+
+    @model_validator(mode="after")
+    def _check_pillar_mix(self) -> Settings:
+        if self.pillar_mix:
+            unknown = sorted(set(self.pillar_mix) - set(self.content_pillars))
+            if unknown:
+                raise ValueError(
+                    f"pillar_mix names {unknown}, which are not in content_pillars: list "
+                    f"every pillar of pillar_mix in content_pillars."
+                )
+            if any(share < 0 for share in self.pillar_mix.values()):
+                raise ValueError("pillar_mix shares must be 0 or more (e.g. 0.4).")
+        return self
 
     @model_validator(mode="after")
     def _map_deprecated_max_rounds(self) -> Settings:

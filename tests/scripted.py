@@ -46,7 +46,9 @@ _FIRST_LINE_DAYS = re.compile(r"Day (\d+)(?: to Day (\d+))?")
 
 def requested_days(prompt: str) -> list[int]:
     """The days named on the request line of a generation prompt."""
-    line = next(l for l in prompt.splitlines() if l.startswith(("Plan ", "Write the missing")))
+    line = next(
+        l for l in prompt.splitlines() if l.startswith(("Plan ", "Write the missing", "Outline "))
+    )
     days: list[int] = []
     for start, end in _FIRST_LINE_DAYS.findall(line):
         days.extend(range(int(start), int(end or start) + 1))
@@ -66,6 +68,65 @@ def row(day: int, *, tag: str = "") -> str:
     )
 
 
+def is_outline_prompt(prompt: str) -> bool:
+    """Whether a prompt asks for the month outline (not for reels)."""
+    return any(line.startswith("Outline ") for line in prompt.splitlines())
+
+
+#: 31 distinct ideas: outline titles that no title check takes for repeats.
+OUTLINE_IDEAS = (
+    "Three inbox agents that answer email while you sleep",
+    "How I schedule a month of posts in one afternoon",
+    "The budget spreadsheet trick nobody told me",
+    "Why your hook loses viewers in the first second",
+    "Cooking a week of dinners in fifteen minutes",
+    "A tour of my tiny home recording studio",
+    "What happened when I posted daily for ninety days",
+    "The one lighting mistake that ruins phone videos",
+    "Automating invoices for freelancers step by step",
+    "Myths about the algorithm, busted with real numbers",
+    "Five free tools for captions and subtitles",
+    "My morning routine as a full-time creator",
+    "How to turn one podcast into ten short clips",
+    "The pricing conversation that doubled my rates",
+    "Behind the scenes of a sponsored collaboration",
+    "Reading analytics: the only three numbers that matter",
+    "Travel vlogging with nothing but a phone",
+    "Saying no to clients without burning bridges",
+    "A beginner's guide to color grading",
+    "Batch filming: twelve videos in one session",
+    "The story of my first viral failure",
+    "Writing scripts with a chatbot, honestly reviewed",
+    "Healthy snacks for long editing nights",
+    "How to answer hate comments with grace",
+    "Negotiating with brands as a small account",
+    "Desk setup upgrades under fifty dollars",
+    "Learning to edit faster with keyboard shortcuts",
+    "Why I deleted half of my old videos",
+    "Teaching my grandmother to make a reel",
+    "Planning content around holidays and events",
+    "What I would tell myself on day one",
+)
+
+
+def outline_dict(day: int) -> dict[str, Any]:
+    """A valid outline line for ``day`` (its title is one of :data:`OUTLINE_IDEAS`)."""
+    return {
+        "day": day,
+        "title": OUTLINE_IDEAS[(day - 1) % len(OUTLINE_IDEAS)],
+        "pillar": ("Education", "Proof", "Behind the scenes")[day % 3],
+        "format": ("Myth vs Fact", "3 mistakes", "Tutorial in 3 steps")[day % 3],
+        "series": "Myth Monday" if day % 7 == 1 else "",
+        "uses": "AI agents" if day % 2 else "",
+    }
+
+
+def outline_rows(lines: list[dict[str, Any]]) -> str:
+    """Outline lines as pipe rows, as a model without tools writes them."""
+    keys = ("day", "title", "pillar", "format", "series", "uses")
+    return "\n".join(" | ".join(str(line[k]) for k in keys) for line in lines)
+
+
 class TransientModelError(ModelRateLimitError):
     """A rate limit, typed the way langchain-core's provider integrations type it."""
 
@@ -77,6 +138,9 @@ class ScriptedChatModel(BaseChatModel):
     """
 
     behaviour: Callable[[list[int], int, int], str] = Field(default=None)
+    #: outline calls: outline_behaviour(days, call_index) -> outline lines (dicts);
+    #: default: :func:`outline_dict` of each day
+    outline_behaviour: Callable[[list[int], int], list[dict[str, Any]]] | None = None
     window: int | None = None
     output_cap: int | None = None
     prompts: list[str] = Field(default_factory=list)
@@ -121,7 +185,10 @@ class ScriptedChatModel(BaseChatModel):
             self.max_tokens_seen.append(max_tokens)
             index = self._calls
             self._calls += 1
-        text = self.behaviour(requested_days(prompt), index, max_tokens)
+        if is_outline_prompt(prompt):
+            text = outline_rows(self.outline_lines(requested_days(prompt), index))
+        else:
+            text = self.behaviour(requested_days(prompt), index, max_tokens)
         finish = "stop"
         tokens = count_text(text)
         if tokens > max_tokens:  # a real model stops at max_tokens, mid-row
@@ -139,6 +206,11 @@ class ScriptedChatModel(BaseChatModel):
             },
         )
         return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def outline_lines(self, days: list[int], index: int) -> list[dict[str, Any]]:
+        if self.outline_behaviour is not None:
+            return self.outline_behaviour(days, index)
+        return [outline_dict(d) for d in days]
 
 
 def rows_for(days: list[int]) -> str:
@@ -210,8 +282,12 @@ class ScriptedToolModel(ScriptedChatModel):
             index = self._calls
             self._calls += 1
         days = requested_days(prompt)
-        reply = self.behaviour(days, index, max_tokens) if self.behaviour else None
-        args = {"days": [row_dict(d) for d in (reply if reply is not None else days)]}
+        name = tools[0]["function"]["name"]
+        if name == "month_outline":
+            args = {"days": self.outline_lines(days, index)}
+        else:
+            reply = self.behaviour(days, index, max_tokens) if self.behaviour else None
+            args = {"days": [row_dict(d) for d in (reply if reply is not None else days)]}
         text = json.dumps(args)
         visible_budget = max(0, max_tokens - hidden)
         tokens = count_text(text)
@@ -224,14 +300,12 @@ class ScriptedToolModel(ScriptedChatModel):
             cut = _ENCODING.decode(_ENCODING.encode(text)[:visible_budget])
             message = AIMessage(
                 content="",
-                invalid_tool_calls=[
-                    {"name": "calendar_days", "args": cut, "id": "call_1", "error": "cut"}
-                ],
+                invalid_tool_calls=[{"name": name, "args": cut, "id": "call_1", "error": "cut"}],
             )
             tokens, finish = visible_budget, "length"
         else:
             message = AIMessage(
-                content="", tool_calls=[{"name": "calendar_days", "args": args, "id": "call_1"}]
+                content="", tool_calls=[{"name": name, "args": args, "id": "call_1"}]
             )
         with self._lock:
             self.finish_reasons.append(finish)

@@ -42,14 +42,10 @@ from langchain_core.exceptions import ContextOverflowError
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableConfig
 
-from pipeline.calendar import DayPlan, days_label
+from pipeline.calendar import OutlineDay, days_label
 from pipeline.config import Settings
-from pipeline.dates import parse_month, special_dates
-from pipeline.errors import (
-    InvalidDaysError,
-    ModelCallError,
-    TokenBudgetError,
-)
+from pipeline.dates import parse_month
+from pipeline.errors import InvalidDaysError, ModelCallError, TokenBudgetError
 from pipeline.generation.budget import (
     PARALLEL_CALLS,
     answer_length_cuts,
@@ -59,6 +55,7 @@ from pipeline.generation.budget import (
     split_days,
 )
 from pipeline.generation.models import load_chat_model, with_response_cache
+from pipeline.generation.outline import OutlineStage, OutlineWriter
 from pipeline.generation.ratelimits import with_rate_limit
 from pipeline.generation.state import (
     ROLES,
@@ -107,6 +104,14 @@ class CalendarEngine:
             else DayWriter(main_model, settings, role="supplement", library=self.main.library)
         )
         self._retriever = retriever
+        self.outline = (
+            OutlineStage(
+                OutlineWriter(main_model, settings, role="outline", library=self.main.library),
+                settings,
+            )
+            if settings.outline
+            else None
+        )
         # one llama.cpp context serves one request at a time; hosted models take several
         grammar = "grammar" in (self.main.mode, self.supplement.mode)
         at_once = settings.max_concurrency or PARALLEL_CALLS[settings.speed]
@@ -128,23 +133,16 @@ class CalendarEngine:
         return self._retriever
 
     def writer(self, role: str) -> DayWriter:
+        if role == "outline" and self.outline:
+            return self.outline.writer
         return self.main if role == "main" else self.supplement
 
+    @property
+    def roles(self) -> tuple[str, ...]:
+        return (*ROLES, "outline") if self.outline else ROLES
+
     def context(self, data: dict[str, Any]) -> MonthContext:
-        month = parse_month(data["month"])
-        return MonthContext(
-            month=month,
-            trends=list(data.get("trends") or []),
-            niche=data["niche"],
-            platform=data["platform"],
-            special_dates=special_dates(
-                month,
-                country=self.settings.country,
-                subdivision=self.settings.subdivision,
-                awareness_file=self.settings.awareness_file,
-            ),
-            examples=data.get("examples", ""),
-        )
+        return MonthContext.from_data(data, self.settings)
 
     def chunk_request(self, task: ChunkTask) -> ChunkRequest:
         """The writer's request for one ``write`` task (used by ``plan`` as well)."""
@@ -157,6 +155,7 @@ class CalendarEngine:
             tokens_per_day=task["tokens_per_day"],
             reasoning_reserve=task["reasoning_reserve"],
             feedback={int(day): reasons for day, reasons in (task.get("feedback") or {}).items()},
+            outline=[OutlineDay(**line) for line in (task.get("outline") or {}).values()],
         )
 
     # ------------------------------------------------------------------ nodes
@@ -185,9 +184,11 @@ class CalendarEngine:
             "stalled": 0,
             "status": "running",
             "max_calls": None,
-            "tokens_per_day": {r: self.writer(r).budget.tokens_per_day for r in ROLES},
-            "reasoning_reserve": {r: self.writer(r).budget.reasoning_reserve for r in ROLES},
+            "tokens_per_day": {r: self.writer(r).budget.tokens_per_day for r in self.roles},
+            "reasoning_reserve": {r: self.writer(r).budget.reasoning_reserve for r in self.roles},
             "max_days": {},
+            "outline_rounds": 0,
+            "outline_done": self.outline is None,
         }
 
     def retrieve(self, state: MonthState, config: RunnableConfig) -> dict[str, Any]:
@@ -244,18 +245,27 @@ class CalendarEngine:
         budget allows, capped by ``speed`` (the days spread over its parallel calls). When
         the budget, not the speed, sets the chunks and the writer has not learned its tokens
         per day, only the first is sent (a probe): the rest are planned from its output."""
+        context = {k: state[k] for k in ("month", "trends", "niche", "platform", "examples")}
+        if self.outline and OutlineStage.active(state):
+            tasks = self.outline.tasks(state, context, self.context(context))
+            return {
+                "planned": tasks,
+                "deferred": [],
+                "rows_before": len(state.get("outline") or {}),
+            }
         rows = state.get("rows") or {}
         usage = state.get("usage") or []
         missing = [dt.date.fromisoformat(d).day for d in state["dates"] if d not in rows]
-        asked = {d for u in usage for d in u["days_requested"]}
+        asked = {d for u in usage if u["role"] != "outline" for d in u["days_requested"]}
         groups = {
             "main": [d for d in missing if d not in asked],
             "supplement": [d for d in missing if d in asked],
         }
         if state["first_role"] == "supplement":
             groups = {"main": [], "supplement": missing}
-        context = {k: state[k] for k in ("month", "trends", "niche", "platform", "examples")}
         feedback = latest_rule_breaks(state)
+        outline = state.get("outline") or {}
+        month = parse_month(state["month"])
         used = already_used(state)
         taken_titles = [title for title, _ in used]
         planned: list[ChunkTask] = []
@@ -293,6 +303,11 @@ class CalendarEngine:
                     context=context,
                     taken_titles=taken_titles,
                     feedback={str(d): feedback[d] for d in chunk if d in feedback},
+                    outline={
+                        str(d): outline[iso]
+                        for d in chunk
+                        if (iso := month.date_of(d).isoformat()) in outline
+                    },
                 )
                 for chunk in chunks
             ]
@@ -318,6 +333,7 @@ class CalendarEngine:
         return any(
             u["days_parsed"] and u["output_tokens"] and self.writer(u["role"]).model is model
             for u in usage
+            if u["role"] != "outline"
         )
 
     def write(self, task: ChunkTask, config: RunnableConfig) -> dict[str, Any]:
@@ -349,7 +365,13 @@ class CalendarEngine:
                 failed = writer.failed(request, exc)
                 logger.info(failed.usage.summary())
                 return {"usage": [failed.usage.model_dump(mode="json")]}
-        kept, dropped, breaks = self.check_rules(writer, result.plans, task)
+        if task["role"] == "outline":
+            return OutlineStage.written(result, task)
+        kept, dropped, breaks = writer.rules.review(
+            result.plans,
+            taken_titles=task.get("taken_titles") or [],
+            examples=task["context"].get("examples") or "",
+        )
         usage = result.usage.model_copy(update={"rule_breaks": breaks})
         logger.info(usage.summary())
         return {
@@ -360,28 +382,6 @@ class CalendarEngine:
                 for day, reasons in sorted(dropped.items())
             ],
         }
-
-    @staticmethod
-    def check_rules(
-        writer: DayWriter, plans: list[DayPlan], task: ChunkTask
-    ) -> tuple[list[DayPlan], dict[int, list[str]], list[str]]:
-        """The plans the content rules keep, the days they drop with why, and every break
-        as "Day N: why" ("Day N (kept): why" for a day kept with soft breaks when
-        ``strict`` is off)."""
-        titles = list(task.get("taken_titles") or [])
-        examples = task["context"].get("examples") or ""
-        kept, dropped, lines = [], {}, []
-        for plan in plans:
-            found = writer.rules.check(plan, other_titles=titles, examples=examples)
-            keep = writer.rules.keeps(found)
-            label = f"Day {plan.day}" + (" (kept)" if keep else "")
-            lines += [f"{label}: {b.message}" for b in found]
-            if keep:
-                kept.append(plan)
-                titles.append(plan.title)
-            else:
-                dropped[plan.day] = [b.message for b in found]
-        return kept, dropped, lines
 
     def merge(self, state: MonthState) -> dict[str, Any]:
         round_no = state["round"]
@@ -411,6 +411,13 @@ class CalendarEngine:
             shrunk |= answer.grew
             for days in answer.split_to:
                 shrunk |= self._cap_chunks(max_days, role, days)
+        learned_now = {
+            "max_days": max_days,
+            "tokens_per_day": learned,
+            "reasoning_reserve": reserves,
+        }
+        if self.outline and any(u["role"] == "outline" for u in this_round):
+            return {**self.outline.merged(state, shrunk), **learned_now, "round": round_no + 1}
         progress = len(rows) > state["rows_before"]
         stalled = 0 if progress or shrunk else state["stalled"] + 1
         status: Status = "running"
@@ -420,14 +427,7 @@ class CalendarEngine:
             status = "stalled"
         elif len(usage) >= state["max_calls"]:
             status = "spend_cap"
-        return {
-            "round": round_no + 1,
-            "stalled": stalled,
-            "max_days": max_days,
-            "tokens_per_day": learned,
-            "reasoning_reserve": reserves,
-            "status": status,
-        }
+        return {**learned_now, "round": round_no + 1, "stalled": stalled, "status": status}
 
     def _cap_chunks(self, max_days: dict[str, int], role: str, days: int) -> bool:
         """Cap chunk size for ``role`` (and the other role when it shares the model)."""

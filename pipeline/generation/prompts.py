@@ -45,6 +45,8 @@ class PromptLibrary:
     output_formats: dict[str, str]
     patterns: dict[str, Any]
     mentors: list[dict[str, Any]]
+    #: ``outline`` and ``outline_formats`` (a folder without them uses the bundled ones)
+    outline: dict[str, Any]
 
     def chat_prompt(self, kind: WriterRole) -> ChatPromptTemplate:
         spec = self.templates[kind]
@@ -54,6 +56,16 @@ class PromptLibrary:
 
     def output_format(self, fmt: OutputFormat, days: Sequence[int]) -> str:
         return self.output_formats[fmt].format(first_day_label=f"Day {days[0]}").strip()
+
+    def outline_prompt(self) -> ChatPromptTemplate:
+        spec = self.outline["outline"]
+        return ChatPromptTemplate.from_messages(
+            [("system", spec["system"]), ("human", spec["human"])]
+        )
+
+    def outline_format(self, fmt: OutputFormat, days: Sequence[int]) -> str:
+        text = self.outline["outline_formats"][fmt]
+        return text.format(first_day_label=f"Day {days[0]}").strip()
 
     def render_patterns(self) -> str:
         """Mentor patterns as compact prompt text."""
@@ -92,11 +104,15 @@ def load_library(folder: str | None = None) -> PromptLibrary:
             raise ConfigError(
                 f"{root / 'calendar.yaml'} needs '{kind}' with 'system' and 'human' templates."
             )
+    outline_keys = ("outline", "outline_formats")
+    if not all(k in calendar for k in outline_keys):
+        calendar = {**_read_yaml(prompts_dir() / "calendar.yaml"), **calendar}
     return PromptLibrary(
         templates={k: calendar[k] for k in ("main", "supplement")},
         output_formats=calendar["output_formats"],
         patterns=patterns or {},
         mentors=mentors or [],
+        outline={k: calendar[k] for k in outline_keys},
     )
 
 
@@ -115,6 +131,18 @@ def bullet_list(items: Iterable[str], empty: str = "- none") -> str:
 def quoted_list(items: Iterable[str], empty: str = "- none") -> str:
     """A bullet list of :func:`quoted` items (trends)."""
     return bullet_list((quoted(item) for item in items if str(item).strip()), empty)
+
+
+def outline_section(lines: Sequence[Any]) -> str:
+    """The write prompt's outline block for the requested days (empty without one)."""
+    if not lines:
+        return ""
+    return (
+        "The month outline for these days (write each reel from its line: keep the idea, "
+        "the pillar, the format and the series):\n"
+        + "\n".join(f"- {x.line()}" for x in lines)
+        + "\n\n"
+    )
 
 
 def already_used(titles_and_hooks: Iterable[tuple[str, str]]) -> str:

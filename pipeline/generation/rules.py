@@ -134,6 +134,26 @@ class ContentRules:
         """Whether a day with these breaks is kept (flagged when it broke soft rules)."""
         return not breaks or (not self.strict and not any(b.hard for b in breaks))
 
+    def review(
+        self, plans: list[DayPlan], *, taken_titles: Iterable[str] = (), examples: str = ""
+    ) -> tuple[list[DayPlan], dict[int, list[str]], list[str]]:
+        """The plans these rules keep, the days they drop with why, and every break as
+        "Day N: why" ("Day N (kept): why" for a day kept with soft breaks when ``strict``
+        is off). A kept plan's title is taken for the plans after it."""
+        titles = list(taken_titles)
+        kept, dropped, lines = [], {}, []
+        for plan in plans:
+            found = self.check(plan, other_titles=titles, examples=examples)
+            keep = self.keeps(found)
+            label = f"Day {plan.day}" + (" (kept)" if keep else "")
+            lines += [f"{label}: {b.message}" for b in found]
+            if keep:
+                kept.append(plan)
+                titles.append(plan.title)
+            else:
+                dropped[plan.day] = [b.message for b in found]
+        return kept, dropped, lines
+
 
 def normalized(text: str) -> str:
     """Text compared for sameness: case, punctuation and spacing ignored."""

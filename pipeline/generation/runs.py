@@ -33,7 +33,7 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
-from pipeline.calendar import Calendar, DayPlan, UsageRecord
+from pipeline.calendar import Calendar, DayPlan, OutlineDay, UsageRecord
 from pipeline.config import Settings
 from pipeline.dates import parse_month
 from pipeline.errors import (
@@ -136,6 +136,7 @@ def calendar_from_state(values: dict[str, Any], *, model_label: str) -> Calendar
         year=month.year,
         month=month.month,
         days=[DayPlan(**row) for row in rows.values()],
+        outline=[OutlineDay(**line) for line in (values.get("outline") or {}).values()],
         usage=[UsageRecord(**u) for u in [*(values.get("kept_usage") or []), *written]],
         niche=values.get("niche") or "",
         trends=values.get("trends") or [],

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, TypedDict
 
 from typing_extensions import NotRequired
 
-from pipeline.calendar import WriterRole
+from pipeline.calendar import Role, WriterRole
 from pipeline.errors import InvalidRequestError
 
 Status = Literal["running", "complete", "stalled", "spend_cap"]
@@ -54,6 +54,18 @@ def keep_first(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dic
     return merged
 
 
+def keep_first_or_drop(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
+    """Reducer of ``outline``: like :func:`keep_first`, and ``None`` removes a date's line
+    (a line the title review dropped, so that its day is planned again)."""
+    merged = dict(left or {})
+    for key, value in (right or {}).items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged.setdefault(key, value)
+    return merged
+
+
 class MonthState(TypedDict, total=False):
     """The engine's state: plain JSON, checkpointed after every step."""
 
@@ -77,6 +89,12 @@ class MonthState(TypedDict, total=False):
     overflows: Annotated[list[dict[str, Any]], operator.add]  # {"role", "days", "round"}
     #: {"day", "reasons", "round"}: days not kept by the content rules, and why
     rule_breaks: Annotated[list[dict[str, Any]], operator.add]
+    #: the month outline: ISO date -> OutlineDay JSON, and days whose line was not kept
+    outline: Annotated[dict[str, dict[str, Any]], keep_first_or_drop]
+    outline_breaks: Annotated[list[dict[str, Any]], operator.add]
+    outline_checked: list[str]  # ISO dates whose line passed the title review
+    outline_rounds: int
+    outline_done: bool
     round: int
     planned: list[dict[str, Any]]
     deferred: list[list[int]]  # chunks held back until a probe call has calibrated the writer
@@ -92,7 +110,7 @@ class MonthState(TypedDict, total=False):
 class ChunkTask(TypedDict):
     """What one ``write`` task receives through ``Send`` (plain JSON too)."""
 
-    role: WriterRole
+    role: Role
     days: list[int]
     round: int
     tokens_per_day: int
@@ -101,6 +119,7 @@ class ChunkTask(TypedDict):
     context: dict[str, Any]
     taken_titles: NotRequired[list[str]]  # titles written or kept (no day repeats one)
     feedback: NotRequired[dict[str, list[str]]]  # day -> why its last version was not kept
+    outline: NotRequired[dict[str, dict[str, Any]]]  # day -> its outline line (OutlineDay JSON)
 
 
 def already_used(state: MonthState) -> list[tuple[str, str]]:

@@ -20,9 +20,15 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 
-from pipeline.calendar import DayPlan, Role, UsageRecord, days_label
+from pipeline.calendar import OutlineDay, Role, UsageRecord, days_label
 from pipeline.config import Settings
-from pipeline.dates import MonthSpec, SpecialDate, format_special_dates
+from pipeline.dates import (
+    MonthSpec,
+    SpecialDate,
+    format_special_dates,
+    parse_month,
+    special_dates,
+)
 from pipeline.errors import ConfigError, ModelCallError
 from pipeline.generation import prompts
 from pipeline.generation.budget import (
@@ -66,6 +72,25 @@ class MonthContext:
     special_dates: list[SpecialDate]
     examples: str
 
+    @classmethod
+    def from_data(cls, data: dict[str, Any], settings: Settings) -> MonthContext:
+        """The context from a task's plain JSON (month, trends, niche, platform,
+        examples) and the settings that say which special dates count."""
+        month = parse_month(data["month"])
+        return cls(
+            month=month,
+            trends=list(data.get("trends") or []),
+            niche=data["niche"],
+            platform=data["platform"],
+            special_dates=special_dates(
+                month,
+                country=settings.country,
+                subdivision=settings.subdivision,
+                awareness_file=settings.awareness_file,
+            ),
+            examples=data.get("examples", ""),
+        )
+
 
 @dataclass
 class ChunkRequest:
@@ -81,6 +106,8 @@ class ChunkRequest:
     reasoning_reserve: int | None = None
     #: day -> why its last version was not kept (the content rules), shown to the model
     feedback: dict[int, list[str]] = field(default_factory=dict)
+    #: the month outline's lines of these days (write calls), empty without an outline
+    outline: list[OutlineDay] = field(default_factory=list)
     messages: list[BaseMessage] = field(default_factory=list)
     prompt_tokens: int = 0
     max_tokens: int = 0
@@ -89,7 +116,7 @@ class ChunkRequest:
 @dataclass
 class ChunkResult:
     request: ChunkRequest
-    plans: list[DayPlan]
+    plans: list[Any]  # DayPlan rows (OutlineDay lines for the outline writer)
     usage: UsageRecord
     parse: ParseResult | None = None
     error: Exception | None = None
@@ -106,6 +133,12 @@ class DayWriter:
             writer.budget.chunk_days(list(range(1, 32)), prompt_tokens=3000)
             result = writer.chain.invoke(ChunkRequest("main", [1, 2, 3], context))
     """
+
+    #: The tool a tool-calling model is made to call, and the most days one local grammar
+    #: call writes (subclasses that write other rows, like the outline, set their own).
+    tool_name = "calendar_days"
+    tool_description = "The reels for the requested days."
+    grammar_days_per_call = GRAMMAR_DAYS_PER_CALL
 
     def __init__(
         self,
@@ -129,7 +162,7 @@ class DayWriter:
             context_window=self.limits.context_window,
             max_output_tokens=self.limits.max_output_tokens,
             safety_margin=margin,
-            tokens_per_day=settings.tokens_per_day or CALIBRATED_TOKENS_PER_DAY[self.mode],
+            tokens_per_day=self.starting_tokens_per_day(),
             reasoning_reserve=settings.reasoning_reserve if self.limits.reasoning else 0,
         )
         self.chain: Runnable[ChunkRequest, ChunkResult] = (
@@ -140,6 +173,11 @@ class DayWriter:
         ).with_config(run_name=role)
 
     # ------------------------------------------------------------------ planning
+    def starting_tokens_per_day(self) -> int:
+        """Tokens a day takes before any is learned: ``tokens_per_day`` or the calibrated
+        figure of the output mode."""
+        return self.settings.tokens_per_day or CALIBRATED_TOKENS_PER_DAY[self.mode]
+
     def _choose_mode(self) -> OutputMode:
         if self.settings.structured_output == "off":
             return "rows"
@@ -172,6 +210,7 @@ class DayWriter:
             "output_format": self.library.output_format(fmt, request.days),
             "content_rules": self.rules.prompt_text(),
             "feedback": _feedback_section(request.feedback),
+            "outline": prompts.outline_section(request.outline),
         }
         if request.role == "supplement":
             values["already_used"] = prompts.already_used(request.already_used)
@@ -191,11 +230,19 @@ class DayWriter:
         return {
             "type": "function",
             "function": {
-                "name": "calendar_days",
-                "description": "The reels for the requested days.",
-                "parameters": tool_schema(pinned),
+                "name": self.tool_name,
+                "description": self.tool_description,
+                "parameters": self.tool_parameters(pinned),
             },
         }
+
+    def tool_parameters(self, days: Sequence[int] | None) -> dict[str, Any]:
+        """The tool's JSON schema (``days`` pinned, or None for one schema for every chunk)."""
+        return tool_schema(days)
+
+    def grammar(self, request: ChunkRequest) -> dict[str, Any]:
+        """The JSON schema llama.cpp's grammar holds a local model's reply to."""
+        return grammar_schema(request.days, words=self.rules.grammar_words())
 
     def schema_tokens(self, request: ChunkRequest) -> int:
         """Tokens of the tool schema sent with a call (0 outside tool mode): providers count
@@ -243,7 +290,7 @@ class DayWriter:
         """
         caps = [
             c
-            for c in (max_days, GRAMMAR_DAYS_PER_CALL if self.mode == "grammar" else None)
+            for c in (max_days, self.grammar_days_per_call if self.mode == "grammar" else None)
             if c is not None
         ]
         return self.budget_for(request).chunk_days(
@@ -253,7 +300,7 @@ class DayWriter:
     def days_per_call(self, request: ChunkRequest) -> int:
         """The most days one call can ask for, sized on the largest prompt."""
         per_call = self.budget_for(request).days_per_call(self.prompt_tokens(request))
-        return min(per_call, GRAMMAR_DAYS_PER_CALL) if self.mode == "grammar" else per_call
+        return min(per_call, self.grammar_days_per_call) if self.mode == "grammar" else per_call
 
     def prepare_call(self, request: ChunkRequest) -> ChunkRequest:
         """The chain's first two steps (prompt, bind_max_tokens), with no model call."""
@@ -292,14 +339,14 @@ class DayWriter:
     def _bound_model(self, request: ChunkRequest) -> Runnable:
         limit = self.output_limit(request)
         if self.mode == "grammar":
-            schema = grammar_schema(request.days, words=self.rules.grammar_words())
+            schema = self.grammar(request)
             return self.model.bind(
                 **limit, response_format={"type": "json_object", "schema": schema}
             )
         if self.mode == "tools":
             tool = self.tool(request.days)
             # bind_tools first, then max_tokens: the other order drops max_tokens
-            return self.model.bind_tools([tool], tool_choice="calendar_days").bind(**limit)
+            return self.model.bind_tools([tool], tool_choice=self.tool_name).bind(**limit)
         return self.model.bind(**limit)
 
     def _call(self, request: ChunkRequest, config: RunnableConfig) -> tuple[ChunkRequest, Any]:
@@ -321,17 +368,10 @@ class DayWriter:
         request, (message, seconds) = called
         reply, text = reply_payload(message)
         finish = finish_reason(message)
-        month = request.context.month
-        parsed = parse_day_plans(
-            reply,
-            year=month.year,
-            month=month.month,
-            requested_days=request.days,
-            finish_reason=finish,
-        )
+        plans, parsed = self.parse_reply(reply, request, finish)
         usage_meta = getattr(message, "usage_metadata", None) or {}
         reply_tokens = usage_meta.get("output_tokens") or self.counter.count(text)
-        if not parsed.plans and finish != "length" and reply_tokens >= request.max_tokens:
+        if not plans and finish != "length" and reply_tokens >= request.max_tokens:
             # the reply ran to max_tokens: a cut, whatever reason the server reports
             # (llama.cpp's server says "tool_calls"), so the engine grows or splits it
             finish = "length"
@@ -345,13 +385,27 @@ class DayWriter:
             output_tokens=usage_meta.get("output_tokens"),
             reasoning_tokens=(usage_meta.get("output_token_details") or {}).get("reasoning"),
             finish_reason=finish,
-            days_parsed=len(parsed.plans),
-            rows_rejected=len(parsed.rejected),
+            days_parsed=len(plans),
+            rows_rejected=len(parsed.rejected) if parsed else 0,
             round=request.round,
             seconds=round(seconds, 2),
             cached=is_cached_reply(message),
         )
-        return ChunkResult(request, parsed.plans, usage, parse=parsed, reply_tokens=reply_tokens)
+        return ChunkResult(request, plans, usage, parse=parsed, reply_tokens=reply_tokens)
+
+    def parse_reply(
+        self, reply: Any, request: ChunkRequest, finish: str | None
+    ) -> tuple[list[Any], ParseResult | None]:
+        """The rows of the requested days in ``reply`` (and the parser's full result)."""
+        month = request.context.month
+        parsed = parse_day_plans(
+            reply,
+            year=month.year,
+            month=month.month,
+            requested_days=request.days,
+            finish_reason=finish,
+        )
+        return parsed.plans, parsed
 
     def failed(self, request: ChunkRequest, exc: Exception) -> ChunkResult:
         """The record of a call that raised (nothing parsed, the error kept)."""

@@ -42,7 +42,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """``python -m llama_cpp.server`` on a free loopback port; waits until it answers."""
-    from pipeline.generation.models import bundled_gguf_path, local_threads
+    from pipeline.generation.local_model import bundled_gguf_path, local_threads
 
     decode_threads, prompt_threads = local_threads(bundled_gguf_path(), Settings())
     port = _free_port()

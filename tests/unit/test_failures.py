@@ -123,6 +123,6 @@ def test_overflow_is_raised_typed_and_never_retried():
 
 
 def test_llama_cpp_overflow_message_is_recognised():
-    from pipeline.generation.models import LLAMA_OVERFLOW
+    from pipeline.generation.local_model import LLAMA_OVERFLOW
 
     assert LLAMA_OVERFLOW.search("Requested tokens (5000) exceed context window of 4096")

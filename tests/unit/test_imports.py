@@ -16,6 +16,7 @@ PUBLIC = [
     "DayPlan",
     "IncompleteCalendarError",
     "ModelSetupError",
+    "OutlineDay",
     "ReelcalError",
     "Settings",
     "TokenBudgetError",

@@ -127,7 +127,7 @@ def test_plan_builds_hosted_models_without_touching_the_environment(monkeypatch)
 def test_cpu_count_works_without_sched_getaffinity(monkeypatch):
     import os
 
-    from pipeline.generation.models import available_cpus
+    from pipeline.generation.local_model import available_cpus
 
     monkeypatch.delattr(os, "sched_getaffinity", raising=False)
     monkeypatch.delattr(os, "process_cpu_count", raising=False)
@@ -138,7 +138,7 @@ def test_small_local_models_decode_on_one_thread_and_read_prompts_on_every_core(
     tmp_path, monkeypatch
 ):
     from pipeline.config import Settings
-    from pipeline.generation import models
+    from pipeline.generation import local_model as models
 
     monkeypatch.setattr(models, "available_cpus", lambda: 4)
     small = tmp_path / "small.gguf"

@@ -1,0 +1,397 @@
+"""The month outline: a first, small call that plans every day before any is written.
+
+Owns the outline's reply schema, its parser and :class:`OutlineWriter` (a
+:class:`~pipeline.generation.writer.DayWriter` whose rows are
+:class:`~pipeline.calendar.OutlineDay` lines, about a tenth of a reel's tokens), and
+:class:`TitleGuard`, which keeps titles unique across the month: the same text once case,
+punctuation and spaces are ignored, or a cosine similarity of their embeddings (the
+bundled MiniLM by default) at or above ``title_similarity``.
+
+The engine runs the outline as the first rounds of the month graph (role ``"outline"``),
+chunked to fit like any other call; write chunks then expand their outline lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+from langchain_core.messages import BaseMessage
+from pydantic import ValidationError
+
+from pipeline.calendar import OutlineDay, days_label
+from pipeline.config import Settings
+from pipeline.dates import format_special_dates, parse_month
+from pipeline.errors import ReelcalError
+from pipeline.generation import prompts
+from pipeline.generation.budget import chunk_cap_for_speed
+from pipeline.generation.json_rows import find_json_rows
+from pipeline.generation.parsing import ParseResult
+from pipeline.generation.rules import normalized
+from pipeline.generation.schema import _reply_schema, _words_pattern
+from pipeline.generation.writer import ChunkRequest, DayWriter
+
+logger = logging.getLogger("reelcal")
+
+#: Starting estimate of a day's outline line (a JSON item is 40-60 tokens); learned from
+#: the first call like a reel's.
+OUTLINE_TOKENS_PER_DAY = 70
+#: Outline lines one local grammar call writes (a reel takes ten times as many tokens).
+OUTLINE_GRAMMAR_DAYS = 8
+OUTLINE_FIELDS = ("day", "title", "pillar", "format", "series", "uses")
+#: Word caps of the outline's text fields in the local model's grammar ((min, max)).
+OUTLINE_GRAMMAR_WORDS: dict[str, tuple[int, int]] = {
+    "title": (2, 10),
+    "pillar": (1, 3),
+    "series": (0, 3),
+    "uses": (0, 5),
+}
+
+
+def outline_schema(
+    days: Sequence[int] | None = None,
+    *,
+    formats: Sequence[str] = (),
+    words: dict[str, tuple[int, int]] | None = None,
+) -> dict[str, Any]:
+    """JSON schema of an outline reply: ``{"days": [{day, title, pillar, format, series,
+    uses}, ...]}``. ``formats`` become an enum; ``days`` pin each position (the local
+    grammar) or the allowed days (a server's tool); ``words`` caps text fields in plain
+    words (the grammar)."""
+    item: dict[str, Any] = {name: {"type": "string"} for name in OUTLINE_FIELDS[1:]}
+    if formats:
+        item["format"] = {"type": "string", "enum": list(formats)}
+    for name, (low, high) in (words or {}).items():
+        pattern = _words_pattern(high, max(low, 1))
+        item[name] = {"type": "string", "pattern": pattern if low else f"^$|{pattern}"}
+
+    def day_item(day: dict[str, Any]) -> dict[str, Any]:
+        props = {"day": day, **item}
+        return {
+            "type": "object",
+            "properties": props,
+            "required": list(props),
+            "additionalProperties": False,
+        }
+
+    if days and words:  # the grammar: one position per day, in order
+        array = {"type": "array", "prefixItems": [day_item({"const": d}) for d in days]}
+        return _reply_schema(array)
+    day = {"type": "integer", "enum": list(days)} if days else {"type": "integer", "minimum": 1}
+    return _reply_schema({"type": "array", "items": day_item(day)})
+
+
+def parse_outline(reply: Any, requested_days: Iterable[int]) -> list[OutlineDay]:
+    """The outline lines of the requested days in ``reply`` (tool-call data, JSON text or
+    pipe rows ``Day N | title | pillar | format | series | uses``): the first valid line
+    of each day wins; anything else is skipped (the day stays missing and is asked again)."""
+    wanted = set(requested_days)
+    found: dict[int, OutlineDay] = {}
+    for item in _items(reply):
+        try:
+            line = OutlineDay.model_validate(item)
+        except (ValidationError, TypeError, ValueError):
+            continue
+        if line.day in wanted:
+            found.setdefault(line.day, line)
+    return [found[d] for d in sorted(found)]
+
+
+def _items(reply: Any) -> list[dict[str, Any]]:
+    if isinstance(reply, dict):
+        days = reply.get("days", reply)
+        return [d for d in days if isinstance(d, dict)] if isinstance(days, list) else []
+    if isinstance(reply, list):
+        return [d for d in reply if isinstance(d, dict)]
+    if not isinstance(reply, str):
+        return []
+    rows, _, _ = find_json_rows(reply)
+    if rows:
+        return [row for row, _ in rows]
+    items = []
+    for text in reply.splitlines():
+        cells = [c.strip().strip("*").strip() for c in text.strip().strip("|").split("|")]
+        if len(cells) >= 4 and cells[0]:
+            items.append(dict(zip(OUTLINE_FIELDS, cells)))
+    return items
+
+
+class OutlineWriter(DayWriter):
+    """Writes outline lines for chunks of days (one model, its limits and budget).
+
+    Example:
+        .. code-block:: python
+
+            writer = OutlineWriter(model, settings, role="outline")
+            result = writer.chain.invoke(ChunkRequest("outline", [1, 2, 3], context))
+            result.plans  # [OutlineDay(day=1, ...), ...]
+    """
+
+    tool_name = "month_outline"
+    tool_description = "The outline of the requested days."
+    grammar_days_per_call = OUTLINE_GRAMMAR_DAYS
+
+    def starting_tokens_per_day(self) -> int:
+        return OUTLINE_TOKENS_PER_DAY
+
+    @property
+    def formats(self) -> list[str]:
+        return [f["name"] for f in self.library.patterns.get("frameworks", [])]
+
+    def render_messages(self, request: ChunkRequest) -> list[BaseMessage]:
+        ctx = request.context
+        pillars = self.settings.content_pillars
+        mix = self.settings.pillar_mix or {}
+        values = {
+            "platform": ctx.platform,
+            "niche": prompts.quoted(ctx.niche),
+            "month_name": ctx.month.name,
+            "trends": prompts.quoted_list(ctx.trends, empty="- (none given: use evergreen topics)"),
+            "pillars": (
+                prompts.quoted_list(
+                    f"{p} (about {mix[p]:.0%} of the days)" if p in mix else p for p in pillars
+                )
+                if pillars
+                else "- (none given: choose 3 to 5 pillars that fit the niche and keep their "
+                "names the same all month)"
+            ),
+            "formats": prompts.bullet_list(self.formats),
+            "weekdays": ", ".join(
+                f"Day {d} {ctx.month.date_of(d).strftime('%a')}" for d in request.days
+            ),
+            "special_dates": format_special_dates(ctx.special_dates, request.days),
+            "already_used": prompts.bullet_list(
+                prompts.quoted(title) for title, _ in request.already_used
+            ),
+            "feedback": _feedback(request.feedback),
+            "days_label": days_label(request.days),
+            "day_count": len(request.days),
+            "output_format": self.library.outline_format(
+                "rows" if self.mode == "rows" else "json", request.days
+            ),
+        }
+        return self.library.outline_prompt().format_messages(**values)
+
+    def tool_parameters(self, days: Sequence[int] | None) -> dict[str, Any]:
+        return outline_schema(days, formats=self.formats)
+
+    def grammar(self, request: ChunkRequest) -> dict[str, Any]:
+        return outline_schema(request.days, formats=self.formats, words=OUTLINE_GRAMMAR_WORDS)
+
+    def parse_reply(
+        self, reply: Any, request: ChunkRequest, finish: str | None
+    ) -> tuple[list[Any], ParseResult | None]:
+        return parse_outline(reply, request.days), None
+
+
+def _feedback(feedback: dict[int, list[str]]) -> str:
+    if not feedback:
+        return ""
+    lines = [f"- Day {day}: {'; '.join(reasons)}" for day, reasons in sorted(feedback.items())]
+    return "These days were outlined before and not kept:\n" + "\n".join(lines) + "\n"
+
+
+class TitleGuard:
+    """Finds titles that repeat another: the same normalized text, or embeddings with a
+    cosine similarity of at least ``threshold`` (no embeddings: text only).
+
+    Example:
+        .. code-block:: python
+
+            guard = TitleGuard(load_embeddings("local:all-MiniLM-L6-v2"), threshold=0.9)
+            guard.repeats(["5 AI tools that save you hours"], taken=["Five AI tools to save hours"])
+    """
+
+    def __init__(self, embeddings: Embeddings | None, threshold: float = 0.9) -> None:
+        self.embeddings = embeddings
+        self.threshold = threshold
+
+    def repeats(self, titles: Sequence[str], *, taken: Sequence[str] = ()) -> dict[int, str]:
+        """Index in ``titles`` -> the earlier title it repeats (from ``taken`` or an
+        earlier entry of ``titles``)."""
+        vectors = self._vectors([*taken, *titles])
+        kept: list[tuple[str, list[float] | None]] = [
+            (t, vectors[i] if vectors else None) for i, t in enumerate(taken)
+        ]
+        found: dict[int, str] = {}
+        for i, title in enumerate(titles):
+            vector = vectors[len(taken) + i] if vectors else None
+            match = next((t for t, v in kept if self._alike(title, vector, t, v)), None)
+            if match is None:
+                kept.append((title, vector))
+            else:
+                found[i] = match
+        return found
+
+    def _vectors(self, texts: list[str]) -> list[list[float]] | None:
+        if self.embeddings is None or not texts:
+            return None
+        return self.embeddings.embed_documents(texts)
+
+    def _alike(self, a: str, va: Any, b: str, vb: Any) -> bool:
+        if normalized(a) == normalized(b):
+            return True
+        return va is not None and vb is not None and cosine(va, vb) >= self.threshold
+
+
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b))
+    norms = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return dot / norms if norms else 0.0
+
+
+#: Rounds the outline gets (the first, then one for days missing or repeating a title);
+#: after them the days are written, from the outline lines there are.
+OUTLINE_ROUNDS = 2
+
+
+class OutlineStage:
+    """The outline's part of the month graph (the engine's nodes call these): plan the
+    outline's chunks, review the lines a round wrote (a title that repeats one planned or
+    written before is dropped and its day asked again, with why) and say when it is done.
+
+    Titles are reviewed after the round, not in each call: chunks of one round are
+    written at the same time and cannot see each other's titles.
+    """
+
+    def __init__(self, writer: OutlineWriter, settings: Settings) -> None:
+        self.writer = writer
+        self.settings = settings
+        self._titles: TitleGuard | None = None
+
+    @property
+    def titles(self) -> TitleGuard:
+        if self._titles is None:
+            self._titles = TitleGuard(
+                _title_embeddings(self.settings), self.settings.title_similarity
+            )
+        return self._titles
+
+    @staticmethod
+    def active(state: dict[str, Any]) -> bool:
+        return state["first_role"] == "main" and not state.get("outline_done", True)
+
+    def tasks(self, state: dict[str, Any], context: dict[str, Any], month_context: Any):
+        """One outline task per chunk of the days without a line (or a row): chunks fit
+        the budget and are capped by ``speed`` like the days'."""
+        rows = state.get("rows") or {}
+        outline = state.get("outline") or {}
+        days = [
+            dt.date.fromisoformat(d).day
+            for d in state["dates"]
+            if d not in outline and d not in rows
+        ]
+        feedback = latest_outline_breaks(state)
+        request = self.writer.fit_already_used(
+            ChunkRequest(
+                "outline",
+                days,
+                month_context,
+                round=state["round"],
+                already_used=_taken(state),
+                tokens_per_day=state["tokens_per_day"]["outline"],
+                reasoning_reserve=state["reasoning_reserve"]["outline"],
+            )
+        )
+        caps = [
+            state["max_days"].get("outline"),
+            chunk_cap_for_speed(len(days), self.settings.speed),
+        ]
+        chunks = self.writer.plan(request, max_days=min((c for c in caps if c), default=None))
+        return [
+            {
+                "role": "outline",
+                "days": chunk,
+                "round": state["round"],
+                "tokens_per_day": request.tokens_per_day,
+                "reasoning_reserve": request.reasoning_reserve,
+                "already_used": [list(u) for u in request.already_used],
+                "context": context,
+                "feedback": {str(d): feedback[d] for d in chunk if d in feedback},
+            }
+            for chunk in chunks
+        ]
+
+    def review(self, state: dict[str, Any]) -> dict[str, Any]:
+        """The lines new since the last review, checked in day order against every title
+        planned or written: repeats are dropped (``None`` in the update removes a line)
+        and recorded with why."""
+        outline = state.get("outline") or {}
+        checked = set(state.get("outline_checked") or [])
+        new = sorted(d for d in outline if d not in checked)
+        taken = [title for title, _ in _taken(state, only=checked)]
+        repeats = self.titles.repeats([outline[d]["title"] for d in new], taken=taken)
+        dropped = {new[i]: match for i, match in repeats.items()}
+        return {
+            "outline": {d: None for d in dropped},
+            "outline_checked": sorted(checked | {d for d in new if d not in dropped}),
+            "outline_breaks": [
+                {
+                    "day": dt.date.fromisoformat(d).day,
+                    "reasons": [
+                        f"title {outline[d]['title']!r} repeats {match!r}: pick a new idea"
+                    ],
+                    "round": state["round"],
+                }
+                for d, match in dropped.items()
+            ],
+        }
+
+    @staticmethod
+    def written(result: Any, task: dict[str, Any]) -> dict[str, Any]:
+        """The state update of an outline call: its lines (``merge`` reviews them)."""
+        logger.info(result.usage.summary())
+        month = parse_month(task["context"]["month"])
+        return {
+            "outline": {
+                month.date_of(line.day).isoformat(): line.model_dump(mode="json")
+                for line in result.plans
+            },
+            "usage": [result.usage.model_dump(mode="json")],
+        }
+
+    def merged(self, state: dict[str, Any], shrunk: bool) -> dict[str, Any]:
+        """``merge`` after an outline round: the review, and whether the outline is done
+        (a round that added no line, or split a cut chunk, counts as no progress only
+        in the first case)."""
+        review = self.review(state)
+        rounds = state.get("outline_rounds", 0) + 1
+        grew = len(state.get("outline") or {}) > state["rows_before"]
+        kept = set(review["outline_checked"])
+        done = self.done(state, kept, rounds, grew or shrunk)
+        return {**review, "outline_rounds": rounds, "outline_done": done, "status": "running"}
+
+    @staticmethod
+    def done(state: dict[str, Any], kept: set[str], rounds: int, grew: bool) -> bool:
+        """Every day has a kept line (or a row), or :data:`OUTLINE_ROUNDS` rounds were
+        taken, or a round added no line."""
+        covered = kept | set(state.get("rows") or {})
+        return all(d in covered for d in state["dates"]) or rounds >= OUTLINE_ROUNDS or not grew
+
+
+def _taken(state: dict[str, Any], only: set[str] | None = None) -> list[tuple[str, str]]:
+    """Titles planned (outline lines, those in ``only`` when given) and written or kept."""
+    outline = state.get("outline") or {}
+    lines = [(o["title"], "") for d, o in sorted(outline.items()) if only is None or d in only]
+    rows = [*(state.get("kept") or []), *(state.get("rows") or {}).values()]
+    return lines + [(r["title"], r["hook"]) for r in rows]
+
+
+def _title_embeddings(settings: Settings) -> Embeddings | None:
+    """The embeddings titles are compared with; text only when they cannot load."""
+    from pipeline.knowledge.embeddings import load_embeddings
+
+    try:
+        return load_embeddings(settings.embeddings)
+    except ReelcalError as exc:
+        logger.warning("titles compared as text only: %s", exc)
+        return None
+
+
+def latest_outline_breaks(state: dict[str, Any]) -> dict[int, list[str]]:
+    """Day -> why its outline line was last dropped."""
+    return {e["day"]: list(e["reasons"]) for e in state.get("outline_breaks") or []}
