@@ -32,14 +32,14 @@ from pipeline.generation.budget import chunk_cap_for_speed
 from pipeline.generation.json_rows import find_json_rows
 from pipeline.generation.parsing import ParseResult
 from pipeline.generation.rules import normalized
-from pipeline.generation.schema import _reply_schema, _words_pattern
+from pipeline.generation.schema import reply_schema, words_pattern
 from pipeline.generation.writer import ChunkRequest, DayWriter
 
 logger = logging.getLogger("reelcal")
 
-#: Starting estimate of a day's outline line (a JSON item is 40-60 tokens); learned from
+#: Starting estimate of a day's outline line (a JSON item is 50-70 tokens); learned from
 #: the first call like a reel's.
-OUTLINE_TOKENS_PER_DAY = 70
+OUTLINE_TOKENS_PER_DAY = 90
 #: Outline lines one local grammar call writes (a reel takes ten times as many tokens).
 OUTLINE_GRAMMAR_DAYS = 8
 OUTLINE_FIELDS = ("day", "title", "pillar", "format", "series", "uses")
@@ -48,7 +48,7 @@ OUTLINE_GRAMMAR_WORDS: dict[str, tuple[int, int]] = {
     "title": (2, 10),
     "pillar": (1, 3),
     "series": (0, 3),
-    "uses": (0, 5),
+    "uses": (0, 5),  # an enum of the trends and special dates when there are any
 }
 
 
@@ -57,17 +57,20 @@ def outline_schema(
     *,
     formats: Sequence[str] = (),
     words: dict[str, tuple[int, int]] | None = None,
+    uses: Sequence[str] = (),
 ) -> dict[str, Any]:
     """JSON schema of an outline reply: ``{"days": [{day, title, pillar, format, series,
     uses}, ...]}``. ``formats`` become an enum; ``days`` pin each position (the local
     grammar) or the allowed days (a server's tool); ``words`` caps text fields in plain
-    words (the grammar)."""
+    words and ``uses`` lists what a day may build on (the grammar: trends and special
+    dates, or "")."""
     item: dict[str, Any] = {name: {"type": "string"} for name in OUTLINE_FIELDS[1:]}
     if formats:
         item["format"] = {"type": "string", "enum": list(formats)}
     for name, (low, high) in (words or {}).items():
-        pattern = _words_pattern(high, max(low, 1))
-        item[name] = {"type": "string", "pattern": pattern if low else f"^$|{pattern}"}
+        item[name] = {"type": "string", "pattern": words_pattern(high, low)}
+    if uses:
+        item["uses"] = {"type": "string", "enum": ["", *uses]}
 
     def day_item(day: dict[str, Any]) -> dict[str, Any]:
         props = {"day": day, **item}
@@ -80,9 +83,9 @@ def outline_schema(
 
     if days and words:  # the grammar: one position per day, in order
         array = {"type": "array", "prefixItems": [day_item({"const": d}) for d in days]}
-        return _reply_schema(array)
+        return reply_schema(array)
     day = {"type": "integer", "enum": list(days)} if days else {"type": "integer", "minimum": 1}
-    return _reply_schema({"type": "array", "items": day_item(day)})
+    return reply_schema({"type": "array", "items": day_item(day)})
 
 
 def parse_outline(reply: Any, requested_days: Iterable[int]) -> list[OutlineDay]:
@@ -161,7 +164,7 @@ class OutlineWriter(DayWriter):
             ),
             "formats": prompts.bullet_list(self.formats),
             "weekdays": ", ".join(
-                f"Day {d} {ctx.month.date_of(d).strftime('%a')}" for d in request.days
+                f"{ctx.month.date_of(d).strftime('%a')} {d}" for d in request.days
             ),
             "special_dates": format_special_dates(ctx.special_dates, request.days),
             "already_used": prompts.bullet_list(
@@ -180,7 +183,12 @@ class OutlineWriter(DayWriter):
         return outline_schema(days, formats=self.formats)
 
     def grammar(self, request: ChunkRequest) -> dict[str, Any]:
-        return outline_schema(request.days, formats=self.formats, words=OUTLINE_GRAMMAR_WORDS)
+        ctx = request.context
+        dates = [s.name for s in ctx.special_dates if s.date.day in request.days]
+        uses = list(dict.fromkeys([*ctx.trends, *dates]))
+        return outline_schema(
+            request.days, formats=self.formats, words=OUTLINE_GRAMMAR_WORDS, uses=uses
+        )
 
     def parse_reply(
         self, reply: Any, request: ChunkRequest, finish: str | None

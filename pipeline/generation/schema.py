@@ -32,8 +32,10 @@ GRAMMAR_WORDS = {
 _WORD = "[A-Za-z0-9][A-Za-z0-9,.!?'&%$:;()/+-]{0,13}"
 
 
-def _words_pattern(max_words: int, min_words: int = 1) -> str:
-    return f"^{_WORD}( {_WORD}){{{min_words - 1},{max_words - 1}}}$"
+def words_pattern(max_words: int, min_words: int = 1) -> str:
+    """A regex of ``min_words`` to ``max_words`` plain words (0 allows an empty string)."""
+    words = f"{_WORD}( {_WORD}){{{max(min_words, 1) - 1},{max_words - 1}}}"
+    return f"^{words}$" if min_words else f"^({words})?$"
 
 
 def tool_schema(days: Sequence[int] | None = None) -> dict[str, Any]:
@@ -47,7 +49,7 @@ def tool_schema(days: Sequence[int] | None = None) -> dict[str, Any]:
     day is what keeps a small model on the days asked for.
     """
     day = {"type": "integer", "enum": list(days)} if days else {"type": "integer", "minimum": 1}
-    return _reply_schema({"type": "array", "items": _day_item(day)})
+    return reply_schema({"type": "array", "items": _day_item(day)})
 
 
 def grammar_schema(
@@ -59,7 +61,7 @@ def grammar_schema(
     content rules' hook and script caps)."""
     caps = {**GRAMMAR_WORDS, **(words or {})}
     items = [_day_item({"const": d}, words=caps) for d in days]
-    return _reply_schema({"type": "array", "prefixItems": items})
+    return reply_schema({"type": "array", "prefixItems": items})
 
 
 def _day_item(
@@ -79,7 +81,7 @@ def _day_item(
     if words:
         for name, cap in words.items():
             low, high = cap if isinstance(cap, tuple) else (1, cap)
-            props[name] = {"type": "string", "pattern": _words_pattern(high, low)}
+            props[name] = {"type": "string", "pattern": words_pattern(high, low)}
         props["hashtags"]["items"] = {"type": "string", "pattern": "^#[A-Za-z0-9_]{2,16}$"}
         props["hashtags"]["maxItems"] = 4
     return {
@@ -90,7 +92,7 @@ def _day_item(
     }
 
 
-def _reply_schema(days_schema: dict[str, Any]) -> dict[str, Any]:
+def reply_schema(days_schema: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "object",
         "properties": {"days": days_schema},

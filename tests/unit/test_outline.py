@@ -1,0 +1,251 @@
+"""The month outline: parsing, schemas, the title review, and its rounds in the engine."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from langchain_core.embeddings import Embeddings
+from scripted import (
+    FIXED_RETRIEVER,
+    OUTLINE_IDEAS,
+    SCRIPTED_SCRIPT_WORDS,
+    ScriptedChatModel,
+    ScriptedToolModel,
+    is_outline_prompt,
+    outline_dict,
+    requested_days,
+    rows_for,
+)
+
+from pipeline.calendar import OutlineDay
+from pipeline.config import Settings
+from pipeline.errors import ConfigError, IncompleteCalendarError
+from pipeline.generation.chains import generate_calendar
+from pipeline.generation.outline import TitleGuard, outline_schema, parse_outline
+from pipeline.generation.schema import words_pattern
+
+pytestmark = pytest.mark.usefixtures("no_backoff")
+
+
+def settings(tmp_path, **overrides) -> Settings:
+    values = {
+        "output_dir": tmp_path,
+        "context_window": 128_000,
+        "max_output_tokens": 16_384,
+        "outline": True,
+        "embeddings": "fake:384",
+        "script_words": SCRIPTED_SCRIPT_WORDS,
+    }
+    return Settings(**{**values, **overrides})
+
+
+def run(model, tmp_path, month="2027-03", **overrides):
+    return generate_calendar(
+        month,
+        ["AI agents", "automation"],
+        "AI tools",
+        model=model,
+        settings=settings(tmp_path, **overrides),
+        retriever=FIXED_RETRIEVER,
+    )
+
+
+# ---------------------------------------------------------------- parsing and schemas
+def test_parse_outline_reads_tool_data_json_text_and_pipe_rows():
+    lines = [outline_dict(1), outline_dict(2)]
+    as_rows = "\n".join(
+        f"Day {x['day']} | {x['title']} | {x['pillar']} | {x['format']} | {x['series']} | "
+        f"{x['uses']}"
+        for x in lines
+    )
+    for reply in (
+        {"days": lines},
+        "Here you go:\n```json\n" + json.dumps({"days": lines}) + "\n```",
+        as_rows,
+    ):
+        parsed = parse_outline(reply, [1, 2])
+        assert [(p.day, p.title, p.pillar, p.format) for p in parsed] == [
+            (x["day"], x["title"], x["pillar"], x["format"]) for x in lines
+        ], reply
+
+
+def test_parse_outline_keeps_only_valid_lines_of_requested_days():
+    reply = {
+        "days": [
+            outline_dict(3),
+            outline_dict(9),  # not requested
+            {"day": 4, "title": "", "pillar": "Proof", "format": "3 mistakes"},  # empty title
+            {**outline_dict(3), "title": "A second day 3"},  # the first line of a day wins
+            {**outline_dict(5), "series": None, "uses": "none"},
+            "not a line",
+        ]
+    }
+    parsed = parse_outline(reply, [3, 4, 5])
+    assert [p.day for p in parsed] == [3, 5]
+    assert parsed[0].title == OUTLINE_IDEAS[2]
+    assert (parsed[1].series, parsed[1].uses) == ("", "")
+    assert parse_outline(12, [1]) == [] and parse_outline("no lines here", [1]) == []
+
+
+def test_the_tool_schema_is_one_for_every_chunk_and_the_grammar_pins_each_day():
+    formats = ["Myth vs Fact", "3 mistakes"]
+    assert outline_schema(formats=formats) == outline_schema(formats=formats)
+    item = outline_schema(formats=formats)["properties"]["days"]["items"]
+    assert item["properties"]["format"]["enum"] == formats
+    assert item["properties"]["day"] == {"type": "integer", "minimum": 1}
+
+    grammar = outline_schema(
+        [4, 5], formats=formats, words={"title": (2, 10), "series": (0, 3)}, uses=["AI agents"]
+    )
+    positions = grammar["properties"]["days"]["prefixItems"]
+    assert [p["properties"]["day"] for p in positions] == [{"const": 4}, {"const": 5}]
+    props = positions[0]["properties"]
+    assert props["uses"]["enum"] == ["", "AI agents"]
+    series = re.compile(props["series"]["pattern"])
+    assert series.fullmatch("") and series.fullmatch("Myth Monday")
+    assert not series.fullmatch("one two three four")
+    assert not re.fullmatch(props["title"]["pattern"], "Single")
+
+
+def test_words_pattern_with_no_minimum_allows_an_empty_field():
+    assert re.fullmatch(words_pattern(2, 0), "")
+    assert not re.fullmatch(words_pattern(2, 1), "")
+
+
+def test_outline_day_reads_day_labels_and_renders_one_prompt_line():
+    line = OutlineDay(day="Day 7", title='Say "no" nicely', pillar="Proof", format="3 mistakes")
+    assert line.day == 7
+    assert line.line() == 'Day 7: "Say \\"no\\" nicely" (pillar: Proof; format: 3 mistakes)'
+
+
+# ---------------------------------------------------------------- the title review
+class TableEmbeddings(Embeddings):
+    """Vectors from a table: titles in one group point the same way."""
+
+    def __init__(self, groups: dict[str, list[float]]) -> None:
+        self.groups = groups
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self.groups[t] for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.groups[text]
+
+
+def test_title_guard_catches_same_text_and_close_embeddings_and_keeps_the_rest():
+    assert TitleGuard(None).repeats(["Myth Monday!", "Other"], taken=["myth   monday"]) == {
+        0: "myth   monday"
+    }
+    vectors = {
+        "Five AI tools that save hours": [1.0, 0.0, 0.0],
+        "5 AI tools to save you hours": [0.95, 0.2, 0.0],  # cosine 0.98
+        "How I light my desk": [0.6, 0.8, 0.0],  # cosine 0.6
+        "Batch filming twelve reels": [0.0, 0.0, 1.0],
+    }
+    guard = TitleGuard(TableEmbeddings(vectors), threshold=0.9)
+    titles = list(vectors)[1:]
+    assert guard.repeats(titles, taken=["Five AI tools that save hours"]) == {
+        0: "Five AI tools that save hours"
+    }
+    assert TitleGuard(TableEmbeddings(vectors), threshold=0.5).repeats(titles[:2]) == {
+        1: "5 AI tools to save you hours"
+    }
+
+
+# ---------------------------------------------------------------- the engine's rounds
+def test_a_month_is_outlined_first_and_each_chunk_writes_from_its_lines(tmp_path):
+    model = ScriptedToolModel(window=128_000, output_cap=16_384)
+    cal = run(model, tmp_path)
+    assert cal.is_complete and [o.day for o in cal.outline] == list(range(1, 32))
+    assert cal.outline_day(9).title == OUTLINE_IDEAS[8]
+    roles = [u.role for u in cal.usage]
+    assert set(roles[: roles.index("main")]) == {"outline"} and "supplement" not in roles
+    outline_prompts = [p for p in model.prompts if is_outline_prompt(p)]
+    assert sorted(d for p in outline_prompts for d in requested_days(p)) == list(range(1, 32))
+    assert "Myth vs Fact" in outline_prompts[0] and "choose 3 to 5 pillars" in outline_prompts[0]
+    for prompt in (p for p in model.prompts if not is_outline_prompt(p)):
+        days = requested_days(prompt)
+        for day in range(1, 32):
+            line = f'- Day {day}: "{OUTLINE_IDEAS[day - 1]}"'
+            assert (line in prompt) == (day in days), (day, days)
+    assert not model.violations
+
+
+def test_repeated_outline_titles_are_planned_again_with_why(tmp_path):
+    def repeats_once(days, index):
+        lines = [outline_dict(d) for d in days]
+        if 2 in days and 3 in days and index < 4:  # day 3 repeats day 2's idea
+            lines[days.index(3)]["title"] = OUTLINE_IDEAS[1].upper() + "!"
+        return lines
+
+    model = ScriptedChatModel(behaviour=lambda days, i, m: rows_for(days))
+    model.outline_behaviour = repeats_once
+    cal = run(model, tmp_path, speed="economical", tokens_per_day=400)
+    assert cal.is_complete and len(cal.outline) == 31
+    titles = [o.title.casefold() for o in cal.outline]
+    assert len(set(titles)) == 31
+    [again] = [p for p in model.prompts if is_outline_prompt(p) and requested_days(p) == [3]]
+    assert "- Day 3: title" in again and "repeats" in again
+    first = cal.usage[0]
+    assert first.role == "outline"
+
+
+def test_an_outline_the_model_cannot_write_does_not_stop_the_month(tmp_path):
+    model = ScriptedChatModel(behaviour=lambda days, i, m: rows_for(days))
+    model.outline_behaviour = lambda days, index: []
+    cal = run(model, tmp_path, speed="economical", tokens_per_day=400)
+    assert cal.is_complete and cal.outline == []
+    outline_calls = [u for u in cal.usage if u.role == "outline"]
+    assert outline_calls and all(u.days_parsed == 0 for u in outline_calls)
+    assert all(u.round == 0 for u in outline_calls)  # a round that adds no line ends it
+
+
+def test_a_resumed_run_keeps_its_outline_and_does_not_plan_again(tmp_path):
+    broken = ScriptedToolModel(window=128_000, output_cap=16_384, behaviour=lambda d, i, m: [])
+    with pytest.raises(IncompleteCalendarError) as caught:
+        run(broken, tmp_path, max_stalled_rounds=1)
+    assert caught.value.reason == "stalled"
+    healthy = ScriptedToolModel(window=128_000, output_cap=16_384)
+    cal = generate_calendar(
+        "2027-03",
+        ["AI agents", "automation"],
+        "AI tools",
+        model=healthy,
+        settings=settings(tmp_path),
+        retriever=FIXED_RETRIEVER,
+        run_id=caught.value.run_id,
+    )
+    assert cal.is_complete and len(cal.outline) == 31
+    assert not any(is_outline_prompt(p) for p in healthy.prompts)
+
+
+def test_content_pillars_and_their_mix_go_into_the_outline_prompt(tmp_path):
+    model = ScriptedToolModel(window=128_000, output_cap=16_384)
+    run(
+        model,
+        tmp_path,
+        content_pillars=["Education", "Proof"],
+        pillar_mix={"Education": 0.7, "Proof": 0.3},
+    )
+    prompt = next(p for p in model.prompts if is_outline_prompt(p))
+    assert '- "Education (about 70% of the days)"' in prompt
+    assert '- "Proof (about 30% of the days)"' in prompt
+
+
+def test_a_pillar_mix_must_name_content_pillars():
+    with pytest.raises(ConfigError, match="pillar_mix names \\['Fun'\\]"):
+        Settings.load(content_pillars=["Education"], pillar_mix={"Fun": 1.0})
+
+
+def test_regenerating_days_keeps_the_outline_out_of_the_way(tmp_path):
+    from scripted import february_2027
+
+    from pipeline.generation.chains import regenerate_days
+
+    model = ScriptedToolModel(window=128_000, output_cap=16_384)
+    cal = regenerate_days(
+        february_2027(), [3], model=model, settings=settings(tmp_path), retriever=FIXED_RETRIEVER
+    )
+    assert cal.is_complete and not any(is_outline_prompt(p) for p in model.prompts)
