@@ -1,6 +1,7 @@
 """The column layout every tabular export shares, and how a cell is written as text.
 
-Day, Date, then the :data:`~pipeline.calendar.COLUMN_TITLES` in order. The writers
+Day, Date, then the :data:`~pipeline.calendar.COLUMN_TITLES` in order, and for a
+calendar written from an outline its Pillar, Format, Series and Uses. The writers
 (:mod:`.xlsx`, :mod:`.text`, :mod:`.schedulers`), the readers (:mod:`.readers`) and the
 notebook view (:mod:`.display`) all take their columns from here.
 """
@@ -12,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from pipeline.calendar import COLUMN_TITLES, DayPlan
+from pipeline.calendar import COLUMN_TITLES, OUTLINE_COLUMN_TITLES, Calendar, DayPlan
 
 #: (DayPlan field, column title) of the tabular exports, in order: Day, Date, the rest.
 TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -21,7 +22,28 @@ TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
     *((field, title) for field, title in COLUMN_TITLES.items() if field != "day"),
 )
 
-TITLE_OF: dict[str, str] = dict(TABLE_COLUMNS)
+#: (OutlineDay field, column title): after the day's columns when the calendar has an outline.
+OUTLINE_COLUMNS: tuple[tuple[str, str], ...] = tuple(OUTLINE_COLUMN_TITLES.items())
+
+TITLE_OF: dict[str, str] = dict(TABLE_COLUMNS + OUTLINE_COLUMNS)
+
+
+def table_columns(calendar: Calendar) -> tuple[tuple[str, str], ...]:
+    """The columns of ``calendar``'s table: the day's, then the outline's if it has one."""
+    return TABLE_COLUMNS + (OUTLINE_COLUMNS if calendar.outline else ())
+
+
+def table_rows(calendar: Calendar) -> list[tuple[DayPlan, list[Any]]]:
+    """Each plan and its cells in :func:`table_columns` order (no line: blank cells)."""
+    lines = {line.day: line for line in calendar.outline}
+    rows = []
+    for plan in calendar.days:
+        cells = row_values(plan)
+        if calendar.outline:
+            line = lines.get(plan.day)
+            cells += [getattr(line, field) if line else "" for field, _ in OUTLINE_COLUMNS]
+        rows.append((plan, cells))
+    return rows
 
 
 def row_values(plan: DayPlan) -> list[Any]:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
-from pipeline.calendar import USAGE_TABLE_TITLES, Calendar, DayPlan
-from pipeline.outputs.columns import TABLE_COLUMNS
+from pipeline.calendar import USAGE_TABLE_TITLES, Calendar
+from pipeline.outputs.columns import table_columns, table_rows
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
@@ -35,8 +35,8 @@ def to_dataframe(calendar: Calendar) -> pandas.DataFrame:
     """The days as a DataFrame: index "Day", columns "Date" (datetime) and the column titles."""
     import pandas as pd
 
-    columns = [title for field, title in TABLE_COLUMNS if field != "day"]
-    rows = [[_value(plan, field) for field, _ in TABLE_COLUMNS[1:]] for plan in calendar.days]
+    columns = [title for field, title in table_columns(calendar) if field != "day"]
+    rows = [cells[1:] for _, cells in table_rows(calendar)]
     index = pd.Index([plan.day for plan in calendar.days], name="Day", dtype="int64")
     frame = pd.DataFrame(rows, columns=columns, index=index)
     frame["Date"] = pd.to_datetime(frame["Date"])
@@ -59,21 +59,18 @@ def calendar_html(calendar: Calendar, *, fold_at: int = FOLD_AT) -> str:
     if calendar.missing_days:
         missing = ", ".join(str(day) for day in calendar.missing_days)
         parts.append(f'<p class="rc-missing">Missing days: {missing}</p>')
-    parts.append(_table([title for _, title in TABLE_COLUMNS], _day_rows(calendar, fold_at)))
+    titles = [title for _, title in table_columns(calendar)]
+    parts.append(_table(titles, _day_rows(calendar, fold_at)))
     parts.append(_usage_html(calendar))
     parts.append("</div>")
     return "\n".join(parts)
 
 
-def _value(plan: DayPlan, field: str) -> Any:
-    return plan.hashtags_text if field == "hashtags" else getattr(plan, field)
-
-
 def _day_rows(calendar: Calendar, fold_at: int) -> list[list[str]]:
     rows = []
-    for plan in calendar.days:
+    for plan, cells in table_rows(calendar):
         row = [str(plan.day), f'<span class="rc-nowrap">{plan.date.isoformat()}</span>']
-        row += [fold(_value(plan, field), fold_at) for field, _ in TABLE_COLUMNS[2:]]
+        row += [fold(value, fold_at) for value in cells[2:]]
         rows.append(row)
     return rows
 

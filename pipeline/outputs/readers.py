@@ -19,10 +19,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from pipeline.calendar import Calendar, DayPlan, UsageRecord
+from pipeline.calendar import Calendar, DayPlan, OutlineDay, UsageRecord
 from pipeline.dates import expand_days
 from pipeline.errors import CalendarFileError
-from pipeline.outputs.columns import TABLE_COLUMNS, TITLE_OF, cell_text, first_error
+from pipeline.outputs.columns import (
+    OUTLINE_COLUMNS,
+    TABLE_COLUMNS,
+    TITLE_OF,
+    cell_text,
+    first_error,
+)
 from pipeline.outputs.formats import WRITE_FORMATS
 from pipeline.outputs.xlsx import CALENDAR_SHEET, RUN_SHEET
 
@@ -78,8 +84,8 @@ def read_csv(path: str | Path) -> Calendar:
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     if not rows:
         raise CalendarFileError(f"{path} is empty; write it with calendar.save('....csv')")
-    plans = _plans_from_rows(path, rows[0], enumerate(rows[1:], start=2))
-    return _calendar_from(path, plans, {})
+    plans, outline = _plans_from_rows(path, rows[0], enumerate(rows[1:], start=2))
+    return _calendar_from(path, plans, {"outline": outline})
 
 
 def read_xlsx(path: str | Path) -> Calendar:
@@ -99,8 +105,9 @@ def read_xlsx(path: str | Path) -> Calendar:
         sheet = book[CALENDAR_SHEET] if CALENDAR_SHEET in names else book.worksheets[0]
         rows = sheet.iter_rows(values_only=True)
         header = next(rows, ())
-        plans = _plans_from_rows(path, header, enumerate(rows, start=2))
+        plans, outline = _plans_from_rows(path, header, enumerate(rows, start=2))
         info = _read_run_sheet(path, book[RUN_SHEET]) if RUN_SHEET in names else {}
+        info["outline"] = outline
     finally:
         book.close()
     return _calendar_from(path, plans, info)
@@ -115,8 +122,9 @@ def _existing(path: str | Path) -> Path:
 
 def _plans_from_rows(
     source: Path, header: Sequence[Any], rows: Iterable[tuple[int, Sequence[Any]]]
-) -> list[DayPlan]:
-    """DayPlans from spreadsheet rows, columns found by title; blank rows are skipped."""
+) -> tuple[list[DayPlan], list[OutlineDay]]:
+    """DayPlans from spreadsheet rows, columns found by title; blank rows are skipped.
+    With Pillar and Format columns, the outline too (each line titled as its reel)."""
     position = {}
     for i, title in enumerate(header):
         position.setdefault(cell_text(title).strip().casefold(), i)
@@ -127,13 +135,29 @@ def _plans_from_rows(
             f"the titles reelcal writes: {', '.join(title for _, title in TABLE_COLUMNS)}"
         )
     index = {field: position[title.casefold()] for field, title in TABLE_COLUMNS}
-    plans = []
+    outline_index = {
+        field: position[title.casefold()]
+        for field, title in OUTLINE_COLUMNS
+        if title.casefold() in position
+    }
+    plans, outline = [], []
     for number, row in rows:
         cells = {field: row[i] if i < len(row) else None for field, i in index.items()}
         if all(cell_text(value).strip() == "" for value in cells.values()):
             continue
-        plans.append(_plan_from_cells(source, number, cells))
-    return plans
+        plan = _plan_from_cells(source, number, cells)
+        plans.append(plan)
+        line = {
+            f: cell_text(row[i]).strip() if i < len(row) else "" for f, i in outline_index.items()
+        }
+        if line.get("pillar") and line.get("format"):
+            try:
+                outline.append(OutlineDay(day=plan.day, title=plan.title, **line))
+            except ValidationError as exc:
+                raise CalendarFileError(
+                    f"{source}, row {number}: {first_error(exc)}; correct the outline cells"
+                ) from None
+    return plans, outline
 
 
 def _plan_from_cells(source: Path, number: int, cells: dict[str, Any]) -> DayPlan:

@@ -16,15 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.calendar import USAGE_TABLE_TITLES, Calendar
-from pipeline.outputs.columns import TABLE_COLUMNS, cell_text, row_values
+from pipeline.outputs.columns import cell_text, table_columns, table_rows
 
 
 def write_csv(calendar: Calendar, path: Path) -> None:
     with open(path, "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-        writer.writerow([title for _, title in TABLE_COLUMNS])
-        for plan in calendar.days:
-            writer.writerow([cell_text(value) for value in row_values(plan)])
+        writer.writerow([title for _, title in table_columns(calendar)])
+        for _, cells in table_rows(calendar):
+            writer.writerow([cell_text(value) for value in cells])
 
 
 def write_json(calendar: Calendar, path: Path) -> None:
@@ -58,9 +58,10 @@ def to_markdown(calendar: Calendar) -> str:
     if calendar.missing_days:
         facts.append(("Missing days", ", ".join(map(str, calendar.missing_days))))
     lines += [f"- **{name}:** {_md_cell(value)}" for name, value in facts if value]
-    lines += ["", _md_row(title for _, title in TABLE_COLUMNS)]
-    lines.append("| " + " | ".join("--:" if f == "day" else "---" for f, _ in TABLE_COLUMNS) + " |")
-    lines += [_md_row(row_values(plan)) for plan in calendar.days]
+    columns = table_columns(calendar)
+    lines += ["", _md_row(title for _, title in columns)]
+    lines.append("| " + " | ".join("--:" if f == "day" else "---" for f, _ in columns) + " |")
+    lines += [_md_row(cells) for _, cells in table_rows(calendar)]
     lines += ["", "## Usage", ""]
     if calendar.usage:
         lines += [

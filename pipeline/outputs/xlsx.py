@@ -18,7 +18,7 @@ from typing import Any
 
 from pipeline.calendar import Calendar, UsageRecord
 from pipeline.dates import compact_days
-from pipeline.outputs.columns import TABLE_COLUMNS, row_values
+from pipeline.outputs.columns import table_columns, table_rows
 
 CALENDAR_SHEET = "Content Calendar"
 RUN_SHEET = "Run"
@@ -34,6 +34,10 @@ _XLSX_WIDTHS = {
     "hashtags": 20,
     "production_notes": 28,
     "engagement": 28,
+    "pillar": 16,
+    "format": 18,
+    "series": 14,
+    "uses": 18,
 }
 _HEADER_FILL = "1F4E78"
 _LINE_POINTS = 14.5  # one line of 11 pt Calibri
@@ -47,11 +51,11 @@ def write_xlsx(calendar: Calendar, path: Path) -> None:
     book = Workbook()
     sheet = book.active
     sheet.title = CALENDAR_SHEET
-    _xlsx_header(sheet, 1, [title for _, title in TABLE_COLUMNS])
+    columns = table_columns(calendar)
+    _xlsx_header(sheet, 1, [title for _, title in columns])
     cell_alignment = Alignment(wrap_text=True, vertical="top")
-    widths = [_XLSX_WIDTHS[field] for field, _ in TABLE_COLUMNS]
-    for row, plan in enumerate(calendar.days, start=2):
-        values = row_values(plan)
+    widths = [_XLSX_WIDTHS[field] for field, _ in columns]
+    for row, (_, values) in enumerate(table_rows(calendar), start=2):
         for col, value in enumerate(values, start=1):
             cell = _xlsx_set(sheet.cell(row=row, column=col), value)
             cell.alignment = cell_alignment
@@ -59,9 +63,9 @@ def write_xlsx(calendar: Calendar, path: Path) -> None:
                 cell.number_format = "yyyy-mm-dd"
         sheet.row_dimensions[row].height = _row_height(values, widths)
     sheet.row_dimensions[1].height = 2 * _LINE_POINTS
-    for col, (field, _) in enumerate(TABLE_COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(col)].width = _XLSX_WIDTHS[field]
-    last = get_column_letter(len(TABLE_COLUMNS))
+    for col, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(col)].width = width
+    last = get_column_letter(len(columns))
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{last}{len(calendar.days) + 1}"
     sheet.print_title_rows = "1:1"

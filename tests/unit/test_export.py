@@ -404,3 +404,41 @@ def test_overwrite_replaces_content(cal, tmp_path):
     smaller = cal.model_copy(update={"days": cal.days[:3]})
     smaller.save(path)
     assert len(Calendar.from_json(path).days) == 3
+
+
+def _with_outline(calendar: Calendar) -> Calendar:
+    from pipeline.calendar import OutlineDay
+
+    lines = [
+        OutlineDay(
+            day=p.day,
+            title=p.title,
+            pillar=("Education", "Proof")[p.day % 2],
+            format="Myth vs Fact",
+            series="Myth Monday" if p.day % 7 == 2 else "",
+            uses="AI agents" if p.day % 3 == 0 else "",
+        )
+        for p in calendar.days
+        if p.day != 5  # a day without a line gets blank cells
+    ]
+    return calendar.model_copy(update={"outline": lines})
+
+
+def test_the_outline_is_exported_as_columns_and_read_back(cal, tmp_path):
+    outlined = _with_outline(cal)
+    titles = ["Pillar", "Format", "Series", "Uses"]
+    for ext, read in (("csv", Calendar.from_csv), ("xlsx", Calendar.from_xlsx)):
+        path = outlined.save(tmp_path / f"outlined.{ext}")
+        back = read(path)
+        assert back.days == outlined.days and back.outline == outlined.outline, ext
+    header = (tmp_path / "outlined.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header.endswith(",".join(titles))
+    sheet = openpyxl.load_workbook(tmp_path / "outlined.xlsx")["Content Calendar"]
+    assert [c.value for c in sheet[1]][-4:] == titles
+    assert sheet.cell(row=6, column=len(COLUMN_TITLES) + 2).value in (None, "")  # day 5
+    assert Calendar.from_json(outlined.to_json()).outline == outlined.outline
+    assert "| Pillar | Format | Series | Uses |" in (outlined.save(tmp_path / "o.md")).read_text()
+    assert "<th>Pillar</th>" in outlined._repr_html_()
+    assert list(outlined.to_dataframe().columns)[-4:] == titles
+    # a calendar without an outline keeps the day columns only
+    assert "Pillar" not in cal.save(tmp_path / "plain.csv").read_text(encoding="utf-8")
