@@ -49,6 +49,7 @@ if TYPE_CHECKING:  # pragma: no cover
         build_calendar_graph,
         build_calendar_tool,
         generate_calendar,
+        generate_outline,
         regenerate_days,
         resume_calendar,
     )
@@ -72,6 +73,7 @@ __all__ = [
     "build_calendar_graph",
     "build_calendar_tool",
     "generate_calendar",
+    "generate_outline",
     "regenerate_days",
     "resume_calendar",
 ]

@@ -350,6 +350,13 @@ class Calendar(BaseModel):
     def to_json(self) -> str:
         return self.model_dump_json(indent=2)
 
+    def save_outline(self, path: str | Path) -> Path:
+        """Write the outline on its own (.csv or .json: Day, Title, Pillar, Format, Series,
+        Uses), to edit and write the month from (``reelcal generate --outline FILE``)."""
+        from pipeline.outputs.outline_files import write_outline
+
+        return write_outline(self.outline, path)
+
     @classmethod
     def from_json(cls, text_or_path: str | Path) -> Calendar:
         """Read a calendar written by :meth:`to_json` (a JSON string or a path)."""

@@ -6,15 +6,29 @@ and a non-zero exit code (2 for bad arguments or settings, 1 for a failed run).
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from pipeline.cli_common import (
+    BadArguments,
+    ConfigOpt,
+    ModelOpt,
+    QuietOpt,
+    SpeedOpt,
+    VerboseOpt,
+    check_setup,
+    err,
+    fail,
+    incomplete_exit,
+    load_settings,
+    out,
+    setup_logging,
+    write_result,
+)
 from pipeline.errors import ReelcalError
 from pipeline.knowledge.ingest import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_TOKENS
 
@@ -24,6 +38,8 @@ app = typer.Typer(
         "Plan a month of short-video content with an LLM, grounded in mentor transcripts.\n\n"
         "Examples:\n\n"
         "  reelcal generate --month 'March 2026' --trend 'AI agents' --out march.xlsx\n\n"
+        "  reelcal outline --month 2026-03 --trend 'AI agents' --out march-outline.csv\n\n"
+        "  reelcal generate --month 2026-03 --outline march-outline.csv --out march.xlsx\n\n"
         "  reelcal plan --month 2026-03 --model openai:gpt-3.5-turbo --model openai:gpt-4o\n\n"
         "  reelcal models llamacpp:smollm2\n\n"
         "  reelcal index transcripts/ --creator @me --out my-index\n\n"
@@ -34,65 +50,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False)
-
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--config", "-c", help="YAML settings file (default: ./reelcal.yaml when present)."
-    ),
-]
-ModelOpt = Annotated[
-    str | None,
-    typer.Option("--model", "-m", help="Model key, e.g. llamacpp:smollm2, openai:gpt-4o."),
-]
-SpeedOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--speed",
-        help="fast (up to 8 calls at once), balanced (4, the default) or economical "
-        "(fewest calls).",
-    ),
-]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")]
-VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log every model call.")]
-
-
-def _setup_logging(quiet: bool, verbose: bool) -> None:
-    """reelcal's own log at INFO with --verbose; other libraries stay at WARNING."""
-    level = logging.ERROR if quiet else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(
-        level=logging.ERROR if quiet else logging.WARNING,
-        format="%(levelname)s %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("reelcal").setLevel(level)
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    err.print(f"error: {message}", markup=False)
-    code = exc.exit_code if isinstance(exc, ReelcalError) else 1
-    return typer.Exit(code)
-
-
-def _settings(config: Path | None, **overrides: object):
-    from pipeline.config import Settings
-
-    return Settings.load(config, **overrides)
-
-
-def _check_setup(settings, *, model_keys: list[str] | None = None) -> None:
-    """Model keys and the vector store, checked before a run starts (bad input exits 2
-    before a run id is printed or a model loads)."""
-    from pipeline.generation.models import check_model_key
-    from pipeline.knowledge.index import check_vectorstore
-
-    keys = model_keys or [settings.model, settings.supplement_model]
-    for key in filter(None, keys):
-        check_model_key(key, settings)
-    check_vectorstore(settings)
 
 
 # ------------------------------------------------------------------------ models
@@ -110,7 +67,7 @@ def models(
     from pipeline.generation.models import load_chat_model, model_limits, token_counter_for
 
     try:
-        settings = _settings(config)
+        settings = load_settings(config)
         table = Table("model", "context window", "max output", "limits from", "tokenizer")
         for key in keys or [settings.model]:
             model = load_chat_model(key, settings)
@@ -125,7 +82,7 @@ def models(
             )
         out.print(table)
     except ReelcalError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
 
 
 # ------------------------------------------------------------------------ generate
@@ -163,6 +120,14 @@ def generate(
         str | None,
         typer.Option("--run-id", help="Name a new run (default: the month and a random suffix)."),
     ] = None,
+    outline: Annotated[
+        Path | None,
+        typer.Option(
+            "--outline",
+            help="Write the month from this outline (reelcal outline --out FILE, edited), "
+            "or from the outline of a calendar file.",
+        ),
+    ] = None,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -177,19 +142,25 @@ def generate(
     from pipeline.generation.runs import check_run_id, new_run_id, saved_run
     from pipeline.generation.state import check_request_text
     from pipeline.outputs.formats import check_output_path
+    from pipeline.outputs.outline_files import check_outline_days, read_outline
     from pipeline.outputs.terminal import DaysProgress
 
-    _setup_logging(quiet, verbose)
+    setup_logging(quiet, verbose)
     try:
         if month is None and resume is None:
-            raise _BadInput("give --month (e.g. --month 2026-03), or --resume RUN_ID.")
+            raise BadArguments("give --month (e.g. --month 2026-03), or --resume RUN_ID.")
         if resume and run_id:
-            raise _BadInput("give --resume RUN_ID or --run-id NAME, not both.")
+            raise BadArguments("give --resume RUN_ID or --run-id NAME, not both.")
+        if resume and outline:
+            raise BadArguments("a resumed run keeps its outline: leave --outline out.")
         spec = parse_month(month) if month else None  # bad input fails before models load
         check_request_text(trend or [], niche)
+        lines = read_outline(outline) if outline else None
+        if lines and spec:
+            check_outline_days(lines, spec)
         if spec and spec.note and not quiet:
             err.print(spec.note, markup=False)
-        settings = _settings(config, model=model, speed=speed)
+        settings = load_settings(config, model=model, speed=speed)
         if out_path is not None:
             check_output_path(out_path, fmt, inputs=[config] if config else [])
         if resume and saved_run(settings, resume) is None:
@@ -198,7 +169,7 @@ def generate(
                 f"when the run started) and output_dir (--config)."
             )
         the_run = check_run_id(resume or run_id or new_run_id(spec.key))
-        _check_setup(settings)
+        check_setup(settings)
         if not quiet:
             err.print(
                 f"run {the_run} (resume with: reelcal generate --resume {the_run})", markup=False
@@ -214,56 +185,67 @@ def generate(
                     settings=settings,
                     progress=on_progress,
                     run_id=the_run,
+                    outline=lines,
                 )
     except IncompleteCalendarError as exc:
-        raise _incomplete(exc, verbose) from None
+        raise incomplete_exit(exc, verbose) from None
     except ReelcalError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if not quiet:
         err.print(calendar.usage_summary(), markup=False)
-    _write(calendar, out_path, fmt, quiet)
+    write_result(calendar, out_path, fmt, quiet)
 
 
-class _BadInput(ReelcalError, ValueError):
-    """A wrong combination of command-line options."""
+# ------------------------------------------------------------------------ outline
+@app.command("outline")
+def outline_command(
+    month: Annotated[str, typer.Option("--month", help="e.g. 'March 2026', 2026-03.")],
+    out_path: Annotated[
+        Path, typer.Option("--out", "-o", help="Where to write the outline: .csv or .json")
+    ],
+    trend: Annotated[
+        list[str] | None, typer.Option("--trend", "-t", help="A trend to build on (repeatable).")
+    ] = None,
+    niche: Annotated[str | None, typer.Option(help="The account's niche.")] = None,
+    model: ModelOpt = None,
+    config: ConfigOpt = None,
+    speed: SpeedOpt = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Plan a month without writing it: a title, pillar, format, series and trend per day.
+    Edit the file, then write the month from it with generate --outline FILE.
 
-    exit_code = 2
+    Example: reelcal outline --month 2026-03 --trend 'AI agents' --out march-outline.csv
+    """
+    from pipeline.dates import parse_month
+    from pipeline.errors import IncompleteCalendarError
+    from pipeline.generation.chains import generate_outline
+    from pipeline.generation.runs import new_run_id
+    from pipeline.generation.state import check_request_text
 
-
-def _incomplete(exc, verbose: bool) -> typer.Exit:
-    """One line for a run that ended with days missing; exit 130 after Ctrl-C, else 1."""
-    err.print(f"error: {exc}", markup=False)
-    if verbose and exc.__cause__ is not None:
-        import traceback
-
-        err.print("".join(traceback.format_exception(exc.__cause__)), markup=False)
-    return typer.Exit(130 if exc.reason == "interrupted" else 1)
-
-
-def _write(calendar, out_path: Path | None, fmt: str | None, quiet: bool) -> None:
-    if out_path is None:
-        if not quiet:
-            from pipeline.outputs.text import to_markdown
-
-            out.print(to_markdown(calendar), markup=False)
-        return
+    setup_logging(quiet, verbose)
     try:
-        written = calendar.save(out_path, format=fmt)
+        spec = parse_month(month)
+        check_request_text(trend or [], niche)
+        if out_path.suffix.lower() not in (".csv", ".json"):
+            raise BadArguments(f"--out {out_path}: an outline is written as .csv or .json.")
+        settings = load_settings(config, model=model, speed=speed)
+        check_setup(settings)
+        the_run = new_run_id(spec.key)
+        plan = generate_outline(spec, trend or [], niche, settings=settings, run_id=the_run)
+        written = plan.save_outline(out_path)
+    except IncompleteCalendarError as exc:
+        raise incomplete_exit(exc, verbose) from None
     except (OSError, ReelcalError) as exc:
-        # checked before the run; the disk can still change under us: keep the month
-        from pipeline.config import Settings
-
-        fallback = (
-            Path(Settings.load().output_dir) / f"calendar-{calendar.year}-{calendar.month:02d}.json"
-        )
-        calendar.save(fallback)
+        raise fail(exc) from None
+    if not quiet:
+        err.print(plan.usage_summary(), markup=False)
         err.print(
-            f"error: cannot write {out_path} ({exc}); the calendar was saved to {fallback}.",
+            f"wrote {written} ({len(plan.outline)}/{spec.days_in_month} days); write the month "
+            f"with: reelcal generate --month {spec.key} --outline {written}",
             markup=False,
         )
-        raise typer.Exit(1) from None
-    if not quiet:
-        err.print(f"wrote {written}", markup=False)
 
 
 # ------------------------------------------------------------------------ plan
@@ -289,12 +271,12 @@ def plan(
     from pipeline.outputs.terminal import print_plans
 
     try:
-        settings = _settings(config, speed=speed)
+        settings = load_settings(config, speed=speed)
         plans = plan_month(
             month, trend or [], niche, models=model or [settings.model], settings=settings
         )
     except ReelcalError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     print_plans(out, plans, title=f"Token plan for {month} (no model was called)")
 
 
@@ -323,11 +305,11 @@ def regenerate(
     from pipeline.dates import expand_days
     from pipeline.generation.chains import check_days_to_regenerate, regenerate_days
 
-    _setup_logging(quiet, verbose)
+    setup_logging(quiet, verbose)
     try:
         wanted = expand_days(days)
     except ReelcalError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     except ValueError:
         err.print(f"error: --days {days!r} is not a list like 3,7,12-14.", markup=False)
         raise typer.Exit(2) from None
@@ -336,20 +318,20 @@ def regenerate(
     from pipeline.outputs.terminal import DaysProgress
 
     try:
-        settings = _settings(config, model=model, speed=speed)
+        settings = load_settings(config, model=model, speed=speed)
         calendar = Calendar.load(file)
         check_days_to_regenerate(calendar, wanted)
         check_output_path(out_path or file)
-        _check_setup(settings)
+        check_setup(settings)
         with DaysProgress(err, quiet=quiet) as on_progress:
             updated = regenerate_days(
                 calendar, wanted, trends=trend, settings=settings, progress=on_progress
             )
     except IncompleteCalendarError as exc:
-        raise _incomplete(exc, verbose) from None
+        raise incomplete_exit(exc, verbose) from None
     except ReelcalError as exc:
-        raise _fail(exc) from None
-    _write(updated, out_path or file, None, quiet)
+        raise fail(exc) from None
+    write_result(updated, out_path or file, None, quiet)
 
 
 # ------------------------------------------------------------------------ index
@@ -398,7 +380,7 @@ def index(
     from pipeline.knowledge.index import build_index
 
     try:
-        settings = _settings(config, embeddings=embeddings)
+        settings = load_settings(config, embeddings=embeddings)
         target = out_dir or settings.vectorstore or Path("reelcal-index")
         report = build_index(
             paths,
@@ -411,7 +393,7 @@ def index(
             progress=not quiet,
         )
     except ReelcalError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     for skipped in report.files_skipped:
         err.print(f"skipped {skipped.path}: {skipped.reason}", markup=False)
     if not quiet:

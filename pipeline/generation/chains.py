@@ -19,7 +19,7 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, Field
 
-from pipeline.calendar import Calendar
+from pipeline.calendar import Calendar, OutlineDay
 from pipeline.config import Settings
 from pipeline.dates import MonthSpec, parse_month
 from pipeline.errors import InvalidDaysError, ReelcalError
@@ -160,8 +160,13 @@ def generate_calendar(
     retriever: Runnable[Any, list[Document]] | None = None,
     progress: ProgressCallback | None = None,
     run_id: str | None = None,
+    outline: Sequence[OutlineDay] | None = None,
 ) -> Calendar:
     """Write a complete calendar for ``month``.
+
+    ``outline`` gives the month outline to write from (e.g. one a user edited, read with
+    :func:`~pipeline.outputs.readers.read_outline`); days it leaves out are outlined by
+    the model when the ``outline`` setting is on.
 
     ``run_id`` names the run: a new id starts it, the id of a saved run resumes it (the
     model is called only for days not yet written). Without it the run gets a fresh id,
@@ -181,8 +186,38 @@ def generate_calendar(
     """
     settings = settings or Settings.load()
     request = _chain_input({"month": month, "trends": trends, "niche": niche})
+    if outline is not None:
+        request["given_outline"] = [OutlineDay.model_validate(o).model_dump() for o in outline]
     engine = CalendarEngine(settings, model=model, retriever=retriever)
     return run_calendar(engine, request, run_id=run_id, progress=progress)
+
+
+def generate_outline(
+    month: str | MonthSpec | dt.date,
+    trends: Sequence[str] | str = (),
+    niche: str | None = None,
+    *,
+    model: BaseChatModel | str | None = None,
+    settings: Settings | None = None,
+    retriever: Runnable[Any, list[Document]] | None = None,
+    progress: ProgressCallback | None = None,
+    run_id: str | None = None,
+) -> Calendar:
+    """Plan ``month`` without writing it: a :class:`Calendar` whose ``outline`` has a
+    line per day (and no days yet). Save it, edit it, and write the month from it with
+    ``generate_calendar(..., outline=calendar.outline)`` (``reelcal outline`` and
+    ``reelcal generate --outline FILE``). The run is durable like a month's.
+
+    Example:
+        .. code-block:: python
+
+            plan = generate_outline("March 2026", ["AI agents"], niche="AI tools")
+            plan.save("march-outline.csv")
+    """
+    settings = (settings or Settings.load()).model_copy(update={"outline": True})
+    request = _chain_input({"month": month, "trends": trends, "niche": niche})
+    engine = CalendarEngine(settings, model=model, retriever=retriever)
+    return run_calendar(engine, {**request, "outline_only": True}, run_id=run_id, progress=progress)
 
 
 def resume_calendar(

@@ -20,14 +20,8 @@ the state they read and write is :mod:`pipeline.generation.state`.
   plan_chunks again; ``max_stalled_rounds`` rounds in a row that add no day, or
   ``max_calls`` calls -> END (the runner raises ``IncompleteCalendarError``).
 
-Example:
-    .. code-block:: python
-
-        graph = build_calendar_graph(Settings(), model=my_chat_model)
-        print(graph.get_graph().draw_mermaid())
-        for update in graph.stream({"month": "2026-03", "trends": ["AI agents"]},
-                                   stream_mode="updates"):
-            print(list(update))
+With an outline (the ``outline`` setting, or one given), its rounds come first: the
+same loop with ``"outline"`` tasks (:mod:`pipeline.generation.outline`).
 """
 
 from __future__ import annotations
@@ -55,7 +49,7 @@ from pipeline.generation.budget import (
     split_days,
 )
 from pipeline.generation.models import load_chat_model, with_response_cache
-from pipeline.generation.outline import OutlineStage, OutlineWriter
+from pipeline.generation.outline import OutlineStage, OutlineWriter, prepare_outline
 from pipeline.generation.ratelimits import with_rate_limit
 from pipeline.generation.state import (
     ROLES,
@@ -187,8 +181,7 @@ class CalendarEngine:
             "tokens_per_day": {r: self.writer(r).budget.tokens_per_day for r in self.roles},
             "reasoning_reserve": {r: self.writer(r).budget.reasoning_reserve for r in self.roles},
             "max_days": {},
-            "outline_rounds": 0,
-            "outline_done": self.outline is None,
+            **prepare_outline(state, month, self.outline is not None),
         }
 
     def retrieve(self, state: MonthState, config: RunnableConfig) -> dict[str, Any]:
@@ -246,13 +239,12 @@ class CalendarEngine:
         the budget, not the speed, sets the chunks and the writer has not learned its tokens
         per day, only the first is sent (a probe): the rest are planned from its output."""
         context = {k: state[k] for k in ("month", "trends", "niche", "platform", "examples")}
+        outline = state.get("outline") or {}
         if self.outline and OutlineStage.active(state):
             tasks = self.outline.tasks(state, context, self.context(context))
-            return {
-                "planned": tasks,
-                "deferred": [],
-                "rows_before": len(state.get("outline") or {}),
-            }
+            return {"planned": tasks, "deferred": [], "rows_before": len(outline)}
+        if state.get("outline_only"):
+            return {"planned": [], "deferred": []}
         rows = state.get("rows") or {}
         usage = state.get("usage") or []
         missing = [dt.date.fromisoformat(d).day for d in state["dates"] if d not in rows]
@@ -264,7 +256,6 @@ class CalendarEngine:
         if state["first_role"] == "supplement":
             groups = {"main": [], "supplement": missing}
         feedback = latest_rule_breaks(state)
-        outline = state.get("outline") or {}
         month = parse_month(state["month"])
         used = already_used(state)
         taken_titles = [title for title, _ in used]
@@ -418,6 +409,8 @@ class CalendarEngine:
         }
         if self.outline and any(u["role"] == "outline" for u in this_round):
             return {**self.outline.merged(state, shrunk), **learned_now, "round": round_no + 1}
+        if state.get("outline_only"):  # the outline was given whole
+            return {**learned_now, "round": round_no + 1, "status": "complete"}
         progress = len(rows) > state["rows_before"]
         stalled = 0 if progress or shrunk else state["stalled"] + 1
         status: Status = "running"

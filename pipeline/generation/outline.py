@@ -371,7 +371,8 @@ class OutlineStage:
         grew = len(state.get("outline") or {}) > state["rows_before"]
         kept = set(review["outline_checked"])
         done = self.done(state, kept, rounds, grew or shrunk)
-        return {**review, "outline_rounds": rounds, "outline_done": done, "status": "running"}
+        status = "complete" if done and state.get("outline_only") else "running"
+        return {**review, "outline_rounds": rounds, "outline_done": done, "status": status}
 
     @staticmethod
     def done(state: dict[str, Any], kept: set[str], rounds: int, grew: bool) -> bool:
@@ -379,6 +380,25 @@ class OutlineStage:
         taken, or a round added no line."""
         covered = kept | set(state.get("rows") or {})
         return all(d in covered for d in state["dates"]) or rounds >= OUTLINE_ROUNDS or not grew
+
+
+def prepare_outline(state: dict[str, Any], month: Any, enabled: bool) -> dict[str, Any]:
+    """The outline part of ``prepare``: lines given with the request (``given_outline``:
+    OutlineDay data, e.g. an outline the user edited) are kept as they are; the outline
+    rounds plan only the days without one, when the outline is on."""
+    lines = {}
+    for data in state.get("given_outline") or []:
+        line = OutlineDay.model_validate(data)
+        if line.day <= month.days_in_month:
+            lines[month.date_of(line.day).isoformat()] = line.model_dump(mode="json")
+    wanted = state.get("days") or range(1, month.days_in_month + 1)
+    covered = all(month.date_of(d).isoformat() in lines for d in wanted)
+    return {
+        "outline": lines,
+        "outline_checked": sorted(lines),
+        "outline_rounds": 0,
+        "outline_done": not enabled or covered,
+    }
 
 
 def _taken(state: dict[str, Any], only: set[str] | None = None) -> list[tuple[str, str]]:

@@ -78,6 +78,8 @@ class MonthState(TypedDict, total=False):
     kept: list[dict[str, Any]]  # rows of an earlier calendar, kept unless rewritten
     kept_usage: list[dict[str, Any]]
     first_role: WriterRole
+    given_outline: list[dict[str, Any]]  # OutlineDay data to write from (e.g. user-edited)
+    outline_only: bool  # end once the outline is done (``reelcal outline``)
     # prepare, retrieve, fit
     dates: list[str]  # ISO dates to write
     notes: list[str]

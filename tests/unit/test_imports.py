@@ -25,6 +25,7 @@ PUBLIC = [
     "build_calendar_graph",
     "build_calendar_tool",
     "generate_calendar",
+    "generate_outline",
     "regenerate_days",
     "resume_calendar",
 ]

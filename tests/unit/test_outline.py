@@ -249,3 +249,88 @@ def test_regenerating_days_keeps_the_outline_out_of_the_way(tmp_path):
         february_2027(), [3], model=model, settings=settings(tmp_path), retriever=FIXED_RETRIEVER
     )
     assert cal.is_complete and not any(is_outline_prompt(p) for p in model.prompts)
+
+
+# ---------------------------------------------------------------- outline files and the CLI
+def test_outline_files_round_trip_as_csv_and_json_and_come_out_of_calendar_files(tmp_path):
+    from pipeline.calendar import Calendar
+    from pipeline.outputs.outline_files import read_outline, write_outline
+
+    lines = [OutlineDay(**outline_dict(d)) for d in range(1, 29)]
+    for name in ("plan.csv", "plan.json"):
+        assert read_outline(write_outline(lines, tmp_path / name)) == lines
+    header = (tmp_path / "plan.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header == "Day,Title,Pillar,Format,Series,Uses"
+    # a calendar written from an outline carries it (its titles are the reels')
+    cal = Calendar(year=2027, month=2, outline=lines)
+    assert read_outline(cal.save(tmp_path / "cal.json")) == lines
+
+
+def test_a_bad_outline_file_names_the_row_and_what_to_fix(tmp_path):
+    from pipeline.errors import CalendarFileError
+    from pipeline.outputs.outline_files import read_outline
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Day,Title,Pillar,Format\n1,Fine,Proof,3 mistakes\n2,,Proof,3 mistakes\n")
+    with pytest.raises(CalendarFileError, match=r"bad.csv, row 3: title: .*correct the row"):
+        read_outline(bad)
+    with pytest.raises(CalendarFileError, match="no outline file at"):
+        read_outline(tmp_path / "missing.csv")
+    plain = tmp_path / "plain.csv"
+    plain.write_text("a,b\n1,2\n")
+    with pytest.raises(CalendarFileError):
+        read_outline(plain)
+
+
+def test_cli_outline_then_generate_from_the_edited_file(monkeypatch, tmp_path):
+    import csv
+
+    from typer.testing import CliRunner
+
+    from pipeline.calendar import Calendar
+    from pipeline.cli import app
+    from pipeline.generation import engine, outline
+
+    built: list[ScriptedChatModel] = []
+
+    def load(key, settings):
+        built.append(ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days)))
+        return built[-1]
+
+    monkeypatch.setattr(engine, "load_chat_model", load)
+    monkeypatch.setattr(engine.CalendarEngine, "retriever", property(lambda s: FIXED_RETRIEVER))
+    monkeypatch.setattr(outline, "_title_embeddings", lambda settings: None)  # text only
+    (tmp_path / "reelcal.yaml").write_text(
+        f"output_dir: {tmp_path / 'out'}\ncontext_window: 16000\nmax_output_tokens: 4096\n"
+        "script_words: [5, 250]\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    result = runner.invoke(app, ["outline", "--month", "2027-02", "--out", "plan.csv"])
+    assert result.exit_code == 0, result.output
+    assert "--outline plan.csv" in result.output
+    assert all(is_outline_prompt(p) for p in built[-1].prompts)  # nothing else was written
+
+    text = (tmp_path / "plan.csv").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(text.splitlines()))
+    assert len(rows) == 28
+    rows[4]["Title"], rows[4]["Series"] = "My own idea for day five", "Fan Friday"
+    with open(tmp_path / "plan.csv", "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+    args = ["generate", "--month", "2027-02", "--outline", "plan.csv", "--out", "feb.json", "-q"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    prompts = built[-1].prompts
+    assert not any(is_outline_prompt(p) for p in prompts)  # the file's outline was used
+    assert any('- Day 5: "My own idea for day five"' in p and "Fan Friday" in p for p in prompts)
+    cal = Calendar.load(tmp_path / "feb.json")
+    assert cal.is_complete and cal.outline_day(5).series == "Fan Friday"
+    assert [o.title for o in cal.outline] == [r["Title"] for r in rows]
+
+    result = runner.invoke(app, ["generate", "--month", "2027-03", "--outline", "nope.csv"])
+    assert result.exit_code == 2 and "no outline file at nope.csv" in result.output
+    result = runner.invoke(app, ["outline", "--month", "2027-03", "--out", "plan.xlsx"])
+    assert result.exit_code == 2 and ".csv or .json" in result.output
