@@ -169,7 +169,8 @@ class Settings(BaseSettings):
         "balanced",
         description="Chunk size for wall time or cost: fast = the days spread over up to 8 "
         "calls at once, balanced = up to 4, economical = fewest calls (as many days per "
-        "call as fit), 2 at once. The local model writes 2 days a call, one call at a time.",
+        "call as fit), 2 at once. The local model writes 2 days a call, one call at a time. "
+        "The outline is one call (as many as fit), split like the days only with fast.",
     )
     max_concurrency: int | None = Field(
         None, ge=1, le=64, description="Model calls at once; unset: from speed (8, 4, 2)."

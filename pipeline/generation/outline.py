@@ -305,10 +305,12 @@ class OutlineStage:
                 reasoning_reserve=state["reasoning_reserve"]["outline"],
             )
         )
-        caps = [
-            state["max_days"].get("outline"),
-            chunk_cap_for_speed(len(days), self.settings.speed),
-        ]
+        # One call sees the whole month (pillars balanced, series on their weekdays) and
+        # costs about a tenth of the writing; only ``fast`` splits it for wall time.
+        speed_cap = (
+            chunk_cap_for_speed(len(days), "fast") if self.settings.speed == "fast" else None
+        )
+        caps = [state["max_days"].get("outline"), speed_cap]
         chunks = self.writer.plan(request, max_days=min((c for c in caps if c), default=None))
         return [
             {

@@ -1,14 +1,15 @@
 """The dry-run token plan: the real prompts of a month, counted, with no model call.
 
 For each model it runs the month engine up to its first ``write`` and reports what that
-round would send: prompt tokens, retrieved context kept, the computed ``max_tokens`` and
+round would send (and, with the ``outline`` setting on, what the outline's first round
+sends before it): prompt tokens, retrieved context kept, the computed ``max_tokens`` and
 the chunks of days per call (exactly what ``generate`` sends first). Models are
 built but never invoked (hosted models get a placeholder API key for that reason).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.documents import Document
@@ -45,10 +46,12 @@ class ModelPlan:
     #: Calls sent first, alone, to learn tokens per day; the rest is then re-planned from
     #: what they wrote (usually into fewer calls than listed).
     probe_calls: int = 0
+    #: The month outline's calls, sent before the days (empty with ``outline: false``).
+    outline_calls: list[CallPlan] = field(default_factory=list)
 
     @property
     def expected_calls(self) -> int:
-        return len(self.calls)
+        return len(self.calls) + len(self.outline_calls)
 
     @property
     def total_prompt_tokens(self) -> int:
@@ -107,9 +110,15 @@ def plan_month(
     built = [planning_model(key, settings) if isinstance(key, str) else key for key in models]
     retriever = retriever or default_retriever(settings)
     plans = []
+    writing = settings.model_copy(update={"outline": False})
     for key, model in zip(models, built):
-        engine = CalendarEngine(settings, model=model, retriever=retriever)
+        engine = CalendarEngine(writing, model=model, retriever=retriever)
         calls, examples, first_task, probe = first_round(engine, inputs)
+        outline_calls = (
+            first_round(CalendarEngine(settings, model=model, retriever=retriever), inputs)[0]
+            if settings.outline
+            else []
+        )
         writer = engine.main
         plans.append(
             ModelPlan(
@@ -126,6 +135,7 @@ def plan_month(
                 if first_task
                 else 0,
                 probe_calls=probe,
+                outline_calls=outline_calls,
             )
         )
     return plans

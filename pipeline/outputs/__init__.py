@@ -10,6 +10,7 @@ module                 owns
 :mod:`.ics`            iCalendar events
 :mod:`.schedulers`     Google Calendar's import CSV
 :mod:`.readers`        reading .json, .csv and .xlsx back into a ``Calendar``
+:mod:`.outline_files`  an outline on its own (.csv / .json), written and read back
 :mod:`.display`        the Jupyter view and the pandas DataFrame
 =====================  =========================================================
 """
@@ -17,6 +18,7 @@ module                 owns
 from pipeline.outputs.columns import TABLE_COLUMNS
 from pipeline.outputs.formats import WRITE_FORMATS, check_output_path, resolve_format, save
 from pipeline.outputs.ics import to_ics
+from pipeline.outputs.outline_files import read_outline, write_outline
 from pipeline.outputs.readers import READ_FORMATS, load, read_csv, read_json, read_xlsx
 from pipeline.outputs.text import to_markdown
 
@@ -28,9 +30,11 @@ __all__ = [
     "load",
     "read_csv",
     "read_json",
+    "read_outline",
     "read_xlsx",
     "resolve_format",
     "save",
     "to_ics",
     "to_markdown",
+    "write_outline",
 ]

@@ -88,10 +88,12 @@ def print_plans(console: Console, plans: list[ModelPlan], *, title: str) -> None
         title=title,
     )
     for p in plans:
-        for number, call in enumerate(p.calls, start=1):
+        labelled = [("outline " + str(n), c) for n, c in enumerate(p.outline_calls, start=1)]
+        labelled += [(str(n), c) for n, c in enumerate(p.calls, start=1)]
+        for number, (label, call) in enumerate(labelled, start=1):
             table.add_row(
                 p.model if number == 1 else "",
-                str(number),
+                label,
                 compact_days(call.days),
                 f"{call.prompt_tokens:,}",
                 f"{call.max_tokens:,}",
