@@ -37,7 +37,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
-from scripted import FIXED_RETRIEVER, ScriptedToolModel, count_text, requested_days, row_dict
+from scripted import (
+    FIXED_RETRIEVER,
+    SCRIPTED_SCRIPT_WORDS,
+    ScriptedToolModel,
+    count_text,
+    requested_days,
+    row_dict,
+)
 
 from pipeline.config import Settings
 from pipeline.generation.chains import generate_calendar
@@ -95,6 +102,7 @@ def one_month(speed: str, rate: float, latency: float, outline: bool) -> dict[st
             rag_token_budget=300,
             outline=outline,
             embeddings="fake:384",
+            script_words=SCRIPTED_SCRIPT_WORDS,
         )
         started = time.perf_counter()
         calendar = generate_calendar(

@@ -163,6 +163,7 @@ class OutlineWriter(DayWriter):
                 "names the same all month)"
             ),
             "formats": prompts.bullet_list(self.formats),
+            "trend_days": trend_days_rule(len(request.days), len(ctx.trends)),
             "weekdays": ", ".join(
                 f"{ctx.month.date_of(d).strftime('%a')} {d}" for d in request.days
             ),
@@ -194,6 +195,14 @@ class OutlineWriter(DayWriter):
         self, reply: Any, request: ChunkRequest, finish: str | None
     ) -> tuple[list[Any], ParseResult | None]:
         return parse_outline(reply, request.days), None
+
+
+def trend_days_rule(days: int, trends: int) -> str:
+    """How often each trend is used: at least ``days // (2 * trends)`` days of the chunk."""
+    least = days // (2 * trends) if trends else 0
+    if least < 1:
+        return "use each trend at least once if the days allow"
+    return f"use each trend on at least {least} of these days"
 
 
 def _feedback(feedback: dict[int, list[str]]) -> str:

@@ -165,6 +165,7 @@ def test_a_month_is_outlined_first_and_each_chunk_writes_from_its_lines(tmp_path
     outline_prompts = [p for p in model.prompts if is_outline_prompt(p)]
     assert sorted(d for p in outline_prompts for d in requested_days(p)) == list(range(1, 32))
     assert "Myth vs Fact" in outline_prompts[0] and "choose 3 to 5 pillars" in outline_prompts[0]
+    assert "use each trend on at least 7 of these days" in outline_prompts[0]  # 31 // (2 * 2)
     for prompt in (p for p in model.prompts if not is_outline_prompt(p)):
         days = requested_days(prompt)
         for day in range(1, 32):
