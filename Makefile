@@ -39,6 +39,8 @@ demo: $(VENV)/.installed-local
 
 # The notebooks share one offline month: the quickstart writes it under a run id and
 # swap_and_reuse resumes the finished run (no model call). test-all writes one each.
+# Two pytest-xdist workers: the unit tests split; the notebooks run in order in one worker
+# (notebooks/conftest.py) while the integration tests run in the other.
 LINTED := pipeline tests benchmarks
 
 lint: $(VENV)/.installed-dev
@@ -46,9 +48,10 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check $(LINTED)
 
 test: lint
-	$(BIN)/python -m pytest -m "not slow" --disable-socket --allow-unix-socket tests/unit
+	$(BIN)/python -m pytest -n 2 -m "not slow" --disable-socket --allow-unix-socket tests/unit
 	REELCAL_OUTPUT_DIR="$$(mktemp -d)" REELCAL_NOTEBOOK_RUN_ID="notebooks-$$(date +%s)" \
-		$(BIN)/python -m pytest -m "not slow" tests/integration notebooks --nbmake --nbmake-timeout=2400
+		$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not slow" tests/integration notebooks \
+		--nbmake --nbmake-timeout=2400 --durations=8
 
 # test-all adds the slow tests: a month on the local model, in each notebook, and on a real
 # llama_cpp.server (-rP prints its per-request line: prompt_tokens + max_tokens <= n_ctx).
