@@ -17,8 +17,10 @@ from pipeline.cli_common import (
     BadArguments,
     ConfigOpt,
     ModelOpt,
+    NicheOpt,
     QuietOpt,
     SpeedOpt,
+    TrendOpt,
     VerboseOpt,
     check_setup,
     err,
@@ -91,10 +93,8 @@ def generate(
     month: Annotated[
         str | None, typer.Option("--month", help="e.g. 'March 2026', 2026-03, 03/2026.")
     ] = None,
-    trend: Annotated[
-        list[str] | None, typer.Option("--trend", "-t", help="A trend to build on (repeatable).")
-    ] = None,
-    niche: Annotated[str | None, typer.Option(help="The account's niche.")] = None,
+    trend: TrendOpt = None,
+    niche: NicheOpt = None,
     model: ModelOpt = None,
     config: ConfigOpt = None,
     speed: SpeedOpt = None,
@@ -203,10 +203,8 @@ def outline_command(
     out_path: Annotated[
         Path, typer.Option("--out", "-o", help="Where to write the outline: .csv or .json")
     ],
-    trend: Annotated[
-        list[str] | None, typer.Option("--trend", "-t", help="A trend to build on (repeatable).")
-    ] = None,
-    niche: Annotated[str | None, typer.Option(help="The account's niche.")] = None,
+    trend: TrendOpt = None,
+    niche: NicheOpt = None,
     model: ModelOpt = None,
     config: ConfigOpt = None,
     speed: SpeedOpt = None,
@@ -256,10 +254,8 @@ def plan(
         list[str] | None,
         typer.Option("--model", "-m", help="Model key (repeat to compare models side by side)."),
     ] = None,
-    trend: Annotated[
-        list[str] | None, typer.Option("--trend", "-t", help="A trend (repeatable).")
-    ] = None,
-    niche: Annotated[str | None, typer.Option(help="The account's niche.")] = None,
+    trend: TrendOpt = None,
+    niche: NicheOpt = None,
     config: ConfigOpt = None,
     speed: SpeedOpt = None,
 ) -> None:

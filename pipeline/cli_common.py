@@ -39,6 +39,10 @@ SpeedOpt = Annotated[
         "(fewest calls).",
     ),
 ]
+TrendOpt = Annotated[
+    list[str] | None, typer.Option("--trend", "-t", help="A trend to build on (repeatable).")
+]
+NicheOpt = Annotated[str | None, typer.Option(help="The account's niche.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log every model call.")]
 
