@@ -205,6 +205,22 @@ def trend_days_rule(days: int, trends: int) -> str:
     return f"use each trend on at least {least} of these days"
 
 
+def trend_notes(lines: Sequence[OutlineDay], trends: Sequence[str], days: int) -> list[str]:
+    """Calendar notes for the trends the outline uses on fewer than ``days // (2 *
+    trends)`` days (as its prompt asked); none without an outline."""
+    least = days // (2 * len(trends)) if trends and lines else 0
+    uses = [normalized(line.uses) for line in lines]
+    notes = []
+    for trend in trends:
+        count = uses.count(normalized(trend))
+        if count < least:
+            notes.append(
+                f"The outline uses the trend {trend!r} on {count} day{'s' * (count != 1)} "
+                f"(asked for at least {least})."
+            )
+    return notes
+
+
 def _feedback(feedback: dict[int, list[str]]) -> str:
     if not feedback:
         return ""

@@ -44,6 +44,7 @@ from pipeline.errors import (
     RunNotFoundError,
 )
 from pipeline.generation.engine import CalendarEngine
+from pipeline.generation.outline import trend_notes
 from pipeline.generation.state import latest_rule_breaks
 
 logger = logging.getLogger("reelcal")
@@ -131,18 +132,24 @@ def calendar_from_state(values: dict[str, Any], *, model_label: str) -> Calendar
     month = parse_month(values["month"])
     rows = {r["date"]: r for r in values.get("kept") or []}
     rows.update(values.get("rows") or {})
+    outline = [OutlineDay(**line) for line in (values.get("outline") or {}).values()]
+    trends = values.get("trends") or []
     written = sorted(values.get("usage") or [], key=lambda u: (u["round"], u["days_requested"][:1]))
     return Calendar(
         year=month.year,
         month=month.month,
         days=[DayPlan(**row) for row in rows.values()],
-        outline=[OutlineDay(**line) for line in (values.get("outline") or {}).values()],
+        outline=outline,
         usage=[UsageRecord(**u) for u in [*(values.get("kept_usage") or []), *written]],
         niche=values.get("niche") or "",
-        trends=values.get("trends") or [],
+        trends=trends,
         model=model_label,
         platform=values.get("platform") or "",
-        notes=[*(values.get("notes") or []), *_flagged(values)],
+        notes=[
+            *(values.get("notes") or []),
+            *_flagged(values),
+            *trend_notes(outline, trends, len(values.get("dates") or [])),
+        ],
     )
 
 

@@ -335,3 +335,22 @@ def test_cli_outline_then_generate_from_the_edited_file(monkeypatch, tmp_path):
     assert result.exit_code == 2 and "no outline file at nope.csv" in result.output
     result = runner.invoke(app, ["outline", "--month", "2027-03", "--out", "plan.xlsx"])
     assert result.exit_code == 2 and ".csv or .json" in result.output
+
+
+def test_a_trend_the_outline_underuses_is_named_in_the_calendar_notes(tmp_path):
+    from pipeline.generation.outline import trend_notes
+
+    lines = [OutlineDay(**{**outline_dict(d), "uses": "AI agents"}) for d in range(1, 29)]
+    assert trend_notes(lines, ["AI agents", "automation"], 28) == [
+        "The outline uses the trend 'automation' on 0 days (asked for at least 7)."
+    ]
+    assert trend_notes([], ["AI agents"], 28) == []
+    model = ScriptedToolModel(window=128_000, output_cap=16_384)
+    model.outline_behaviour = lambda days, index: [
+        {**outline_dict(d), "uses": "ai agents"} for d in days
+    ]
+    cal = run(model, tmp_path)
+    assert "The outline uses the trend 'automation' on 0 days (asked for at least 7)." in (
+        cal.notes
+    )
+    assert not any("'AI agents'" in note for note in cal.notes)
