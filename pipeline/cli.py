@@ -221,6 +221,7 @@ def outline_command(
     from pipeline.generation.chains import generate_outline
     from pipeline.generation.runs import new_run_id
     from pipeline.generation.state import check_request_text
+    from pipeline.outputs.formats import check_output_path
 
     setup_logging(quiet, verbose)
     try:
@@ -229,6 +230,7 @@ def outline_command(
         if out_path.suffix.lower() not in (".csv", ".json"):
             raise BadArguments(f"--out {out_path}: an outline is written as .csv or .json.")
         settings = load_settings(config, model=model, speed=speed)
+        check_output_path(out_path, inputs=[config] if config else [])
         check_setup(settings)
         the_run = new_run_id(spec.key)
         plan = generate_outline(spec, trend or [], niche, settings=settings, run_id=the_run)

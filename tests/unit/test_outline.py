@@ -335,6 +335,10 @@ def test_cli_outline_then_generate_from_the_edited_file(monkeypatch, tmp_path):
     assert result.exit_code == 2 and "no outline file at nope.csv" in result.output
     result = runner.invoke(app, ["outline", "--month", "2027-03", "--out", "plan.xlsx"])
     assert result.exit_code == 2 and ".csv or .json" in result.output
+    calls = len(built)
+    result = runner.invoke(app, ["outline", "--month", "2027-03", "--out", "/proc/no/p.csv"])
+    assert result.exit_code == 2 and "cannot write to the folder" in result.output
+    assert len(built) == calls  # checked before any model was built
 
 
 def test_a_trend_the_outline_underuses_is_named_in_the_calendar_notes(tmp_path):
