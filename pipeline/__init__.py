@@ -12,7 +12,7 @@ Where each step of the design lives::
                                 OutlineDay
       knowledge/                ingest -> store -> index -> retriever -> trimming (RAG)
       generation/               models (local_model: llama.cpp), tokens, budget, prompts,
-                                outline, writer, parsing, rules, the month graph
+                                outline, titles, writer, parsing, rules, the month graph
                                 (state, engine, graph), runs, chains
       outputs/                  xlsx, text (csv/json/md), ics, schedulers, readers, display
       cli.py                    the ``reelcal`` command

@@ -257,6 +257,8 @@ class Calendar(BaseModel):
     usage: list[UsageRecord] = Field(default_factory=list)
     #: The month outline the days were written from (empty when the run had none).
     outline: list[OutlineDay] = Field(default_factory=list)
+    #: Day -> source ids of the retrieved mentor examples its call was given.
+    sources: dict[int, list[str]] = Field(default_factory=dict)
     niche: str = ""
     trends: list[str] = Field(default_factory=list)
     model: str = ""

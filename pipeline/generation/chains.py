@@ -273,6 +273,10 @@ def regenerate_days(
         "days": sorted(set(days)),
         "kept": [p.model_dump(mode="json") for p in calendar.days],
         "kept_usage": [u.model_dump(mode="json") for u in calendar.usage],
+        "kept_sources": {
+            month.date_of(day).isoformat(): ids for day, ids in calendar.sources.items()
+        },
+        "given_outline": [line.model_dump() for line in calendar.outline],
         "first_role": "supplement",
     }
     return run_calendar(engine, request, run_id=run_id, progress=progress)

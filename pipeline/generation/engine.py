@@ -225,7 +225,8 @@ class CalendarEngine:
                             reasoning_reserve=state["reasoning_reserve"][role],
                         )
                     )
-                return {"examples": context.examples}
+                ids = [str(d.metadata.get("source_id") or d.id or "") for d in kept]
+                return {"examples": context.examples, "example_sources": [i for i in ids if i]}
             except TokenBudgetError:
                 if not kept:
                     raise
@@ -239,6 +240,7 @@ class CalendarEngine:
         the budget, not the speed, sets the chunks and the writer has not learned its tokens
         per day, only the first is sent (a probe): the rest are planned from its output."""
         context = {k: state[k] for k in ("month", "trends", "niche", "platform", "examples")}
+        context["sources"] = list(state.get("example_sources") or [])
         outline = state.get("outline") or {}
         if self.outline and OutlineStage.active(state):
             tasks = self.outline.tasks(state, context, self.context(context))
@@ -365,8 +367,10 @@ class CalendarEngine:
         )
         usage = result.usage.model_copy(update={"rule_breaks": breaks})
         logger.info(usage.summary())
+        sources = list(task["context"].get("sources") or [])
         return {
             "rows": {plan.date.isoformat(): plan.model_dump(mode="json") for plan in kept},
+            "sources": {plan.date.isoformat(): sources for plan in kept},
             "usage": [usage.model_dump(mode="json")],
             "rule_breaks": [
                 {"day": day, "reasons": reasons, "round": task["round"]}

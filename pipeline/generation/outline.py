@@ -3,9 +3,8 @@
 Owns the outline's reply schema, its parser and :class:`OutlineWriter` (a
 :class:`~pipeline.generation.writer.DayWriter` whose rows are
 :class:`~pipeline.calendar.OutlineDay` lines, about a tenth of a reel's tokens), and
-:class:`TitleGuard`, which keeps titles unique across the month: the same text once case,
-punctuation and spaces are ignored, or a cosine similarity of their embeddings (the
-bundled MiniLM by default) at or above ``title_similarity``.
+:class:`OutlineStage`, the outline's rounds, whose review keeps titles unique across the
+month with :class:`~pipeline.generation.titles.TitleGuard`.
 
 The engine runs the outline as the first rounds of the month graph (role ``"outline"``),
 chunked to fit like any other call; write chunks then expand their outline lines.
@@ -15,24 +14,22 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from langchain_core.embeddings import Embeddings
 from langchain_core.messages import BaseMessage
 from pydantic import ValidationError
 
 from pipeline.calendar import OutlineDay, days_label
 from pipeline.config import Settings
 from pipeline.dates import format_special_dates, parse_month
-from pipeline.errors import ReelcalError
 from pipeline.generation import prompts
 from pipeline.generation.budget import chunk_cap_for_speed
 from pipeline.generation.json_rows import find_json_rows
 from pipeline.generation.parsing import ParseResult
 from pipeline.generation.rules import normalized
 from pipeline.generation.schema import reply_schema, words_pattern
+from pipeline.generation.titles import TitleGuard, title_embeddings
 from pipeline.generation.writer import ChunkRequest, DayWriter
 
 logger = logging.getLogger("reelcal")
@@ -228,55 +225,6 @@ def _feedback(feedback: dict[int, list[str]]) -> str:
     return "These days were outlined before and not kept:\n" + "\n".join(lines) + "\n"
 
 
-class TitleGuard:
-    """Finds titles that repeat another: the same normalized text, or embeddings with a
-    cosine similarity of at least ``threshold`` (no embeddings: text only).
-
-    Example:
-        .. code-block:: python
-
-            guard = TitleGuard(load_embeddings("local:all-MiniLM-L6-v2"), threshold=0.9)
-            guard.repeats(["5 AI tools that save you hours"], taken=["Five AI tools to save hours"])
-    """
-
-    def __init__(self, embeddings: Embeddings | None, threshold: float = 0.9) -> None:
-        self.embeddings = embeddings
-        self.threshold = threshold
-
-    def repeats(self, titles: Sequence[str], *, taken: Sequence[str] = ()) -> dict[int, str]:
-        """Index in ``titles`` -> the earlier title it repeats (from ``taken`` or an
-        earlier entry of ``titles``)."""
-        vectors = self._vectors([*taken, *titles])
-        kept: list[tuple[str, list[float] | None]] = [
-            (t, vectors[i] if vectors else None) for i, t in enumerate(taken)
-        ]
-        found: dict[int, str] = {}
-        for i, title in enumerate(titles):
-            vector = vectors[len(taken) + i] if vectors else None
-            match = next((t for t, v in kept if self._alike(title, vector, t, v)), None)
-            if match is None:
-                kept.append((title, vector))
-            else:
-                found[i] = match
-        return found
-
-    def _vectors(self, texts: list[str]) -> list[list[float]] | None:
-        if self.embeddings is None or not texts:
-            return None
-        return self.embeddings.embed_documents(texts)
-
-    def _alike(self, a: str, va: Any, b: str, vb: Any) -> bool:
-        if normalized(a) == normalized(b):
-            return True
-        return va is not None and vb is not None and cosine(va, vb) >= self.threshold
-
-
-def cosine(a: Sequence[float], b: Sequence[float]) -> float:
-    dot = sum(x * y for x, y in zip(a, b))
-    norms = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
-    return dot / norms if norms else 0.0
-
-
 #: Rounds the outline gets (the first, then one for days missing or repeating a title);
 #: after them the days are written, from the outline lines there are.
 OUTLINE_ROUNDS = 2
@@ -300,7 +248,7 @@ class OutlineStage:
     def titles(self) -> TitleGuard:
         if self._titles is None:
             self._titles = TitleGuard(
-                _title_embeddings(self.settings), self.settings.title_similarity
+                title_embeddings(self.settings), self.settings.title_similarity
             )
         return self._titles
 
@@ -434,17 +382,6 @@ def _taken(state: dict[str, Any], only: set[str] | None = None) -> list[tuple[st
     lines = [(o["title"], "") for d, o in sorted(outline.items()) if only is None or d in only]
     rows = [*(state.get("kept") or []), *(state.get("rows") or {}).values()]
     return lines + [(r["title"], r["hook"]) for r in rows]
-
-
-def _title_embeddings(settings: Settings) -> Embeddings | None:
-    """The embeddings titles are compared with; text only when they cannot load."""
-    from pipeline.knowledge.embeddings import load_embeddings
-
-    try:
-        return load_embeddings(settings.embeddings)
-    except ReelcalError as exc:
-        logger.warning("titles compared as text only: %s", exc)
-        return None
 
 
 def latest_outline_breaks(state: dict[str, Any]) -> dict[int, list[str]]:

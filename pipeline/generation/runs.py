@@ -133,6 +133,7 @@ def calendar_from_state(values: dict[str, Any], *, model_label: str) -> Calendar
     rows = {r["date"]: r for r in values.get("kept") or []}
     rows.update(values.get("rows") or {})
     outline = [OutlineDay(**line) for line in (values.get("outline") or {}).values()]
+    sources = {**(values.get("kept_sources") or {}), **(values.get("sources") or {})}
     trends = values.get("trends") or []
     written = sorted(values.get("usage") or [], key=lambda u: (u["round"], u["days_requested"][:1]))
     return Calendar(
@@ -140,6 +141,7 @@ def calendar_from_state(values: dict[str, Any], *, model_label: str) -> Calendar
         month=month.month,
         days=[DayPlan(**row) for row in rows.values()],
         outline=outline,
+        sources={dt.date.fromisoformat(d).day: ids for d, ids in sources.items() if d in rows},
         usage=[UsageRecord(**u) for u in [*(values.get("kept_usage") or []), *written]],
         niche=values.get("niche") or "",
         trends=trends,

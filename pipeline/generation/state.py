@@ -77,6 +77,7 @@ class MonthState(TypedDict, total=False):
     days: list[int] | None  # only these days (regenerate); default: every day
     kept: list[dict[str, Any]]  # rows of an earlier calendar, kept unless rewritten
     kept_usage: list[dict[str, Any]]
+    kept_sources: dict[str, list[str]]  # ISO date -> source ids of the kept rows
     first_role: WriterRole
     given_outline: list[dict[str, Any]]  # OutlineDay data to write from (e.g. user-edited)
     outline_only: bool  # end once the outline is done (``reelcal outline``)
@@ -85,8 +86,11 @@ class MonthState(TypedDict, total=False):
     notes: list[str]
     documents: list[dict[str, Any]]
     examples: str
+    example_sources: list[str]  # source ids of the examples every prompt carries
     # the loop
     rows: Annotated[dict[str, dict[str, Any]], keep_first]  # ISO date -> DayPlan JSON
+    #: ISO date -> source ids of the retrieved examples the row's call was given
+    sources: Annotated[dict[str, list[str]], keep_first]
     usage: Annotated[list[dict[str, Any]], operator.add]  # UsageRecord JSON, as calls end
     overflows: Annotated[list[dict[str, Any]], operator.add]  # {"role", "days", "round"}
     #: {"day", "reasons", "round"}: days not kept by the content rules, and why

@@ -25,12 +25,21 @@ TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
 #: (OutlineDay field, column title): after the day's columns when the calendar has an outline.
 OUTLINE_COLUMNS: tuple[tuple[str, str], ...] = tuple(OUTLINE_COLUMN_TITLES.items())
 
-TITLE_OF: dict[str, str] = dict(TABLE_COLUMNS + OUTLINE_COLUMNS)
+TITLE_OF: dict[str, str] = dict(TABLE_COLUMNS + OUTLINE_COLUMNS + (("sources", "Sources"),))
+
+
+#: The column of the examples' source ids, last, when the calendar records them.
+SOURCES_COLUMN: tuple[str, str] = ("sources", "Sources")
 
 
 def table_columns(calendar: Calendar) -> tuple[tuple[str, str], ...]:
-    """The columns of ``calendar``'s table: the day's, then the outline's if it has one."""
-    return TABLE_COLUMNS + (OUTLINE_COLUMNS if calendar.outline else ())
+    """The columns of ``calendar``'s table: the day's, the outline's if it has one, and
+    the sources if it records them."""
+    return (
+        TABLE_COLUMNS
+        + (OUTLINE_COLUMNS if calendar.outline else ())
+        + ((SOURCES_COLUMN,) if calendar.sources else ())
+    )
 
 
 def table_rows(calendar: Calendar) -> list[tuple[DayPlan, list[Any]]]:
@@ -42,6 +51,8 @@ def table_rows(calendar: Calendar) -> list[tuple[DayPlan, list[Any]]]:
         if calendar.outline:
             line = lines.get(plan.day)
             cells += [getattr(line, field) if line else "" for field, _ in OUTLINE_COLUMNS]
+        if calendar.sources:
+            cells.append("; ".join(calendar.sources.get(plan.day, [])))
         rows.append((plan, cells))
     return rows
 

@@ -24,6 +24,7 @@ from pipeline.dates import expand_days
 from pipeline.errors import CalendarFileError
 from pipeline.outputs.columns import (
     OUTLINE_COLUMNS,
+    SOURCES_COLUMN,
     TABLE_COLUMNS,
     TITLE_OF,
     cell_text,
@@ -84,8 +85,8 @@ def read_csv(path: str | Path) -> Calendar:
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     if not rows:
         raise CalendarFileError(f"{path} is empty; write it with calendar.save('....csv')")
-    plans, outline = _plans_from_rows(path, rows[0], enumerate(rows[1:], start=2))
-    return _calendar_from(path, plans, {"outline": outline})
+    plans, extra = _plans_from_rows(path, rows[0], enumerate(rows[1:], start=2))
+    return _calendar_from(path, plans, extra)
 
 
 def read_xlsx(path: str | Path) -> Calendar:
@@ -105,9 +106,9 @@ def read_xlsx(path: str | Path) -> Calendar:
         sheet = book[CALENDAR_SHEET] if CALENDAR_SHEET in names else book.worksheets[0]
         rows = sheet.iter_rows(values_only=True)
         header = next(rows, ())
-        plans, outline = _plans_from_rows(path, header, enumerate(rows, start=2))
+        plans, extra = _plans_from_rows(path, header, enumerate(rows, start=2))
         info = _read_run_sheet(path, book[RUN_SHEET]) if RUN_SHEET in names else {}
-        info["outline"] = outline
+        info.update(extra)
     finally:
         book.close()
     return _calendar_from(path, plans, info)
@@ -122,9 +123,10 @@ def _existing(path: str | Path) -> Path:
 
 def _plans_from_rows(
     source: Path, header: Sequence[Any], rows: Iterable[tuple[int, Sequence[Any]]]
-) -> tuple[list[DayPlan], list[OutlineDay]]:
+) -> tuple[list[DayPlan], dict[str, Any]]:
     """DayPlans from spreadsheet rows, columns found by title; blank rows are skipped.
-    With Pillar and Format columns, the outline too (each line titled as its reel)."""
+    Also the Calendar fields other columns hold: with Pillar and Format, the outline
+    (each line titled as its reel); with Sources, the sources ("; " between ids)."""
     position = {}
     for i, title in enumerate(header):
         position.setdefault(cell_text(title).strip().casefold(), i)
@@ -140,13 +142,18 @@ def _plans_from_rows(
         for field, title in OUTLINE_COLUMNS
         if title.casefold() in position
     }
-    plans, outline = [], []
+    sources_at = position.get(SOURCES_COLUMN[1].casefold())
+    plans, outline, sources = [], [], {}
     for number, row in rows:
         cells = {field: row[i] if i < len(row) else None for field, i in index.items()}
         if all(cell_text(value).strip() == "" for value in cells.values()):
             continue
         plan = _plan_from_cells(source, number, cells)
         plans.append(plan)
+        if sources_at is not None and sources_at < len(row):
+            ids = [i.strip() for i in cell_text(row[sources_at]).split(";") if i.strip()]
+            if ids:
+                sources[plan.day] = ids
         line = {
             f: cell_text(row[i]).strip() if i < len(row) else "" for f, i in outline_index.items()
         }
@@ -157,7 +164,7 @@ def _plans_from_rows(
                 raise CalendarFileError(
                     f"{source}, row {number}: {first_error(exc)}; correct the outline cells"
                 ) from None
-    return plans, outline
+    return plans, {"outline": outline, "sources": sources}
 
 
 def _plan_from_cells(source: Path, number: int, cells: dict[str, Any]) -> DayPlan:

@@ -38,6 +38,7 @@ _XLSX_WIDTHS = {
     "format": 18,
     "series": 14,
     "uses": 18,
+    "sources": 24,
 }
 _HEADER_FILL = "1F4E78"
 _LINE_POINTS = 14.5  # one line of 11 pt Calibri

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.config import Settings
-from pipeline.generation.outline import TitleGuard
+from pipeline.generation.titles import TitleGuard
 from pipeline.knowledge.embeddings import load_embeddings
 
 pytestmark = pytest.mark.integration

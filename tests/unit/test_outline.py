@@ -23,8 +23,9 @@ from pipeline.calendar import OutlineDay
 from pipeline.config import Settings
 from pipeline.errors import ConfigError, IncompleteCalendarError
 from pipeline.generation.chains import generate_calendar
-from pipeline.generation.outline import TitleGuard, outline_schema, parse_outline
+from pipeline.generation.outline import outline_schema, parse_outline
 from pipeline.generation.schema import words_pattern
+from pipeline.generation.titles import TitleGuard
 
 pytestmark = pytest.mark.usefixtures("no_backoff")
 
@@ -300,7 +301,7 @@ def test_cli_outline_then_generate_from_the_edited_file(monkeypatch, tmp_path):
 
     monkeypatch.setattr(engine, "load_chat_model", load)
     monkeypatch.setattr(engine.CalendarEngine, "retriever", property(lambda s: FIXED_RETRIEVER))
-    monkeypatch.setattr(outline, "_title_embeddings", lambda settings: None)  # text only
+    monkeypatch.setattr(outline, "title_embeddings", lambda settings: None)  # text only
     (tmp_path / "reelcal.yaml").write_text(
         f"output_dir: {tmp_path / 'out'}\ncontext_window: 16000\nmax_output_tokens: 4096\n"
         "script_words: [5, 250]\n"
@@ -358,3 +359,32 @@ def test_a_trend_the_outline_underuses_is_named_in_the_calendar_notes(tmp_path):
         cal.notes
     )
     assert not any("'AI agents'" in note for note in cal.notes)
+
+
+# ---------------------------------------------------------------- sources, and regenerating
+def test_each_day_records_the_examples_its_call_was_given_and_exports_them(tmp_path):
+    from pipeline.calendar import Calendar
+
+    model = ScriptedToolModel(window=128_000, output_cap=16_384)
+    cal = run(model, tmp_path)
+    ids = [f"r{i}" for i in range(6)]  # FIXED_RETRIEVER's examples, all within the budget
+    assert cal.sources == {day: ids for day in range(1, 32)}
+    for ext, read in (("csv", Calendar.from_csv), ("xlsx", Calendar.from_xlsx)):
+        back = read(cal.save(tmp_path / f"march.{ext}"))
+        assert back.sources == cal.sources and back.days == cal.days, ext
+    assert "Sources" in cal.save(tmp_path / "march.md").read_text(encoding="utf-8")
+
+
+def test_regenerating_days_keeps_the_outline_and_the_sources_of_the_other_days(tmp_path):
+    from pipeline.generation.chains import regenerate_days
+
+    cal = run(ScriptedToolModel(window=128_000, output_cap=16_384), tmp_path)
+    cal = cal.model_copy(update={"sources": {**cal.sources, 2: ["old-example"]}})
+    model = ScriptedToolModel(window=128_000, output_cap=16_384)
+    again = regenerate_days(
+        cal, [3], model=model, settings=settings(tmp_path), retriever=FIXED_RETRIEVER
+    )
+    assert again.outline == cal.outline
+    assert again.sources[2] == ["old-example"] and again.sources[3] == cal.sources[3]
+    [prompt] = model.prompts
+    assert f'- Day 3: "{OUTLINE_IDEAS[2]}"' in prompt  # rewritten from its outline line

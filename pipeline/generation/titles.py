@@ -1,0 +1,79 @@
+"""Titles compared as ideas: the same text once case, punctuation and spaces are ignored,
+or a cosine similarity of their embeddings (the bundled MiniLM by default) at or above
+``title_similarity`` (0.9). The outline's review uses it to keep titles unique.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+
+from pipeline.config import Settings
+from pipeline.errors import ReelcalError
+from pipeline.generation.rules import normalized
+
+logger = logging.getLogger("reelcal")
+
+
+class TitleGuard:
+    """Finds titles that repeat another: the same normalized text, or embeddings with a
+    cosine similarity of at least ``threshold`` (no embeddings: text only).
+
+    Example:
+        .. code-block:: python
+
+            guard = TitleGuard(load_embeddings("local:all-MiniLM-L6-v2"), threshold=0.9)
+            guard.repeats(["5 AI tools that save you hours"], taken=["Five AI tools to save hours"])
+    """
+
+    def __init__(self, embeddings: Embeddings | None, threshold: float = 0.9) -> None:
+        self.embeddings = embeddings
+        self.threshold = threshold
+
+    def repeats(self, titles: Sequence[str], *, taken: Sequence[str] = ()) -> dict[int, str]:
+        """Index in ``titles`` -> the earlier title it repeats (from ``taken`` or an
+        earlier entry of ``titles``)."""
+        vectors = self._vectors([*taken, *titles])
+        kept: list[tuple[str, list[float] | None]] = [
+            (t, vectors[i] if vectors else None) for i, t in enumerate(taken)
+        ]
+        found: dict[int, str] = {}
+        for i, title in enumerate(titles):
+            vector = vectors[len(taken) + i] if vectors else None
+            match = next((t for t, v in kept if self._alike(title, vector, t, v)), None)
+            if match is None:
+                kept.append((title, vector))
+            else:
+                found[i] = match
+        return found
+
+    def _vectors(self, texts: list[str]) -> list[list[float]] | None:
+        if self.embeddings is None or not texts:
+            return None
+        return self.embeddings.embed_documents(texts)
+
+    def _alike(self, a: str, va: Any, b: str, vb: Any) -> bool:
+        if normalized(a) == normalized(b):
+            return True
+        return va is not None and vb is not None and cosine(va, vb) >= self.threshold
+
+
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b))
+    norms = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return dot / norms if norms else 0.0
+
+
+def title_embeddings(settings: Settings) -> Embeddings | None:
+    """The embeddings titles are compared with; text only when they cannot load."""
+    from pipeline.knowledge.embeddings import load_embeddings
+
+    try:
+        return load_embeddings(settings.embeddings)
+    except ReelcalError as exc:
+        logger.warning("titles compared as text only: %s", exc)
+        return None
