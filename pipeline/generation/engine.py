@@ -244,7 +244,8 @@ class CalendarEngine:
         outline = state.get("outline") or {}
         if self.outline and OutlineStage.active(state):
             tasks = self.outline.tasks(state, context, self.context(context))
-            return {"planned": tasks, "deferred": [], "rows_before": len(outline)}
+            if tasks:  # none left to outline (a resume): the days are written
+                return {"planned": tasks, "deferred": [], "rows_before": len(outline)}
         if state.get("outline_only"):
             return {"planned": [], "deferred": []}
         rows = state.get("rows") or {}
@@ -427,10 +428,11 @@ class CalendarEngine:
         return {**learned_now, "round": round_no + 1, "stalled": stalled, "status": status}
 
     def _cap_chunks(self, max_days: dict[str, int], role: str, days: int) -> bool:
-        """Cap chunk size for ``role`` (and the other role when it shares the model)."""
+        """Cap chunk size for ``role`` (and the other writing role when it shares the model;
+        outline lines are a tenth of a reel, so the outline's cap is its own)."""
         changed = False
         model = self.writer(role).model
-        for other in ROLES:
+        for other in [role] if role == "outline" else ROLES:
             if self.writer(other).model is model and days < max_days.get(other, 10**6):
                 max_days[other] = days
                 changed = True

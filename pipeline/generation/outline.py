@@ -338,12 +338,12 @@ class OutlineStage:
         }
 
     def merged(self, state: dict[str, Any], shrunk: bool) -> dict[str, Any]:
-        """``merge`` after an outline round: the review, and whether the outline is done
-        (a round that added no line, or split a cut chunk, counts as no progress only
-        in the first case)."""
+        """``merge`` after an outline round: the review, and whether the outline is done."""
         review = self.review(state)
-        rounds = state.get("outline_rounds", 0) + 1
         grew = len(state.get("outline") or {}) > state["rows_before"]
+        # a round whose only effect was to split chunks that overflowed or were cut is
+        # not counted (splitting ends: a chunk of one day cannot shrink)
+        rounds = state.get("outline_rounds", 0) + (0 if shrunk and not grew else 1)
         kept = set(review["outline_checked"])
         done = self.done(state, kept, rounds, grew or shrunk)
         status = "complete" if done and state.get("outline_only") else "running"

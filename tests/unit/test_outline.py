@@ -388,3 +388,23 @@ def test_regenerating_days_keeps_the_outline_and_the_sources_of_the_other_days(t
     assert again.sources[2] == ["old-example"] and again.sources[3] == cal.sources[3]
     [prompt] = model.prompts
     assert f'- Day 3: "{OUTLINE_IDEAS[2]}"' in prompt  # rewritten from its outline line
+
+
+def test_an_outline_overflow_splits_the_outline_only(tmp_path):
+    def overflows(days, index):
+        if len(days) > 8:
+            raise ValueError(
+                "This model's maximum context length is 1000 tokens; you requested 5000 "
+                "(context_length_exceeded)"
+            )
+        return [outline_dict(d) for d in days]
+
+    model = ScriptedToolModel(window=128_000, output_cap=16_384)
+    model.outline_behaviour = overflows
+    cal = run(model, tmp_path)
+    assert cal.is_complete and len(cal.outline) == 31
+    outline_calls = [u for u in cal.usage if u.role == "outline"]
+    assert len(outline_calls[0].days_requested) == 31 and outline_calls[0].error
+    assert all(len(u.days_requested) <= 16 for u in outline_calls[1:])
+    writes = [len(u.days_requested) for u in cal.usage if u.role == "main"]
+    assert sorted(writes) == [7, 8, 8, 8]  # the days' chunks are not capped by it
