@@ -34,8 +34,9 @@ from pipeline.generation.writer import ChunkRequest, DayWriter
 
 logger = logging.getLogger("reelcal")
 
-#: Starting estimate of a day's outline line (a JSON item is 50-70 tokens); learned from
-#: the first call like a reel's.
+#: Starting estimate of a day's outline line: a JSON item is 50-70 tokens (the local
+#: model's about 70, with its spacing); set above that so the first call is not cut, then
+#: learned from it like a reel's.
 OUTLINE_TOKENS_PER_DAY = 90
 #: Outline lines one local grammar call writes (a reel takes ten times as many tokens).
 OUTLINE_GRAMMAR_DAYS = 8
@@ -103,7 +104,7 @@ def parse_outline(reply: Any, requested_days: Iterable[int]) -> list[OutlineDay]
 
 def _items(reply: Any) -> list[dict[str, Any]]:
     if isinstance(reply, dict):
-        days = reply.get("days", reply)
+        days = reply.get("days", [reply])  # {"days": [...]}, or a single line
         return [d for d in days if isinstance(d, dict)] if isinstance(days, list) else []
     if isinstance(reply, list):
         return [d for d in reply if isinstance(d, dict)]

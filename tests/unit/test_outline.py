@@ -88,6 +88,7 @@ def test_parse_outline_keeps_only_valid_lines_of_requested_days():
     assert parsed[0].title == OUTLINE_IDEAS[2]
     assert (parsed[1].series, parsed[1].uses) == ("", "")
     assert parse_outline(12, [1]) == [] and parse_outline("no lines here", [1]) == []
+    assert [p.day for p in parse_outline(outline_dict(2), [2])] == [2]  # a single line
 
 
 def test_the_tool_schema_is_one_for_every_chunk_and_the_grammar_pins_each_day():
