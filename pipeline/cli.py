@@ -163,10 +163,16 @@ def generate(
         settings = load_settings(config, model=model, speed=speed)
         if out_path is not None:
             check_output_path(out_path, fmt, inputs=[config] if config else [])
-        if resume and saved_run(settings, resume) is None:
+        saved = saved_run(settings, resume) if resume else None
+        if resume and saved is None:
             raise RunNotFoundError(
                 f"No saved run {resume!r} in {settings.output_dir}/runs: check the id (printed "
                 f"when the run started) and output_dir (--config)."
+            )
+        if saved and saved.get("outline_only"):
+            raise BadArguments(
+                f"run {resume} is an outline: resume it with reelcal outline --resume {resume} "
+                f"--out FILE."
             )
         the_run = check_run_id(resume or run_id or new_run_id(spec.key))
         check_setup(settings)
@@ -199,10 +205,16 @@ def generate(
 # ------------------------------------------------------------------------ outline
 @app.command("outline")
 def outline_command(
-    month: Annotated[str, typer.Option("--month", help="e.g. 'March 2026', 2026-03.")],
     out_path: Annotated[
         Path, typer.Option("--out", "-o", help="Where to write the outline: .csv or .json")
     ],
+    month: Annotated[
+        str | None, typer.Option("--month", help="e.g. 'March 2026', 2026-03.")
+    ] = None,
+    resume: Annotated[
+        str | None,
+        typer.Option("--resume", help="Continue a saved outline run by its id (printed at start)."),
+    ] = None,
     trend: TrendOpt = None,
     niche: NicheOpt = None,
     model: ModelOpt = None,
@@ -217,23 +229,39 @@ def outline_command(
     Example: reelcal outline --month 2026-03 --trend 'AI agents' --out march-outline.csv
     """
     from pipeline.dates import parse_month
-    from pipeline.errors import IncompleteCalendarError
-    from pipeline.generation.chains import generate_outline
-    from pipeline.generation.runs import new_run_id
+    from pipeline.errors import IncompleteCalendarError, RunNotFoundError
+    from pipeline.generation.chains import generate_outline, resume_calendar
+    from pipeline.generation.runs import check_run_id, new_run_id, saved_run
     from pipeline.generation.state import check_request_text
     from pipeline.outputs.formats import check_output_path
 
     setup_logging(quiet, verbose)
     try:
-        spec = parse_month(month)
+        if (month is None) == (resume is None):
+            raise BadArguments("give --month (e.g. --month 2026-03) or --resume RUN_ID.")
+        spec = parse_month(month) if month else None
         check_request_text(trend or [], niche)
         if out_path.suffix.lower() not in (".csv", ".json"):
             raise BadArguments(f"--out {out_path}: an outline is written as .csv or .json.")
         settings = load_settings(config, model=model, speed=speed)
         check_output_path(out_path, inputs=[config] if config else [])
+        saved = saved_run(settings, resume) if resume else None
+        if resume and not (saved and saved.get("outline_only")):
+            raise RunNotFoundError(
+                f"No saved outline run {resume!r} in {settings.output_dir}/runs: check the id "
+                f"(printed when the run started)."
+            )
         check_setup(settings)
-        the_run = new_run_id(spec.key)
-        plan = generate_outline(spec, trend or [], niche, settings=settings, run_id=the_run)
+        the_run = check_run_id(resume) if resume else new_run_id(spec.key)
+        if not quiet:
+            err.print(
+                f"run {the_run} (resume with: reelcal outline --resume {the_run} --out {out_path})",
+                markup=False,
+            )
+        if resume:
+            plan = resume_calendar(resume, settings=settings.model_copy(update={"outline": True}))
+        else:
+            plan = generate_outline(spec, trend or [], niche, settings=settings, run_id=the_run)
         written = plan.save_outline(out_path)
     except IncompleteCalendarError as exc:
         raise incomplete_exit(exc, verbose) from None
@@ -242,8 +270,8 @@ def outline_command(
     if not quiet:
         err.print(plan.usage_summary(), markup=False)
         err.print(
-            f"wrote {written} ({len(plan.outline)}/{spec.days_in_month} days); write the month "
-            f"with: reelcal generate --month {spec.key} --outline {written}",
+            f"wrote {written} ({len(plan.outline)}/{plan.days_in_month} days); write the month "
+            f"with: reelcal generate --month {plan.year}-{plan.month:02d} --outline {written}",
             markup=False,
         )
 

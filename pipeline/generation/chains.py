@@ -212,7 +212,7 @@ def generate_outline(
         .. code-block:: python
 
             plan = generate_outline("March 2026", ["AI agents"], niche="AI tools")
-            plan.save("march-outline.csv")
+            plan.save_outline("march-outline.csv")
     """
     settings = (settings or Settings.load()).model_copy(update={"outline": True})
     request = _chain_input({"month": month, "trends": trends, "niche": niche})

@@ -208,6 +208,18 @@ def incomplete(
             f"script_words, strict: false) or resume with another model."
         )
     where = f" The partial calendar was saved to {saved}." if saved else ""
+    if values.get("outline_only"):
+        lines = len(values.get("outline") or {})
+        return IncompleteCalendarError(
+            f"The outline of {calendar.month_name} is incomplete ({why}): {lines} of "
+            f"{len(values.get('dates') or [])} days planned.{cause_text} Resume with: reelcal "
+            f"outline --resume {run_id} --out FILE (or generate_outline(..., run_id={run_id!r})).",
+            calendar=calendar,
+            missing_days=missing,
+            saved_to=saved,
+            run_id=run_id,
+            reason=reason,
+        )
     return IncompleteCalendarError(
         f"{calendar.month_name} is incomplete ({why}): {len(missing)} days missing "
         f"({', '.join(map(str, missing))}).{cause_text}{where} Resume with: reelcal generate "

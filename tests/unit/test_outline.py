@@ -409,3 +409,49 @@ def test_an_outline_overflow_splits_the_outline_only(tmp_path):
     assert all(len(u.days_requested) <= 16 for u in outline_calls[1:])
     writes = [len(u.days_requested) for u in cal.usage if u.role == "main"]
     assert sorted(writes) == [7, 8, 8, 8]  # the days' chunks are not capped by it
+
+
+def test_an_interrupted_cli_outline_resumes_with_reelcal_outline(monkeypatch, tmp_path):
+    import re
+
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+    from pipeline.generation import engine, outline
+    from pipeline.outputs.outline_files import read_outline
+
+    built: list[ScriptedChatModel] = []
+
+    def interrupted_once(days, index):
+        if len(built) == 1:
+            raise KeyboardInterrupt
+        return [outline_dict(d) for d in days]
+
+    def load(key, settings):
+        model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
+        model.outline_behaviour = interrupted_once
+        built.append(model)
+        return model
+
+    monkeypatch.setattr(engine, "load_chat_model", load)
+    monkeypatch.setattr(engine.CalendarEngine, "retriever", property(lambda s: FIXED_RETRIEVER))
+    monkeypatch.setattr(outline, "title_embeddings", lambda settings: None)
+    (tmp_path / "reelcal.yaml").write_text(
+        f"output_dir: {tmp_path / 'out'}\ncontext_window: 16000\nmax_output_tokens: 4096\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    result = runner.invoke(app, ["outline", "--month", "2027-02", "--out", "plan.csv"])
+    assert result.exit_code == 130, result.output
+    run_id = re.search(r"outline --resume ([\w.-]+)", result.output).group(1)
+    assert "reelcal outline --resume" in result.output.splitlines()[-1]
+    assert not (tmp_path / "plan.csv").exists()
+
+    result = runner.invoke(app, ["generate", "--resume", run_id])
+    assert result.exit_code == 2 and f"reelcal outline --resume {run_id}" in result.output
+
+    result = runner.invoke(app, ["outline", "--resume", run_id, "--out", "plan.csv"])
+    assert result.exit_code == 0, result.output
+    assert [line.day for line in read_outline(tmp_path / "plan.csv")] == list(range(1, 29))
+    result = runner.invoke(app, ["outline", "--out", "plan.csv"])
+    assert result.exit_code == 2 and "give --month" in result.output
