@@ -83,6 +83,11 @@ class TokenBudget:
     tokens_per_day: int = 450
     margin_fraction: float = MARGIN_FRACTION
     reasoning_reserve: int = 0
+    #: One day is still asked for when at least this much room is left, even if a learned
+    #: ``tokens_per_day`` is larger (one long reply can raise the estimate above what a
+    #: longer prompt leaves); 0: only when ``tokens_per_day`` fits. Writers set it to their
+    #: starting estimate.
+    least_tokens_per_day: int = 0
 
     def __post_init__(self) -> None:
         for name in ("context_window", "max_output_tokens", "tokens_per_day"):
@@ -106,10 +111,14 @@ class TokenBudget:
         return max(0, min(self.available(prompt_tokens), self.max_output_tokens))
 
     def days_per_call(self, prompt_tokens: int) -> int:
-        """How many days fit one call with this prompt (0 when not even one does)."""
-        return (
-            max(0, self.output_cap(prompt_tokens) - self.reasoning_reserve) // self.tokens_per_day
-        )
+        """How many days fit one call with this prompt (0 when not even one does):
+        ``(output_cap - reasoning_reserve) // tokens_per_day``, and 1 when that is 0 but
+        the room is at least ``least_tokens_per_day``."""
+        room = max(0, self.output_cap(prompt_tokens) - self.reasoning_reserve)
+        days = room // self.tokens_per_day
+        if days == 0 and self.least_tokens_per_day and room >= self.least_tokens_per_day:
+            return 1
+        return days
 
     def max_tokens(self, prompt_tokens: int, days: int) -> int:
         """``min(available, max_output_tokens, reasoning_reserve + days * tokens_per_day)``.

@@ -164,6 +164,7 @@ class DayWriter:
             safety_margin=margin,
             tokens_per_day=self.starting_tokens_per_day(),
             reasoning_reserve=settings.reasoning_reserve if self.limits.reasoning else 0,
+            least_tokens_per_day=self.starting_tokens_per_day(),
         )
         self.chain: Runnable[ChunkRequest, ChunkResult] = (
             RunnableLambda(self._render, name="prompt")

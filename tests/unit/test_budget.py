@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -177,3 +179,18 @@ def test_small_rules_by_hand():
     assert budget_module.estimate_reasoning_reserve([1000, 2000], previous=5) == 2300
     assert budget_module.estimate_reasoning_reserve([], previous=5) == 5
     assert TokenBudget(**GPT35_TURBO, tokens_per_day=400).chunks_needed(31) == 4
+
+
+def test_a_learned_estimate_above_the_room_still_asks_for_one_day_when_a_day_fits():
+    # one long reply raised tokens_per_day to 1,160; a longer prompt leaves 1,120
+    budget = TokenBudget(
+        context_window=4096, max_output_tokens=2048, safety_margin=409, tokens_per_day=1160
+    )
+    with pytest.raises(TokenBudgetError):
+        budget.max_tokens(prompt_tokens=2567, days=1)
+    floored = replace(budget, least_tokens_per_day=450)
+    assert floored.days_per_call(2567) == 1
+    assert floored.max_tokens(prompt_tokens=2567, days=1) == 1120  # all the room there is
+    assert floored.days_per_call(3300) == 0  # 387 tokens left: less than a day needs
+    with pytest.raises(TokenBudgetError):
+        floored.check(3300)
