@@ -17,6 +17,7 @@ from pipeline.cli_common import (
     BadArguments,
     ConfigOpt,
     ModelOpt,
+    MonthOpt,
     NicheOpt,
     QuietOpt,
     SpeedOpt,
@@ -90,9 +91,7 @@ def models(
 # ------------------------------------------------------------------------ generate
 @app.command()
 def generate(
-    month: Annotated[
-        str | None, typer.Option("--month", help="e.g. 'March 2026', 2026-03, 03/2026.")
-    ] = None,
+    month: MonthOpt = None,
     trend: TrendOpt = None,
     niche: NicheOpt = None,
     model: ModelOpt = None,
@@ -208,9 +207,7 @@ def outline_command(
     out_path: Annotated[
         Path, typer.Option("--out", "-o", help="Where to write the outline: .csv or .json")
     ],
-    month: Annotated[
-        str | None, typer.Option("--month", help="e.g. 'March 2026', 2026-03.")
-    ] = None,
+    month: MonthOpt = None,
     resume: Annotated[
         str | None,
         typer.Option("--resume", help="Continue a saved outline run by its id (printed at start)."),

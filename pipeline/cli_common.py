@@ -39,6 +39,9 @@ SpeedOpt = Annotated[
         "(fewest calls).",
     ),
 ]
+MonthOpt = Annotated[
+    str | None, typer.Option("--month", help="e.g. 'March 2026', 2026-03, 03/2026.")
+]
 TrendOpt = Annotated[
     list[str] | None, typer.Option("--trend", "-t", help="A trend to build on (repeatable).")
 ]

@@ -164,9 +164,10 @@ class CalendarEngine:
         trends = state.get("trends") or []
         trends = [str(t).strip() for t in ([trends] if isinstance(trends, str) else trends)]
         check_request_text(trends, state.get("niche"))
+        dates = [month.date_of(d).isoformat() for d in wanted]
         return {
             "month": month.key,
-            "dates": [month.date_of(d).isoformat() for d in wanted],
+            "dates": dates,
             "notes": [month.note] if month.note else [],
             "trends": [str(t).strip() for t in trends if str(t).strip()],
             "niche": state.get("niche") or self.settings.niche,
@@ -181,7 +182,7 @@ class CalendarEngine:
             "tokens_per_day": {r: self.writer(r).budget.tokens_per_day for r in self.roles},
             "reasoning_reserve": {r: self.writer(r).budget.reasoning_reserve for r in self.roles},
             "max_days": {},
-            **prepare_outline(state, month, self.outline is not None),
+            **prepare_outline(state, month, dates, self.outline is not None),
         }
 
     def retrieve(self, state: MonthState, config: RunnableConfig) -> dict[str, Any]:

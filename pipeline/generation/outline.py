@@ -27,8 +27,9 @@ from pipeline.generation import prompts
 from pipeline.generation.budget import chunk_cap_for_speed
 from pipeline.generation.json_rows import find_json_rows
 from pipeline.generation.parsing import ParseResult
-from pipeline.generation.rules import normalized
+from pipeline.generation.rules import feedback_lines, normalized
 from pipeline.generation.schema import reply_schema, words_pattern
+from pipeline.generation.state import already_used
 from pipeline.generation.titles import TitleGuard, title_embeddings
 from pipeline.generation.writer import ChunkRequest, DayWriter
 
@@ -195,18 +196,23 @@ class OutlineWriter(DayWriter):
         return parse_outline(reply, request.days), None
 
 
+def least_trend_days(days: int, trends: int) -> int:
+    """The days each trend should be used on: ``days // (2 * trends)`` (0 without trends)."""
+    return days // (2 * trends) if trends else 0
+
+
 def trend_days_rule(days: int, trends: int) -> str:
-    """How often each trend is used: at least ``days // (2 * trends)`` days of the chunk."""
-    least = days // (2 * trends) if trends else 0
+    """How often each trend is used, as the outline prompt says it (for ``days``)."""
+    least = least_trend_days(days, trends)
     if least < 1:
         return "use each trend at least once if the days allow"
     return f"use each trend on at least {least} of these days"
 
 
 def trend_notes(lines: Sequence[OutlineDay], trends: Sequence[str], days: int) -> list[str]:
-    """Calendar notes for the trends the outline uses on fewer than ``days // (2 *
-    trends)`` days (as its prompt asked); none without an outline."""
-    least = days // (2 * len(trends)) if trends and lines else 0
+    """Calendar notes for the trends the outline uses on fewer than
+    :func:`least_trend_days` days (as its prompt asked); none without an outline."""
+    least = least_trend_days(days, len(trends)) if lines else 0
     uses = [normalized(line.uses) for line in lines]
     notes = []
     for trend in trends:
@@ -222,8 +228,7 @@ def trend_notes(lines: Sequence[OutlineDay], trends: Sequence[str], days: int) -
 def _feedback(feedback: dict[int, list[str]]) -> str:
     if not feedback:
         return ""
-    lines = [f"- Day {day}: {'; '.join(reasons)}" for day, reasons in sorted(feedback.items())]
-    return "These days were outlined before and not kept:\n" + "\n".join(lines) + "\n"
+    return "These days were outlined before and not kept:\n" + feedback_lines(feedback) + "\n"
 
 
 #: Rounds the outline gets (the first, then one for days missing or repeating a title);
@@ -358,17 +363,19 @@ class OutlineStage:
         return all(d in covered for d in state["dates"]) or rounds >= OUTLINE_ROUNDS or not grew
 
 
-def prepare_outline(state: dict[str, Any], month: Any, enabled: bool) -> dict[str, Any]:
-    """The outline part of ``prepare``: lines given with the request (``given_outline``:
-    OutlineDay data, e.g. an outline the user edited) are kept as they are; the outline
-    rounds plan only the days without one, when the outline is on."""
+def prepare_outline(
+    state: dict[str, Any], month: Any, dates: Sequence[str], enabled: bool
+) -> dict[str, Any]:
+    """The outline part of ``prepare`` (``dates``: the ISO dates the run writes): lines
+    given with the request (``given_outline``: OutlineDay data, e.g. an outline the user
+    edited) are kept as they are; the outline rounds plan only the days without one, when
+    the outline is on."""
     lines = {}
     for data in state.get("given_outline") or []:
         line = OutlineDay.model_validate(data)
         if line.day <= month.days_in_month:
             lines[month.date_of(line.day).isoformat()] = line.model_dump(mode="json")
-    wanted = state.get("days") or range(1, month.days_in_month + 1)
-    covered = all(month.date_of(d).isoformat() in lines for d in wanted)
+    covered = all(d in lines for d in dates)
     return {
         "outline": lines,
         "outline_checked": sorted(lines),
@@ -378,11 +385,11 @@ def prepare_outline(state: dict[str, Any], month: Any, enabled: bool) -> dict[st
 
 
 def _taken(state: dict[str, Any], only: set[str] | None = None) -> list[tuple[str, str]]:
-    """Titles planned (outline lines, those in ``only`` when given) and written or kept."""
+    """Titles planned (outline lines, those in ``only`` when given), then the titles and
+    hooks written or kept (:func:`~pipeline.generation.state.already_used`)."""
     outline = state.get("outline") or {}
     lines = [(o["title"], "") for d, o in sorted(outline.items()) if only is None or d in only]
-    rows = [*(state.get("kept") or []), *(state.get("rows") or {}).values()]
-    return lines + [(r["title"], r["hook"]) for r in rows]
+    return lines + already_used(state)
 
 
 def latest_outline_breaks(state: dict[str, Any]) -> dict[int, list[str]]:

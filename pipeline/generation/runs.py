@@ -209,22 +209,21 @@ def incomplete(
         )
     where = f" The partial calendar was saved to {saved}." if saved else ""
     if values.get("outline_only"):
-        lines = len(values.get("outline") or {})
-        return IncompleteCalendarError(
-            f"The outline of {calendar.month_name} is incomplete ({why}): {lines} of "
-            f"{len(values.get('dates') or [])} days planned.{cause_text} Resume with: reelcal "
-            f"outline --resume {run_id} --out FILE (or generate_outline(..., run_id={run_id!r})).",
-            calendar=calendar,
-            missing_days=missing,
-            saved_to=saved,
-            run_id=run_id,
-            reason=reason,
+        message = (
+            f"The outline of {calendar.month_name} is incomplete ({why}): "
+            f"{len(values.get('outline') or {})} of {len(values.get('dates') or [])} days "
+            f"planned.{cause_text} Resume with: reelcal outline --resume {run_id} --out FILE "
+            f"(or generate_outline(..., run_id={run_id!r}))."
+        )
+    else:
+        message = (
+            f"{calendar.month_name} is incomplete ({why}): {len(missing)} days missing "
+            f"({', '.join(map(str, missing))}).{cause_text}{where} Resume with: reelcal "
+            f"generate --resume {run_id} (or generate_calendar(..., run_id={run_id!r})), "
+            f"optionally with another model."
         )
     return IncompleteCalendarError(
-        f"{calendar.month_name} is incomplete ({why}): {len(missing)} days missing "
-        f"({', '.join(map(str, missing))}).{cause_text}{where} Resume with: reelcal generate "
-        f"--resume {run_id} (or generate_calendar(..., run_id={run_id!r})), optionally with "
-        f"another model.",
+        message,
         calendar=calendar,
         missing_days=missing,
         saved_to=saved,

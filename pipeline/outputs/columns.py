@@ -25,11 +25,10 @@ TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
 #: (OutlineDay field, column title): after the day's columns when the calendar has an outline.
 OUTLINE_COLUMNS: tuple[tuple[str, str], ...] = tuple(OUTLINE_COLUMN_TITLES.items())
 
-TITLE_OF: dict[str, str] = dict(TABLE_COLUMNS + OUTLINE_COLUMNS + (("sources", "Sources"),))
-
-
 #: The column of the examples' source ids, last, when the calendar records them.
 SOURCES_COLUMN: tuple[str, str] = ("sources", "Sources")
+
+TITLE_OF: dict[str, str] = dict((*TABLE_COLUMNS, *OUTLINE_COLUMNS, SOURCES_COLUMN))
 
 
 def table_columns(calendar: Calendar) -> tuple[tuple[str, str], ...]:
