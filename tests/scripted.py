@@ -60,9 +60,16 @@ def requested_days(prompt: str) -> list[int]:
 SCRIPTED_SCRIPT_WORDS = (5, 250)
 
 
+def idea_title(day: int, tag: str = "") -> str:
+    """A scripted reel's title: "Idea 5: <one of OUTLINE_IDEAS>". Titles are compared by
+    meaning (the real MiniLM in integration tests) and "Idea 1" / "Idea 2" alone are the
+    same idea, so each day carries its own."""
+    return f"Idea {day}{tag}: {OUTLINE_IDEAS[(day - 1) % len(OUTLINE_IDEAS)]}"
+
+
 def row(day: int, *, tag: str = "") -> str:
     return (
-        f"Day {day} | Idea {day}{tag} | Hook {day} | Caption for {day}, with a comma | "
+        f"Day {day} | {idea_title(day, tag)} | Hook {day} | Caption for {day}, with a comma | "
         f"Script for reel {day}: say hello, show the thing, ask a question. | Talking head | "
         f"Original voiceover | #reels #tips{day} #ai | Film at a window | Ask viewers to comment"
     )
@@ -224,7 +231,7 @@ def seeded(seed: int) -> random.Random:
 def row_dict(day: int) -> dict[str, Any]:
     return {
         "day": day,
-        "title": f"Idea {day}",
+        "title": idea_title(day),
         "hook": f"Hook {day}",
         "caption": f"Caption for {day}, with a comma",
         "script": f"Script for reel {day}: say hello, show the thing, ask a question.",

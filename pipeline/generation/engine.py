@@ -51,6 +51,7 @@ from pipeline.generation.budget import (
 from pipeline.generation.models import load_chat_model, with_response_cache
 from pipeline.generation.outline import OutlineStage, OutlineWriter, prepare_outline
 from pipeline.generation.ratelimits import with_rate_limit
+from pipeline.generation.review import review_row_titles, rows_written
 from pipeline.generation.state import (
     ROLES,
     ChunkTask,
@@ -60,6 +61,7 @@ from pipeline.generation.state import (
     check_request_text,
     latest_rule_breaks,
 )
+from pipeline.generation.titles import TitleGuard
 from pipeline.generation.writer import ChunkRequest, DayWriter, MonthContext
 
 logger = logging.getLogger("reelcal")
@@ -98,10 +100,13 @@ class CalendarEngine:
             else DayWriter(main_model, settings, role="supplement", library=self.main.library)
         )
         self._retriever = retriever
+        #: titles compared by meaning (embeddings load on first use)
+        self.titles = TitleGuard.from_settings(settings)
         self.outline = (
             OutlineStage(
                 OutlineWriter(main_model, settings, role="outline", library=self.main.library),
                 settings,
+                self.titles,
             )
             if settings.outline
             else None
@@ -362,23 +367,7 @@ class CalendarEngine:
                 return {"usage": [failed.usage.model_dump(mode="json")]}
         if task["role"] == "outline":
             return OutlineStage.written(result, task)
-        kept, dropped, breaks = writer.rules.review(
-            result.plans,
-            taken_titles=task.get("taken_titles") or [],
-            examples=task["context"].get("examples") or "",
-        )
-        usage = result.usage.model_copy(update={"rule_breaks": breaks})
-        logger.info(usage.summary())
-        sources = list(task["context"].get("sources") or [])
-        return {
-            "rows": {plan.date.isoformat(): plan.model_dump(mode="json") for plan in kept},
-            "sources": {plan.date.isoformat(): sources for plan in kept},
-            "usage": [usage.model_dump(mode="json")],
-            "rule_breaks": [
-                {"day": day, "reasons": reasons, "round": task["round"]}
-                for day, reasons in sorted(dropped.items())
-            ],
-        }
+        return rows_written(result, task, writer.rules)
 
     def merge(self, state: MonthState) -> dict[str, Any]:
         round_no = state["round"]
@@ -417,6 +406,8 @@ class CalendarEngine:
             return {**self.outline.merged(state, shrunk), **learned_now, "round": round_no + 1}
         if state.get("outline_only"):  # the outline was given whole
             return {**learned_now, "round": round_no + 1, "status": "complete"}
+        review = review_row_titles(state, self.titles, strict=self.settings.strict)
+        rows = {d: r for d, r in rows.items() if d not in review.get("rows", {})}
         progress = len(rows) > state["rows_before"]
         stalled = 0 if progress or shrunk else state["stalled"] + 1
         status: Status = "running"
@@ -426,7 +417,13 @@ class CalendarEngine:
             status = "stalled"
         elif len(usage) >= state["max_calls"]:
             status = "spend_cap"
-        return {**learned_now, "round": round_no + 1, "stalled": stalled, "status": status}
+        return {
+            **review,
+            **learned_now,
+            "round": round_no + 1,
+            "stalled": stalled,
+            "status": status,
+        }
 
     def _cap_chunks(self, max_days: dict[str, int], role: str, days: int) -> bool:
         """Cap chunk size for ``role`` (and the other writing role when it shares the model;

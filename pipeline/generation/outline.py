@@ -30,7 +30,7 @@ from pipeline.generation.parsing import ParseResult
 from pipeline.generation.rules import feedback_lines, normalized
 from pipeline.generation.schema import reply_schema, words_pattern
 from pipeline.generation.state import already_used
-from pipeline.generation.titles import TitleGuard, title_embeddings
+from pipeline.generation.titles import TitleGuard
 from pipeline.generation.writer import ChunkRequest, DayWriter
 
 logger = logging.getLogger("reelcal")
@@ -245,18 +245,12 @@ class OutlineStage:
     written at the same time and cannot see each other's titles.
     """
 
-    def __init__(self, writer: OutlineWriter, settings: Settings) -> None:
+    def __init__(
+        self, writer: OutlineWriter, settings: Settings, titles: TitleGuard | None = None
+    ) -> None:
         self.writer = writer
         self.settings = settings
-        self._titles: TitleGuard | None = None
-
-    @property
-    def titles(self) -> TitleGuard:
-        if self._titles is None:
-            self._titles = TitleGuard(
-                title_embeddings(self.settings), self.settings.title_similarity
-            )
-        return self._titles
+        self.titles = titles or TitleGuard.from_settings(settings)
 
     @staticmethod
     def active(state: dict[str, Any]) -> bool:

@@ -22,7 +22,9 @@ caption at most               no    Instagram cuts captions at 2,200 characters
 ``caption_max_chars``
 3-30 hashtags, each ``#word`` no    what Instagram accepts
 title unlike other days'      no    same text once case, punctuation and spaces are
-                                    ignored (embedding similarity comes with the outline)
+                                    ignored; alike by meaning (embeddings' cosine at
+                                    least ``title_similarity``) is checked after each
+                                    round (:mod:`pipeline.generation.review`)
 ============================  ====  =====================================================
 """
 

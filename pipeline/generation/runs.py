@@ -164,6 +164,9 @@ def _flagged(values: dict[str, Any]) -> list[str]:
             head, _, why = line.partition(": ")
             if head.endswith("(kept)") and int(head.split()[1]) in kept:
                 flags.setdefault(int(head.split()[1]), []).append(why)
+    for entry in values.get("rule_breaks") or []:  # kept by the review of a round's titles
+        if entry.get("kept") and entry["day"] in kept:
+            flags.setdefault(entry["day"], []).extend(entry["reasons"])
     return [f"Day {day} kept although {', '.join(why)}" for day, why in sorted(flags.items())]
 
 

@@ -55,8 +55,8 @@ def keep_first(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dic
 
 
 def keep_first_or_drop(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
-    """Reducer of ``outline``: like :func:`keep_first`, and ``None`` removes a date's line
-    (a line the title review dropped, so that its day is planned again)."""
+    """Reducer of ``rows`` and ``outline``: like :func:`keep_first`, and ``None`` removes a
+    date's entry (one the title review dropped, so that its day is asked again)."""
     merged = dict(left or {})
     for key, value in (right or {}).items():
         if value is None:
@@ -88,12 +88,15 @@ class MonthState(TypedDict, total=False):
     examples: str
     example_sources: list[str]  # source ids of the examples every prompt carries
     # the loop
-    rows: Annotated[dict[str, dict[str, Any]], keep_first]  # ISO date -> DayPlan JSON
+    #: ISO date -> DayPlan JSON (``None`` in an update removes a row the title review drops)
+    rows: Annotated[dict[str, dict[str, Any]], keep_first_or_drop]
+    rows_checked: list[str]  # ISO dates whose row passed the review of titles by meaning
     #: ISO date -> source ids of the retrieved examples the row's call was given
-    sources: Annotated[dict[str, list[str]], keep_first]
+    sources: Annotated[dict[str, list[str]], keep_first_or_drop]
     usage: Annotated[list[dict[str, Any]], operator.add]  # UsageRecord JSON, as calls end
     overflows: Annotated[list[dict[str, Any]], operator.add]  # {"role", "days", "round"}
     #: {"day", "reasons", "round"}: days not kept by the content rules, and why
+    #: (``"kept": True``: a title repeat kept and flagged, ``strict: false``)
     rule_breaks: Annotated[list[dict[str, Any]], operator.add]
     #: the month outline: ISO date -> OutlineDay JSON, and days whose line was not kept
     outline: Annotated[dict[str, dict[str, Any]], keep_first_or_drop]
@@ -144,6 +147,6 @@ def latest_rule_breaks(state: MonthState) -> dict[int, list[str]]:
     missing = {dt.date.fromisoformat(d).day for d in state["dates"] if d not in rows}
     latest: dict[int, list[str]] = {}
     for entry in state.get("rule_breaks") or []:
-        if entry["day"] in missing:
+        if entry["day"] in missing and not entry.get("kept"):
             latest[entry["day"]] = list(entry["reasons"])
     return latest

@@ -1,6 +1,7 @@
 """Titles compared as ideas: the same text once case, punctuation and spaces are ignored,
 or a cosine similarity of their embeddings (the bundled MiniLM by default) at or above
-``title_similarity`` (0.9). The outline's review uses it to keep titles unique.
+``title_similarity`` (0.9). The outline's review and the review of each round's rows
+(:mod:`pipeline.generation.review`) use it to keep titles unique across the month.
 """
 
 from __future__ import annotations
@@ -31,12 +32,29 @@ class TitleGuard:
     """
 
     def __init__(self, embeddings: Embeddings | None, threshold: float = 0.9) -> None:
-        self.embeddings = embeddings
+        self._embeddings = embeddings
+        self._settings: Settings | None = None
         self.threshold = threshold
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TitleGuard:
+        """A guard with ``settings.embeddings`` (loaded on first use: a run whose titles
+        never need comparing never loads them) and ``title_similarity``."""
+        guard = cls(None, settings.title_similarity)
+        guard._settings = settings
+        return guard
+
+    @property
+    def embeddings(self) -> Embeddings | None:
+        if self._settings is not None:
+            self._embeddings, self._settings = title_embeddings(self._settings), None
+        return self._embeddings
 
     def repeats(self, titles: Sequence[str], *, taken: Sequence[str] = ()) -> dict[int, str]:
         """Index in ``titles`` -> the earlier title it repeats (from ``taken`` or an
         earlier entry of ``titles``)."""
+        if not titles:
+            return {}
         vectors = self._vectors([*taken, *titles])
         kept: list[tuple[str, list[float] | None]] = [
             (t, vectors[i] if vectors else None) for i, t in enumerate(taken)
@@ -52,9 +70,10 @@ class TitleGuard:
         return found
 
     def _vectors(self, texts: list[str]) -> list[list[float]] | None:
-        if self.embeddings is None or not texts:
+        embeddings = self.embeddings
+        if embeddings is None or not texts:
             return None
-        return self.embeddings.embed_documents(texts)
+        return embeddings.embed_documents(texts)
 
     def _alike(self, a: str, va: Any, b: str, vb: Any) -> bool:
         if normalized(a) == normalized(b):

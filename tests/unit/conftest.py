@@ -9,3 +9,15 @@ def no_backoff(monkeypatch):
     from pipeline.generation import failures
 
     monkeypatch.setattr(failures, "RETRY_BASE_DELAY", 0.0)
+
+
+@pytest.fixture(autouse=True)
+def _titles_by_hash_vectors(monkeypatch):
+    """Titles are compared with hash vectors (the same text alike, any other not) instead of
+    loading MiniLM (seconds, and hundreds of MB) in every test that writes a month. Tests
+    of the comparison pass their own embeddings; the integration tests use the real
+    model (tests/integration/test_outline_titles.py)."""
+    from pipeline.generation import titles
+    from pipeline.knowledge.embeddings import load_embeddings
+
+    monkeypatch.setattr(titles, "title_embeddings", lambda settings: load_embeddings("fake:384"))

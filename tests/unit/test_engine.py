@@ -525,7 +525,7 @@ def test_regenerate_is_a_durable_run_that_keeps_every_other_day(tmp_path):
         behaviour=lambda days, i, mt: "\n".join(row(d, tag=" new") for d in days)
     )
     done = resume_calendar(exc.run_id, model=fresh, settings=s, retriever=FIXED_RETRIEVER)
-    assert [p.day for p in done.days if p.title.endswith(" new")] == [3, 4]
+    assert [p.day for p in done.days if p.title.startswith(f"Idea {p.day} new:")] == [3, 4]
     assert [p.day for p in done.days] == list(range(1, 32))
 
 

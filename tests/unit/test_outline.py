@@ -292,7 +292,7 @@ def test_cli_outline_then_generate_from_the_edited_file(monkeypatch, tmp_path):
 
     from pipeline.calendar import Calendar
     from pipeline.cli import app
-    from pipeline.generation import engine, outline
+    from pipeline.generation import engine, titles
 
     built: list[ScriptedChatModel] = []
 
@@ -302,7 +302,7 @@ def test_cli_outline_then_generate_from_the_edited_file(monkeypatch, tmp_path):
 
     monkeypatch.setattr(engine, "load_chat_model", load)
     monkeypatch.setattr(engine.CalendarEngine, "retriever", property(lambda s: FIXED_RETRIEVER))
-    monkeypatch.setattr(outline, "title_embeddings", lambda settings: None)  # text only
+    monkeypatch.setattr(titles, "title_embeddings", lambda settings: None)  # text only
     (tmp_path / "reelcal.yaml").write_text(
         f"output_dir: {tmp_path / 'out'}\ncontext_window: 16000\nmax_output_tokens: 4096\n"
         "script_words: [5, 250]\n"
@@ -417,7 +417,7 @@ def test_an_interrupted_cli_outline_resumes_with_reelcal_outline(monkeypatch, tm
     from typer.testing import CliRunner
 
     from pipeline.cli import app
-    from pipeline.generation import engine, outline
+    from pipeline.generation import engine, titles
     from pipeline.outputs.outline_files import read_outline
 
     built: list[ScriptedChatModel] = []
@@ -435,7 +435,7 @@ def test_an_interrupted_cli_outline_resumes_with_reelcal_outline(monkeypatch, tm
 
     monkeypatch.setattr(engine, "load_chat_model", load)
     monkeypatch.setattr(engine.CalendarEngine, "retriever", property(lambda s: FIXED_RETRIEVER))
-    monkeypatch.setattr(outline, "title_embeddings", lambda settings: None)
+    monkeypatch.setattr(titles, "title_embeddings", lambda settings: None)
     (tmp_path / "reelcal.yaml").write_text(
         f"output_dir: {tmp_path / 'out'}\ncontext_window: 16000\nmax_output_tokens: 4096\n"
     )

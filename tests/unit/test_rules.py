@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
+from langchain_core.embeddings import Embeddings
 from scripted import FIXED_RETRIEVER, ScriptedChatModel, requested_days
 
 from pipeline.calendar import DayPlan
@@ -136,13 +138,13 @@ def misbehaves_once():
 
 
 def run(model, tmp_path, **overrides):
+    values = {"speed": "economical", **overrides}
     settings = Settings(
         output_dir=tmp_path,
         context_window=128_000,
         max_output_tokens=16_384,
         tokens_per_day=400,
-        speed="economical",
-        **overrides,
+        **values,
     )
     return generate_calendar(
         "2026-02",
@@ -191,4 +193,92 @@ def test_a_model_that_never_follows_a_rule_ends_with_the_reasons(tmp_path):
     assert raised.value.missing_days == [7]
     assert "Not kept by the content rules: Day 7: script has 20 words: write 120-250" in str(
         raised.value
+    )
+
+
+# --------------------------------------------------- titles across a round's chunks
+class NumberEmbeddings(Embeddings):
+    """A title's vector is one-hot on its first number: "Idea 2" and "Idea 2 retold" are
+    the same idea (cosine 1), titles with other numbers are not (cosine 0)."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        def vector(text: str) -> list[float]:
+            number = int(re.search(r"\d+", text).group()) if re.search(r"\d+", text) else 0
+            return [1.0 if i == number % 64 else 0.0 for i in range(64)]
+
+        return [vector(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+
+def paraphrases_day_2_on_day_20_once():
+    """Day 20, in another chunk of the same round as Day 2, first comes back with a
+    paraphrase of Day 2's title (different text, the same idea)."""
+    asked: list[int] = []
+
+    def behaviour(days, i, mt):
+        rows = []
+        for day in days:
+            title = "Idea 2 retold" if day == 20 and day not in asked else None
+            rows.append(pipe_row(day, title=title))
+            asked.append(day)
+        return "\n".join(rows)
+
+    return behaviour
+
+
+@pytest.fixture
+def titles_by_number(monkeypatch):
+    from pipeline.generation import titles
+
+    monkeypatch.setattr(titles, "title_embeddings", lambda settings: NumberEmbeddings())
+
+
+def test_a_title_alike_by_meaning_in_a_parallel_chunk_is_asked_again(tmp_path, titles_by_number):
+    model = ScriptedChatModel(behaviour=paraphrases_day_2_on_day_20_once())
+    cal = run(model, tmp_path, speed="fast")  # chunks of one round, written at once
+    assert cal.is_complete
+    assert cal.day(20).title == "Idea 20"
+    first_round = [u for u in cal.usage if u.round == 0]
+    assert len(first_round) > 1 and all(u.days_parsed == len(u.days_requested) for u in first_round)
+    [again] = [p for p in model.prompts if requested_days(p) == [20]]
+    assert "- Day 20: title 'Idea 2 retold' repeats 'Idea 2': pick a new idea" in again
+    assert "Idea 2 retold" not in {p.title for p in cal.days}
+
+
+def test_strict_off_keeps_a_title_alike_by_meaning_and_flags_it(tmp_path, titles_by_number):
+    model = ScriptedChatModel(behaviour=paraphrases_day_2_on_day_20_once())
+    cal = run(model, tmp_path, speed="fast", strict=False)
+    assert cal.is_complete and cal.day(20).title == "Idea 2 retold"
+    assert not [p for p in model.prompts if requested_days(p) == [20]]  # not asked again
+    assert any(n.startswith("Day 20 kept although title 'Idea 2 retold'") for n in cal.notes)
+
+
+def test_the_round_review_compares_new_rows_with_kept_and_reviewed_ones_in_day_order():
+    from pipeline.generation.review import review_row_titles
+    from pipeline.generation.titles import TitleGuard
+
+    def row(date: str, title: str) -> dict:
+        return {"date": date, "title": title}
+
+    state = {
+        "dates": ["2026-03-02", "2026-03-03", "2026-03-04", "2026-03-05"],
+        "round": 3,
+        "kept": [row("2026-03-01", "Idea 1"), row("2026-03-02", "Idea 7 (being rewritten)")],
+        "rows": {
+            "2026-03-02": row("2026-03-02", "Idea 2"),
+            "2026-03-03": row("2026-03-03", "Idea 1 again"),  # a kept day's idea
+            "2026-03-04": row("2026-03-04", "Idea 2 once more"),  # a reviewed row's
+            "2026-03-05": row("2026-03-05", "Idea 7"),  # the rewritten day's old idea: free
+        },
+        "rows_checked": ["2026-03-02"],
+    }
+    update = review_row_titles(state, TitleGuard(NumberEmbeddings()), strict=True)
+    assert update["rows"] == {"2026-03-03": None, "2026-03-04": None}
+    assert update["rows_checked"] == ["2026-03-02", "2026-03-05"]
+    assert [(b["day"], b["round"]) for b in update["rule_breaks"]] == [(3, 3), (4, 3)]
+    assert "repeats 'Idea 1'" in update["rule_breaks"][0]["reasons"][0]
+    assert (
+        review_row_titles({**state, "rows_checked": sorted(state["rows"])}, None, strict=True) == {}
     )
