@@ -27,11 +27,12 @@ from pipeline.generation import prompts
 from pipeline.generation.budget import chunk_cap_for_speed
 from pipeline.generation.json_rows import find_json_rows
 from pipeline.generation.parsing import ParseResult
-from pipeline.generation.rules import feedback_lines, normalized
+from pipeline.generation.rules import feedback_lines
 from pipeline.generation.schema import reply_schema, words_pattern
 from pipeline.generation.state import already_used
 from pipeline.generation.titles import TitleGuard
-from pipeline.generation.writer import ChunkRequest, DayWriter
+from pipeline.generation.trend_days import balance_trends, trend_days_rule
+from pipeline.generation.writer import ChunkRequest, DayWriter, MonthContext
 
 logger = logging.getLogger("reelcal")
 
@@ -196,35 +197,6 @@ class OutlineWriter(DayWriter):
         return parse_outline(reply, request.days), None
 
 
-def least_trend_days(days: int, trends: int) -> int:
-    """The days each trend should be used on: ``days // (2 * trends)`` (0 without trends)."""
-    return days // (2 * trends) if trends else 0
-
-
-def trend_days_rule(days: int, trends: int) -> str:
-    """How often each trend is used, as the outline prompt says it (for ``days``)."""
-    least = least_trend_days(days, trends)
-    if least < 1:
-        return "use each trend at least once if the days allow"
-    return f"use each trend on at least {least} of these days"
-
-
-def trend_notes(lines: Sequence[OutlineDay], trends: Sequence[str], days: int) -> list[str]:
-    """Calendar notes for the trends the outline uses on fewer than
-    :func:`least_trend_days` days (as its prompt asked); none without an outline."""
-    least = least_trend_days(days, len(trends)) if lines else 0
-    uses = [normalized(line.uses) for line in lines]
-    notes = []
-    for trend in trends:
-        count = uses.count(normalized(trend))
-        if count < least:
-            notes.append(
-                f"The outline uses the trend {trend!r} on {count} day{'s' * (count != 1)} "
-                f"(asked for at least {least})."
-            )
-    return notes
-
-
 def _feedback(feedback: dict[int, list[str]]) -> str:
     if not feedback:
         return ""
@@ -347,7 +319,27 @@ class OutlineStage:
         kept = set(review["outline_checked"])
         done = self.done(state, kept, rounds, grew or shrunk)
         status = "complete" if done and state.get("outline_only") else "running"
-        return {**review, "outline_rounds": rounds, "outline_done": done, "status": status}
+        update = {**review, "outline_rounds": rounds, "outline_done": done, "status": status}
+        return {**update, **(self.balanced(state, kept) if done else {})}
+
+    def balanced(self, state: dict[str, Any], kept: set[str]) -> dict[str, Any]:
+        """The done outline with each trend on at least its floor of days
+        (:func:`~pipeline.generation.trend_days.balance_trends`): special dates and the
+        lines the user gave stay as they are."""
+        outline = state.get("outline") or {}
+        month = parse_month(state["month"])
+        context = MonthContext.from_data(state, self.settings)
+        given = {
+            month.date_of(line["day"]).isoformat() for line in state.get("given_outline") or []
+        }
+        fixed = given | {s.date.isoformat() for s in context.special_dates}
+        lines = {d: outline[d] for d in kept if d in outline}
+        changed, notes = balance_trends(lines, state["trends"], state["dates"], fixed=fixed)
+        for note in notes:
+            logger.info(note)
+        return (
+            {"outline": changed, "notes": [*(state.get("notes") or []), *notes]} if changed else {}
+        )
 
     @staticmethod
     def done(state: dict[str, Any], kept: set[str], rounds: int, grew: bool) -> bool:

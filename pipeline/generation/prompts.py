@@ -139,7 +139,7 @@ def outline_section(lines: Sequence[Any]) -> str:
         return ""
     return (
         "The month outline for these days (write each reel from its line: keep the idea, "
-        "the pillar, the format and the series):\n"
+        "the pillar, the format, the series and the trend or date it uses):\n"
         + "\n".join(f"- {x.line()}" for x in lines)
         + "\n\n"
     )

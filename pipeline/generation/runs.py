@@ -44,8 +44,8 @@ from pipeline.errors import (
     RunNotFoundError,
 )
 from pipeline.generation.engine import CalendarEngine
-from pipeline.generation.outline import trend_notes
 from pipeline.generation.state import latest_rule_breaks
+from pipeline.generation.trend_days import trend_notes
 
 logger = logging.getLogger("reelcal")
 

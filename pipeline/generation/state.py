@@ -55,14 +55,27 @@ def keep_first(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dic
 
 
 def keep_first_or_drop(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
-    """Reducer of ``rows`` and ``outline``: like :func:`keep_first`, and ``None`` removes a
-    date's entry (one the title review dropped, so that its day is asked again)."""
+    """Reducer of ``rows`` and ``sources``: like :func:`keep_first`, and ``None`` removes a
+    date's entry (a row the title review dropped, so that its day is asked again)."""
     merged = dict(left or {})
     for key, value in (right or {}).items():
         if value is None:
             merged.pop(key, None)
         else:
             merged.setdefault(key, value)
+    return merged
+
+
+def replace_or_drop(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
+    """Reducer of ``outline``: a line given replaces the date's line (the trend balance
+    changes what a line uses); ``None`` removes it (the title review dropped it, so that
+    its day is planned again). Chunks of one round plan different days."""
+    merged = dict(left or {})
+    for key, value in (right or {}).items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
     return merged
 
 
@@ -99,7 +112,7 @@ class MonthState(TypedDict, total=False):
     #: (``"kept": True``: a title repeat kept and flagged, ``strict: false``)
     rule_breaks: Annotated[list[dict[str, Any]], operator.add]
     #: the month outline: ISO date -> OutlineDay JSON, and days whose line was not kept
-    outline: Annotated[dict[str, dict[str, Any]], keep_first_or_drop]
+    outline: Annotated[dict[str, dict[str, Any]], replace_or_drop]
     outline_breaks: Annotated[list[dict[str, Any]], operator.add]
     outline_checked: list[str]  # ISO dates whose line passed the title review
     outline_rounds: int

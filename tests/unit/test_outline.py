@@ -343,23 +343,54 @@ def test_cli_outline_then_generate_from_the_edited_file(monkeypatch, tmp_path):
     assert len(built) == calls  # checked before any model was built
 
 
-def test_a_trend_the_outline_underuses_is_named_in_the_calendar_notes(tmp_path):
-    from pipeline.generation.outline import trend_notes
+def test_a_trend_short_of_its_floor_that_cannot_be_moved_is_named_in_the_notes():
+    from pipeline.generation.trend_days import trend_notes
 
     lines = [OutlineDay(**{**outline_dict(d), "uses": "AI agents"}) for d in range(1, 29)]
     assert trend_notes(lines, ["AI agents", "automation"], 28) == [
         "The outline uses the trend 'automation' on 0 days (asked for at least 7)."
     ]
     assert trend_notes([], ["AI agents"], 28) == []
+
+
+def test_balance_gives_a_short_trend_free_days_spread_out_then_a_surplus_trends_days():
+    from pipeline.generation.trend_days import balance_trends
+
+    dates = [f"2027-03-{d:02d}" for d in range(1, 13)]  # 12 days, 2 trends: 3 days each
+    uses = ["AI agents"] * 6 + [""] * 6  # automation on none; 6 free days, 1 of them fixed
+    lines = {d: {**outline_dict(i + 1), "uses": u} for i, (d, u) in enumerate(zip(dates, uses))}
+    changed, notes = balance_trends(lines, ["AI agents", "automation"], dates, fixed=[dates[7]])
+    assert {d: line["uses"] for d, line in changed.items()} == {
+        "2027-03-07": "automation",  # free days 7, 9, 10, 11, 12, spread out
+        "2027-03-10": "automation",
+        "2027-03-12": "automation",
+    }
+    assert notes == [
+        "The trend 'automation' was given to Day 7, Day 10 and Day 12 (at least 3 asked for)."
+    ]
+
+    lines = {d: {**line, "uses": "AI agents"} for d, line in lines.items()}  # no free day
+    changed, _ = balance_trends(lines, ["AI agents", "automation"], dates, fixed=[dates[-1]])
+    assert sorted(changed) == ["2027-03-09", "2027-03-10", "2027-03-11"]  # the latest, not fixed
+    used = [line["uses"] for line in {**lines, **changed}.values()]
+    assert used.count("AI agents") == 9 and used.count("automation") == 3
+    assert balance_trends(lines, [], dates) == ({}, [])
+
+
+def test_the_outline_is_balanced_before_writing_and_the_days_are_told_their_trend(tmp_path):
     model = ScriptedToolModel(window=128_000, output_cap=16_384)
     model.outline_behaviour = lambda days, index: [
         {**outline_dict(d), "uses": "ai agents"} for d in days
     ]
-    cal = run(model, tmp_path)
-    assert "The outline uses the trend 'automation' on 0 days (asked for at least 7)." in (
-        cal.notes
-    )
-    assert not any("'AI agents'" in note for note in cal.notes)
+    cal = run(model, tmp_path)  # March 2027, 2 trends: each on at least 31 // 4 = 7 days
+    moved = [line.day for line in cal.outline if line.uses == "automation"]
+    assert len(moved) == 7
+    [note] = [n for n in cal.notes if "'automation'" in n]
+    assert note.startswith("The trend 'automation' was given to Day ")
+    writing = [p for p in model.prompts if not is_outline_prompt(p)]
+    for day in moved:
+        [prompt] = [p for p in writing if f"- Day {day}: " in p]
+        assert "uses: automation)" in prompt.split(f"- Day {day}: ")[1].splitlines()[0]
 
 
 # ---------------------------------------------------------------- sources, and regenerating

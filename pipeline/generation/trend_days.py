@@ -1,0 +1,100 @@
+"""How often each trend is used: at least ``floor(days / (2 * trends))`` days.
+
+The outline's prompt asks for it (:func:`trend_days_rule`); when the outline is done,
+:func:`balance_trends` enforces it on the lines (a trend used too little is given to days
+that build on nothing, spread over the month, then to days of a trend used more than its
+share), so every write chunk is told which trend its days use; :func:`trend_notes` names a
+trend still short (too few free days), in the calendar's notes.
+
+No model call: moving a trend onto a day costs nothing and the day's reel is written from
+the line. A day that carries a special date, or a line the user gave, is never changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pipeline.calendar import OutlineDay, days_label
+from pipeline.generation.rules import normalized
+
+
+def least_trend_days(days: int, trends: int) -> int:
+    """The days each trend should be used on: ``days // (2 * trends)`` (0 without trends)."""
+    return days // (2 * trends) if trends else 0
+
+
+def trend_days_rule(days: int, trends: int) -> str:
+    """How often each trend is used, as the outline prompt says it (for ``days``)."""
+    least = least_trend_days(days, trends)
+    if least < 1:
+        return "use each trend at least once if the days allow"
+    return f"use each trend on at least {least} of these days"
+
+
+def balance_trends(
+    lines: dict[str, dict[str, Any]],
+    trends: Sequence[str],
+    dates: Sequence[str],
+    *,
+    fixed: Iterable[str] = (),
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """Outline lines (ISO date -> OutlineDay JSON) changed so that each trend is used on at
+    least :func:`least_trend_days` of ``dates``, and a note per trend moved.
+
+    A trend short of its floor takes days whose line uses nothing, evenly spaced over the
+    month, then days of a trend used more than the floor (its latest days). Days in
+    ``fixed`` (special dates, lines the user gave) are never changed.
+    """
+    least = least_trend_days(len(dates), len(trends))
+    if least < 1:
+        return {}, []
+    counted = {normalized(t): t for t in trends}
+    uses = {d: normalized(lines[d]["uses"]) for d in dates if d in lines}
+    frozen = set(fixed)
+    changed: dict[str, dict[str, Any]] = {}
+    notes = []
+    for trend in trends:
+        key = normalized(trend)
+        short = least - sum(u == key for u in uses.values())
+        if short <= 0:
+            continue
+        free = [d for d, u in sorted(uses.items()) if not u and d not in frozen]
+        taken = _evenly_spaced(free, short)
+        for other in counted:
+            surplus = sum(u == other for u in uses.values()) - least
+            if other == key or surplus <= 0 or len(taken) >= short:
+                continue
+            theirs = [d for d, u in sorted(uses.items()) if u == other and d not in frozen]
+            taken += theirs[::-1][: min(surplus, short - len(taken))]
+        for d in sorted(taken):
+            uses[d] = key
+            changed[d] = {**lines[d], "uses": trend}
+        if taken:
+            days = days_label([int(d[-2:]) for d in taken])
+            notes.append(f"The trend {trend!r} was given to {days} (at least {least} asked for).")
+    return changed, notes
+
+
+def _evenly_spaced(days: list[str], count: int) -> list[str]:
+    if count >= len(days):
+        return list(days)
+    step = len(days) / count
+    return [days[int(i * step + step / 2)] for i in range(count)]
+
+
+def trend_notes(lines: Sequence[OutlineDay], trends: Sequence[str], days: int) -> list[str]:
+    """Calendar notes for the trends the outline uses on fewer than
+    :func:`least_trend_days` days (too few days were free to move them to); none without
+    an outline."""
+    least = least_trend_days(days, len(trends)) if lines else 0
+    uses = [normalized(line.uses) for line in lines]
+    notes = []
+    for trend in trends:
+        count = uses.count(normalized(trend))
+        if count < least:
+            notes.append(
+                f"The outline uses the trend {trend!r} on {count} day{'s' * (count != 1)} "
+                f"(asked for at least {least})."
+            )
+    return notes
