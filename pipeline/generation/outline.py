@@ -13,7 +13,9 @@ chunked to fit like any other call; write chunks then expand their outline lines
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -36,18 +38,20 @@ from pipeline.generation.writer import ChunkRequest, DayWriter, MonthContext
 
 logger = logging.getLogger("reelcal")
 
-#: Starting estimate of a day's outline line: a JSON item is 50-70 tokens (the local
-#: model's about 70, with its spacing); set above that so the first call is not cut, then
-#: learned from it like a reel's.
+#: Starting estimate of a day's outline line: a JSON item is 50-70 tokens; set above that
+#: so the first call is not cut, then learned from it like a reel's. The local grammar's
+#: lines (lists, no keys) are about 55 on the bundled model.
 OUTLINE_TOKENS_PER_DAY = 90
+OUTLINE_LIST_TOKENS_PER_DAY = 70
 #: Outline lines one local grammar call writes (a reel takes ten times as many tokens).
 OUTLINE_GRAMMAR_DAYS = 8
 OUTLINE_FIELDS = ("day", "title", "pillar", "format", "series", "uses")
 #: Word caps of the outline's text fields in the local model's grammar ((min, max)).
+#: A small model fills every word a cap allows, so the caps are what a line needs.
 OUTLINE_GRAMMAR_WORDS: dict[str, tuple[int, int]] = {
-    "title": (2, 10),
-    "pillar": (1, 3),
-    "series": (0, 3),
+    "title": (2, 8),
+    "pillar": (1, 2),
+    "series": (0, 2),
     "uses": (0, 5),  # an enum of the trends and special dates when there are any
 }
 
@@ -60,10 +64,11 @@ def outline_schema(
     uses: Sequence[str] = (),
 ) -> dict[str, Any]:
     """JSON schema of an outline reply: ``{"days": [{day, title, pillar, format, series,
-    uses}, ...]}``. ``formats`` become an enum; ``days`` pin each position (the local
-    grammar) or the allowed days (a server's tool); ``words`` caps text fields in plain
-    words and ``uses`` lists what a day may build on (the grammar: trends and special
-    dates, or "")."""
+    uses}, ...]}``. ``formats`` become an enum; ``days`` pin the allowed days (a server's
+    tool); ``words`` caps text fields in plain words and ``uses`` lists what a day may
+    build on (trends and special dates, or ""). With ``days`` and ``words`` (the local
+    grammar) each position is pinned to its day and each line is a list, ``[day, title,
+    pillar, format, series, uses]``."""
     item: dict[str, Any] = {name: {"type": "string"} for name in OUTLINE_FIELDS[1:]}
     if formats:
         item["format"] = {"type": "string", "enum": list(formats)}
@@ -81,9 +86,12 @@ def outline_schema(
             "additionalProperties": False,
         }
 
-    if days and words:  # the grammar: one position per day, in order
-        array = {"type": "array", "prefixItems": [day_item({"const": d}) for d in days]}
-        return reply_schema(array)
+    if days and words:
+        # The grammar: one position per day, in order, each a list of the fields in
+        # OUTLINE_FIELDS order: a line's keys would cost more tokens than its words
+        # (about 80 tokens a line with keys, under 40 without, on the bundled model).
+        lines = [{"type": "array", "prefixItems": [{"const": d}, *item.values()]} for d in days]
+        return reply_schema({"type": "array", "prefixItems": lines})
     day = {"type": "integer", "enum": list(days)} if days else {"type": "integer", "minimum": 1}
     return reply_schema({"type": "array", "items": day_item(day)})
 
@@ -107,20 +115,38 @@ def parse_outline(reply: Any, requested_days: Iterable[int]) -> list[OutlineDay]
 def _items(reply: Any) -> list[dict[str, Any]]:
     if isinstance(reply, dict):
         days = reply.get("days", [reply])  # {"days": [...]}, or a single line
-        return [d for d in days if isinstance(d, dict)] if isinstance(days, list) else []
+        return _as_dicts(days) if isinstance(days, list) else []
     if isinstance(reply, list):
-        return [d for d in reply if isinstance(d, dict)]
+        return _as_dicts(reply)
     if not isinstance(reply, str):
         return []
     rows, _, _ = find_json_rows(reply)
     if rows:
         return [row for row, _ in rows]
+    lines = _LIST_LINE.findall(reply)  # the grammar's lists, whole ones of a cut reply too
+    if lines:
+        return _as_dicts([json.loads(line) for line in lines])
     items = []
     for text in reply.splitlines():
         cells = [c.strip().strip("*").strip() for c in text.strip().strip("|").split("|")]
         if len(cells) >= 4 and cells[0]:
             items.append(dict(zip(OUTLINE_FIELDS, cells)))
     return items
+
+
+#: One whole outline line as the local grammar writes it: ``[4, "title", "pillar", ...]``.
+_LIST_LINE = re.compile(r'\[\s*\d+\s*(?:,\s*"(?:[^"\\]|\\.)*"\s*){3,5}\]')
+
+
+def _as_dicts(items: list[Any]) -> list[dict[str, Any]]:
+    """Lines as objects, or as lists in :data:`OUTLINE_FIELDS` order (the grammar's)."""
+    found = []
+    for item in items:
+        if isinstance(item, list) and len(item) >= 4:
+            item = dict(zip(OUTLINE_FIELDS, item))
+        if isinstance(item, dict):
+            found.append(item)
+    return found
 
 
 class OutlineWriter(DayWriter):
@@ -139,7 +165,7 @@ class OutlineWriter(DayWriter):
     grammar_days_per_call = OUTLINE_GRAMMAR_DAYS
 
     def starting_tokens_per_day(self) -> int:
-        return OUTLINE_TOKENS_PER_DAY
+        return OUTLINE_LIST_TOKENS_PER_DAY if self.mode == "grammar" else OUTLINE_TOKENS_PER_DAY
 
     @property
     def formats(self) -> list[str]:
@@ -175,7 +201,7 @@ class OutlineWriter(DayWriter):
             "days_label": days_label(request.days),
             "day_count": len(request.days),
             "output_format": self.library.outline_format(
-                "rows" if self.mode == "rows" else "json", request.days
+                {"rows": "rows", "grammar": "lists"}.get(self.mode, "json"), request.days
             ),
         }
         return self.library.outline_prompt().format_messages(**values)

@@ -63,8 +63,11 @@ class PromptLibrary:
             [("system", spec["system"]), ("human", spec["human"])]
         )
 
-    def outline_format(self, fmt: OutputFormat, days: Sequence[int]) -> str:
-        text = self.outline["outline_formats"][fmt]
+    def outline_format(self, fmt: str, days: Sequence[int]) -> str:
+        """The outline's answer format: ``json``, ``rows`` or ``lists`` (the local grammar's
+        ``[day, title, ...]``; a prompt folder without it uses ``json``)."""
+        formats = self.outline["outline_formats"]
+        text = formats.get(fmt) or formats["json"]
         return text.format(first_day_label=f"Day {days[0]}").strip()
 
     def render_patterns(self) -> str:

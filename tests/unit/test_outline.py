@@ -23,7 +23,7 @@ from pipeline.calendar import OutlineDay
 from pipeline.config import Settings
 from pipeline.errors import ConfigError, IncompleteCalendarError
 from pipeline.generation.chains import generate_calendar
-from pipeline.generation.outline import outline_schema, parse_outline
+from pipeline.generation.outline import OUTLINE_FIELDS, outline_schema, parse_outline
 from pipeline.generation.schema import words_pattern
 from pipeline.generation.titles import TitleGuard
 
@@ -101,14 +101,26 @@ def test_the_tool_schema_is_one_for_every_chunk_and_the_grammar_pins_each_day():
     grammar = outline_schema(
         [4, 5], formats=formats, words={"title": (2, 10), "series": (0, 3)}, uses=["AI agents"]
     )
-    positions = grammar["properties"]["days"]["prefixItems"]
-    assert [p["properties"]["day"] for p in positions] == [{"const": 4}, {"const": 5}]
-    props = positions[0]["properties"]
+    positions = grammar["properties"]["days"]["prefixItems"]  # a list per line, by field
+    assert [p["prefixItems"][0] for p in positions] == [{"const": 4}, {"const": 5}]
+    props = dict(zip(OUTLINE_FIELDS, positions[0]["prefixItems"]))
+    assert props["format"]["enum"] == formats
     assert props["uses"]["enum"] == ["", "AI agents"]
     series = re.compile(props["series"]["pattern"])
     assert series.fullmatch("") and series.fullmatch("Myth Monday")
     assert not series.fullmatch("one two three four")
     assert not re.fullmatch(props["title"]["pattern"], "Single")
+    # what that grammar writes parses back, a cut reply's whole lines too
+    reply = {"days": [[4, "Busting five AI myths", "Education", "Myth vs Fact", "", ""]]}
+    [line] = parse_outline(reply, [4, 5])
+    cut = '{ "days" : [ [4, "Busting five AI myths", "Education", "Myth vs Fact", "",""], [5, "Wh'
+    assert parse_outline(cut, [4, 5]) == [line]
+    assert (line.day, line.title, line.format, line.series) == (
+        4,
+        "Busting five AI myths",
+        "Myth vs Fact",
+        "",
+    )
 
 
 def test_words_pattern_with_no_minimum_allows_an_empty_field():
