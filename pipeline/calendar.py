@@ -338,6 +338,7 @@ class Calendar(BaseModel):
             f"total: {calls}, {self.total_input_tokens:,} input + "
             f"{self.total_output_tokens:,} output tokens, "
             f"{len(self.days)}/{self.days_in_month} days"
+            + (f", {len(self.outline)}/{self.days_in_month} planned" if self.outline else "")
         )
         return "\n".join(lines)
 

@@ -323,7 +323,7 @@ def test_cli_outline_then_generate_from_the_edited_file(monkeypatch, tmp_path):
     runner = CliRunner()
     result = runner.invoke(app, ["outline", "--month", "2027-02", "--out", "plan.csv"])
     assert result.exit_code == 0, result.output
-    assert "--outline plan.csv" in result.output
+    assert "--outline plan.csv" in result.output and "0/28 days, 28/28 planned" in result.output
     assert all(is_outline_prompt(p) for p in built[-1].prompts)  # nothing else was written
 
     text = (tmp_path / "plan.csv").read_text(encoding="utf-8")
