@@ -12,7 +12,7 @@ Where each step of the design lives::
                                 OutlineDay
       knowledge/                ingest -> store -> index -> retriever -> trimming (RAG)
       generation/               models (local_model: llama.cpp), tokens, budget, prompts,
-                                outline, titles, trend_days, writer, parsing, rules,
+                                outline, titles, uses, writer, parsing, rules,
                                 review, the month graph (state, engine, graph), runs,
                                 chains
       outputs/                  xlsx, text (csv/json/md), ics, schedulers, readers, display

@@ -33,7 +33,7 @@ from pipeline.generation.rules import feedback_lines
 from pipeline.generation.schema import reply_schema, words_pattern
 from pipeline.generation.state import already_used
 from pipeline.generation.titles import TitleGuard
-from pipeline.generation.trend_days import balance_trends, trend_days_rule
+from pipeline.generation.uses import balance_trends, place_special_dates, trend_days_rule
 from pipeline.generation.writer import ChunkRequest, DayWriter, MonthContext
 
 logger = logging.getLogger("reelcal")
@@ -349,23 +349,28 @@ class OutlineStage:
         return {**update, **(self.balanced(state, kept) if done else {})}
 
     def balanced(self, state: dict[str, Any], kept: set[str]) -> dict[str, Any]:
-        """The done outline with each trend on at least its floor of days
-        (:func:`~pipeline.generation.trend_days.balance_trends`): special dates and the
-        lines the user gave stay as they are."""
+        """The done outline with each special date on its own day and each trend on at
+        least its floor of days (:mod:`pipeline.generation.uses`); the lines the user
+        gave stay as they are."""
         outline = state.get("outline") or {}
         month = parse_month(state["month"])
-        context = MonthContext.from_data(state, self.settings)
+        special: dict[str, list[str]] = {}
+        for found in MonthContext.from_data(state, self.settings).special_dates:
+            special.setdefault(found.date.isoformat(), []).append(found.name)
         given = {
             month.date_of(line["day"]).isoformat() for line in state.get("given_outline") or []
         }
-        fixed = given | {s.date.isoformat() for s in context.special_dates}
         lines = {d: outline[d] for d in kept if d in outline}
-        changed, notes = balance_trends(lines, state["trends"], state["dates"], fixed=fixed)
+        changed = place_special_dates(lines, special, fixed=given)
+        moved, notes = balance_trends(
+            {**lines, **changed}, state["trends"], state["dates"], fixed=given | set(special)
+        )
+        changed.update(moved)
         for note in notes:
             logger.info(note)
-        return (
-            {"outline": changed, "notes": [*(state.get("notes") or []), *notes]} if changed else {}
-        )
+        if not changed:
+            return {}
+        return {"outline": changed, "notes": [*(state.get("notes") or []), *notes]}
 
     @staticmethod
     def done(state: dict[str, Any], kept: set[str], rounds: int, grew: bool) -> bool:

@@ -45,7 +45,7 @@ from pipeline.errors import (
 )
 from pipeline.generation.engine import CalendarEngine
 from pipeline.generation.state import latest_rule_breaks
-from pipeline.generation.trend_days import trend_notes
+from pipeline.generation.uses import trend_notes
 
 logger = logging.getLogger("reelcal")
 

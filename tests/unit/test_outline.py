@@ -356,7 +356,7 @@ def test_cli_outline_then_generate_from_the_edited_file(monkeypatch, tmp_path):
 
 
 def test_a_trend_short_of_its_floor_that_cannot_be_moved_is_named_in_the_notes():
-    from pipeline.generation.trend_days import trend_notes
+    from pipeline.generation.uses import trend_notes
 
     lines = [OutlineDay(**{**outline_dict(d), "uses": "AI agents"}) for d in range(1, 29)]
     assert trend_notes(lines, ["AI agents", "automation"], 28) == [
@@ -366,7 +366,7 @@ def test_a_trend_short_of_its_floor_that_cannot_be_moved_is_named_in_the_notes()
 
 
 def test_balance_gives_a_short_trend_free_days_spread_out_then_a_surplus_trends_days():
-    from pipeline.generation.trend_days import balance_trends
+    from pipeline.generation.uses import balance_trends
 
     dates = [f"2027-03-{d:02d}" for d in range(1, 13)]  # 12 days, 2 trends: 3 days each
     uses = ["AI agents"] * 6 + [""] * 6  # automation on none; 6 free days, 1 of them fixed
@@ -387,6 +387,24 @@ def test_balance_gives_a_short_trend_free_days_spread_out_then_a_surplus_trends_
     used = [line["uses"] for line in {**lines, **changed}.values()]
     assert used.count("AI agents") == 9 and used.count("automation") == 3
     assert balance_trends(lines, [], dates) == ({}, [])
+
+
+def test_each_special_date_lands_on_its_own_day_and_on_no_other():
+    from pipeline.generation.uses import place_special_dates
+
+    line = outline_dict(1)
+    lines = {
+        "2027-02-02": {**line, "uses": "AI agents"},  # Groundhog Day's day, using a trend
+        "2027-02-03": {**line, "uses": "groundhog day"},  # another day, using it
+        "2027-02-14": {**line, "uses": "Valentine's Day"},  # right already
+        "2027-02-20": {**line, "uses": "Valentine's Day"},  # a line the user gave: stays
+    }
+    special = {"2027-02-02": ["Groundhog Day"], "2027-02-14": ["Valentine's Day"]}
+    changed = place_special_dates(lines, special, fixed=["2027-02-20"])
+    assert {d: x["uses"] for d, x in changed.items()} == {
+        "2027-02-02": "Groundhog Day",
+        "2027-02-03": "",
+    }
 
 
 def test_the_outline_is_balanced_before_writing_and_the_days_are_told_their_trend(tmp_path):

@@ -1,13 +1,16 @@
-"""How often each trend is used: at least ``floor(days / (2 * trends))`` days.
+"""What each outline day builds on (its ``uses``): a special date on its own day, each
+trend on at least ``floor(days / (2 * trends))`` days.
 
-The outline's prompt asks for it (:func:`trend_days_rule`); when the outline is done,
-:func:`balance_trends` enforces it on the lines (a trend used too little is given to days
-that build on nothing, spread over the month, then to days of a trend used more than its
-share), so every write chunk is told which trend its days use; :func:`trend_notes` names a
-trend still short (too few free days), in the calendar's notes.
+The outline's prompt asks for both (:func:`trend_days_rule`); when the outline is done
+they are enforced on its lines, before any day is written, so each write chunk is told
+what its days build on: :func:`place_special_dates` puts each special date on its own day
+(and takes it off any other), then :func:`balance_trends` gives a trend used too little
+the days that build on nothing, spread over the month, then days of a trend used more
+than its share. :func:`trend_notes` names a trend still short (too few free days) in the
+calendar's notes.
 
-No model call: moving a trend onto a day costs nothing and the day's reel is written from
-the line. A day that carries a special date, or a line the user gave, is never changed.
+No model call: changing what a line uses costs nothing, and the day's reel is written
+from the line. Lines the user gave are never changed.
 """
 
 from __future__ import annotations
@@ -30,6 +33,28 @@ def trend_days_rule(days: int, trends: int) -> str:
     if least < 1:
         return "use each trend at least once if the days allow"
     return f"use each trend on at least {least} of these days"
+
+
+def place_special_dates(
+    lines: dict[str, dict[str, Any]],
+    special: dict[str, list[str]],
+    *,
+    fixed: Iterable[str] = (),
+) -> dict[str, dict[str, Any]]:
+    """Outline lines (ISO date -> OutlineDay JSON) changed so that a special date's day
+    uses it (``special``: ISO date -> the names of its special dates; a day already using
+    one of its own keeps it) and no other day uses it. Days in ``fixed`` stay."""
+    names = {normalized(n): date for date, found in special.items() for n in found}
+    changed: dict[str, dict[str, Any]] = {}
+    for date, line in sorted(lines.items()):
+        if date in fixed:
+            continue
+        uses = normalized(line["uses"])
+        if date in special and names.get(uses) != date:
+            changed[date] = {**line, "uses": special[date][0]}
+        elif date not in special and uses in names:
+            changed[date] = {**line, "uses": ""}
+    return changed
 
 
 def balance_trends(
