@@ -73,7 +73,13 @@ class TitleGuard:
         embeddings = self.embeddings
         if embeddings is None or not texts:
             return None
-        return embeddings.embed_documents(texts)
+        try:
+            return embeddings.embed_documents(texts)
+        except Exception as exc:  # noqa: BLE001 - any provider's error: a check, not a call
+            # Comparing by meaning is a check on rows already paid for: an embeddings
+            # provider that fails (network, quota) must not end the run; text still counts.
+            logger.warning("titles compared as text only this time: %s", exc)
+            return None
 
     def _alike(self, a: str, va: Any, b: str, vb: Any) -> bool:
         if normalized(a) == normalized(b):

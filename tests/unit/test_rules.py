@@ -282,3 +282,20 @@ def test_the_round_review_compares_new_rows_with_kept_and_reviewed_ones_in_day_o
     assert (
         review_row_titles({**state, "rows_checked": sorted(state["rows"])}, None, strict=True) == {}
     )
+
+
+def test_embeddings_that_fail_leave_the_text_check_and_the_run_goes_on(tmp_path, monkeypatch):
+    from pipeline.generation import titles
+
+    class Failing(NumberEmbeddings):
+        def embed_documents(self, texts):
+            raise ConnectionError("embeddings provider unreachable")
+
+    monkeypatch.setattr(titles, "title_embeddings", lambda settings: Failing())
+    guard = titles.TitleGuard.from_settings(Settings())
+    assert guard.repeats(["Idea 2 retold", "idea 2 RETOLD!"], taken=["Idea 2"]) == {
+        1: "Idea 2 retold"
+    }
+    model = ScriptedChatModel(behaviour=paraphrases_day_2_on_day_20_once())
+    cal = run(model, tmp_path, speed="fast")
+    assert cal.is_complete and cal.day(20).title == "Idea 2 retold"  # text differs: kept
