@@ -29,6 +29,7 @@ from pipeline.generation import prompts
 from pipeline.generation.budget import chunk_cap_for_speed
 from pipeline.generation.json_rows import find_json_rows
 from pipeline.generation.parsing import ParseResult
+from pipeline.generation.pillars import over_share, pillar_notes
 from pipeline.generation.rules import feedback_lines
 from pipeline.generation.schema import reply_schema, words_pattern
 from pipeline.generation.state import already_used
@@ -62,11 +63,13 @@ def outline_schema(
     formats: Sequence[str] = (),
     words: dict[str, tuple[int, int]] | None = None,
     uses: Sequence[str] = (),
+    pillars: Sequence[str] = (),
 ) -> dict[str, Any]:
     """JSON schema of an outline reply: ``{"days": [{day, title, pillar, format, series,
     uses}, ...]}``. ``formats`` become an enum; ``days`` pin the allowed days (a server's
     tool); ``words`` caps text fields in plain words and ``uses`` lists what a day may
-    build on (trends and special dates, or ""). With ``days`` and ``words`` (the local
+    build on (trends and special dates, or ""); ``pillars`` (``content_pillars``) become
+    an enum. With ``days`` and ``words`` (the local
     grammar) each position is pinned to its day and each line is a list, ``[day, title,
     pillar, format, series, uses]``."""
     item: dict[str, Any] = {name: {"type": "string"} for name in OUTLINE_FIELDS[1:]}
@@ -76,6 +79,8 @@ def outline_schema(
         item[name] = {"type": "string", "pattern": words_pattern(high, low)}
     if uses:
         item["uses"] = {"type": "string", "enum": ["", *uses]}
+    if pillars:
+        item["pillar"] = {"type": "string", "enum": list(pillars)}
 
     def day_item(day: dict[str, Any]) -> dict[str, Any]:
         props = {"day": day, **item}
@@ -207,14 +212,18 @@ class OutlineWriter(DayWriter):
         return self.library.outline_prompt().format_messages(**values)
 
     def tool_parameters(self, days: Sequence[int] | None) -> dict[str, Any]:
-        return outline_schema(days, formats=self.formats)
+        return outline_schema(days, formats=self.formats, pillars=self.settings.content_pillars)
 
     def grammar(self, request: ChunkRequest) -> dict[str, Any]:
         ctx = request.context
         dates = [s.name for s in ctx.special_dates if s.date.day in request.days]
         uses = list(dict.fromkeys([*ctx.trends, *dates]))
         return outline_schema(
-            request.days, formats=self.formats, words=OUTLINE_GRAMMAR_WORDS, uses=uses
+            request.days,
+            formats=self.formats,
+            words=OUTLINE_GRAMMAR_WORDS,
+            uses=uses,
+            pillars=self.settings.content_pillars,
         )
 
     def parse_reply(
@@ -300,27 +309,40 @@ class OutlineStage:
     def review(self, state: dict[str, Any]) -> dict[str, Any]:
         """The lines new since the last review, checked in day order against every title
         planned or written: repeats are dropped (``None`` in the update removes a line)
-        and recorded with why."""
+        and recorded with why. Before the last round, so are the latest lines of a pillar
+        over its share (:func:`~pipeline.generation.pillars.over_share`)."""
         outline = state.get("outline") or {}
         checked = set(state.get("outline_checked") or [])
         new = sorted(d for d in outline if d not in checked)
         taken = [title for title, _ in _taken(state, only=checked)]
         repeats = self.titles.repeats([outline[d]["title"] for d in new], taken=taken)
-        dropped = {new[i]: match for i, match in repeats.items()}
+        why = {
+            new[i]: f"title {outline[new[i]]['title']!r} repeats {match!r}: pick a new idea"
+            for i, match in repeats.items()
+        }
+        pillars = self.settings.content_pillars
+        if pillars and state.get("outline_rounds", 0) + 1 < OUTLINE_ROUNDS:
+            kept = {d: outline[d] for d in outline if d not in why}
+            special = {s.date.isoformat() for s in self._context(state).special_dates}
+            why |= over_share(
+                kept,
+                [d for d in new if d not in why],
+                pillars,
+                self.settings.pillar_mix,
+                len(state["dates"]),
+                fixed=special,
+            )
         return {
-            "outline": {d: None for d in dropped},
-            "outline_checked": sorted(checked | {d for d in new if d not in dropped}),
+            "outline": {d: None for d in why},
+            "outline_checked": sorted(checked | {d for d in new if d not in why}),
             "outline_breaks": [
-                {
-                    "day": dt.date.fromisoformat(d).day,
-                    "reasons": [
-                        f"title {outline[d]['title']!r} repeats {match!r}: pick a new idea"
-                    ],
-                    "round": state["round"],
-                }
-                for d, match in dropped.items()
+                {"day": dt.date.fromisoformat(d).day, "reasons": [reason], "round": state["round"]}
+                for d, reason in sorted(why.items())
             ],
         }
+
+    def _context(self, state: dict[str, Any]) -> MonthContext:
+        return MonthContext.from_data(state, self.settings)
 
     @staticmethod
     def written(result: Any, task: dict[str, Any]) -> dict[str, Any]:
@@ -355,7 +377,7 @@ class OutlineStage:
         outline = state.get("outline") or {}
         month = parse_month(state["month"])
         special: dict[str, list[str]] = {}
-        for found in MonthContext.from_data(state, self.settings).special_dates:
+        for found in self._context(state).special_dates:
             special.setdefault(found.date.isoformat(), []).append(found.name)
         given = {
             month.date_of(line["day"]).isoformat() for line in state.get("given_outline") or []
@@ -366,11 +388,13 @@ class OutlineStage:
             {**lines, **changed}, state["trends"], state["dates"], fixed=given | set(special)
         )
         changed.update(moved)
+        pillars = self.settings.content_pillars
+        final = {**lines, **changed}.values()
+        notes += pillar_notes(final, pillars, self.settings.pillar_mix, len(state["dates"]))
         for note in notes:
             logger.info(note)
-        if not changed:
-            return {}
-        return {"outline": changed, "notes": [*(state.get("notes") or []), *notes]}
+        update: dict[str, Any] = {"outline": changed} if changed else {}
+        return {**update, "notes": [*(state.get("notes") or []), *notes]} if notes else update
 
     @staticmethod
     def done(state: dict[str, Any], kept: set[str], rounds: int, grew: bool) -> bool:

@@ -516,3 +516,54 @@ def test_an_interrupted_cli_outline_resumes_with_reelcal_outline(monkeypatch, tm
     assert [line.day for line in read_outline(tmp_path / "plan.csv")] == list(range(1, 29))
     result = runner.invoke(app, ["outline", "--out", "plan.csv"])
     assert result.exit_code == 2 and "give --month" in result.output
+
+
+# ---------------------------------------------------------------- pillars
+def test_pillar_shares_follow_the_mix_and_split_what_it_leaves_out():
+    from pipeline.generation.pillars import pillar_shares
+
+    assert pillar_shares(["A", "B", "C", "D"], None) == {p: 0.25 for p in "ABCD"}
+    shares = pillar_shares(["A", "B", "C"], {"A": 0.5})
+    assert shares == {"A": 0.5, "B": 0.25, "C": 0.25}
+    assert pillar_shares(["A", "B"], {"A": 3, "B": 1}) == {"A": 0.75, "B": 0.25}
+
+
+def test_over_share_names_the_latest_new_lines_of_a_crowded_pillar_and_a_stray_one():
+    from pipeline.generation.pillars import over_share
+
+    dates = [f"2027-03-{d:02d}" for d in range(1, 13)]  # 12 days, 3 pillars: 4 each
+    pillars = ["Education", "Proof", "Story"]
+    names = ["education"] * 8 + ["Proof"] * 3 + ["Gossip"]
+    lines = {d: {**outline_dict(1), "pillar": p} for d, p in zip(dates, names)}
+    why = over_share(lines, dates[4:], pillars, None, 12, fixed=[dates[7]])
+    assert sorted(why) == ["2027-03-05", "2027-03-06", "2027-03-07", "2027-03-12"]
+    assert why["2027-03-12"] == "pillar 'Gossip' is not one of 'Education', 'Proof', 'Story'"
+    assert why["2027-03-07"].startswith("pillar 'Education' is on 8 days, its share is about 4")
+    assert "plan this day for 'Story'" in why["2027-03-07"]
+    # within the slack: nothing to re-plan
+    names = ["Education"] * 5 + ["Proof"] * 4 + ["Story"] * 3
+    lines = {d: {**outline_dict(1), "pillar": p} for d, p in zip(dates, names)}
+    assert over_share(lines, dates, pillars, None, 12) == {}
+
+
+def test_a_crowded_pillar_is_planned_again_once_and_the_schema_names_the_pillars(tmp_path):
+    pillars = ["Education", "Proof", "Story"]
+
+    def crowded_first(days, index):
+        if index == 0:  # the first outline call puts every day on one pillar
+            return [{**outline_dict(d), "pillar": "Education"} for d in days]
+        return [{**outline_dict(d), "pillar": pillars[1 + d % 2]} for d in days]
+
+    model = ScriptedToolModel(window=128_000, output_cap=16_384)
+    model.outline_behaviour = crowded_first
+    cal = run(model, tmp_path, content_pillars=pillars)  # 31 days: about 11 each
+    count = {p: sum(line.pillar == p for line in cal.outline) for p in pillars}
+    assert count["Education"] <= 12 and sum(count.values()) == 31, count
+    outline_prompts = [p for p in model.prompts if is_outline_prompt(p)]
+    assert len(outline_prompts) == 2
+    assert "pillar 'Education' is on 31 days, its share is about 11" in outline_prompts[1]
+    from pipeline.generation.outline import OutlineWriter
+
+    writer = OutlineWriter(model, settings(tmp_path, content_pillars=pillars), role="outline")
+    item = writer.tool_parameters(None)["properties"]["days"]["items"]
+    assert item["properties"]["pillar"]["enum"] == pillars
