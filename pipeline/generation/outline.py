@@ -30,7 +30,7 @@ from pipeline.generation.budget import chunk_cap_for_speed
 from pipeline.generation.json_rows import find_json_rows
 from pipeline.generation.parsing import ParseResult
 from pipeline.generation.pillars import over_share, pillar_notes
-from pipeline.generation.rules import feedback_lines
+from pipeline.generation.rules import feedback_lines, normalized
 from pipeline.generation.schema import reply_schema, words_pattern
 from pipeline.generation.state import already_used
 from pipeline.generation.titles import TitleGuard
@@ -332,8 +332,17 @@ class OutlineStage:
                 len(state["dates"]),
                 fixed=special,
             )
+        # a pillar named in another case or spacing takes the settings' spelling
+        names = {normalized(p): p for p in pillars}
+        spelled = {
+            d: {**outline[d], "pillar": names[key]}
+            for d in new
+            if d not in why
+            and (key := normalized(outline[d]["pillar"])) in names
+            and outline[d]["pillar"] != names[key]
+        }
         return {
-            "outline": {d: None for d in why},
+            "outline": {**spelled, **{d: None for d in why}},
             "outline_checked": sorted(checked | {d for d in new if d not in why}),
             "outline_breaks": [
                 {"day": dt.date.fromisoformat(d).day, "reasons": [reason], "round": state["round"]}

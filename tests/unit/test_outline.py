@@ -551,7 +551,7 @@ def test_a_crowded_pillar_is_planned_again_once_and_the_schema_names_the_pillars
 
     def crowded_first(days, index):
         if index == 0:  # the first outline call puts every day on one pillar
-            return [{**outline_dict(d), "pillar": "Education"} for d in days]
+            return [{**outline_dict(d), "pillar": "education "} for d in days]
         return [{**outline_dict(d), "pillar": pillars[1 + d % 2]} for d in days]
 
     model = ScriptedToolModel(window=128_000, output_cap=16_384)
@@ -562,6 +562,7 @@ def test_a_crowded_pillar_is_planned_again_once_and_the_schema_names_the_pillars
     outline_prompts = [p for p in model.prompts if is_outline_prompt(p)]
     assert len(outline_prompts) == 2
     assert "pillar 'Education' is on 31 days, its share is about 11" in outline_prompts[1]
+    assert {line.pillar for line in cal.outline} == set(pillars)  # the settings' spelling
     from pipeline.generation.outline import OutlineWriter
 
     writer = OutlineWriter(model, settings(tmp_path, content_pillars=pillars), role="outline")
