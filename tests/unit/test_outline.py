@@ -23,7 +23,7 @@ from pipeline.calendar import OutlineDay
 from pipeline.config import Settings
 from pipeline.errors import ConfigError, IncompleteCalendarError
 from pipeline.generation.chains import generate_calendar
-from pipeline.generation.outline import OUTLINE_FIELDS, outline_schema, parse_outline
+from pipeline.generation.outline_replies import OUTLINE_FIELDS, outline_schema, parse_outline
 from pipeline.generation.schema import words_pattern
 from pipeline.generation.titles import TitleGuard
 
