@@ -273,7 +273,11 @@ class OutlineStage:
         done = self.done(state, kept, rounds, grew or shrunk)
         status = "complete" if done and state.get("outline_only") else "running"
         update = {**review, "outline_rounds": rounds, "outline_done": done, "status": status}
-        return {**update, **(self.balanced(state, kept) if done else {})}
+        if done:  # one "outline" update: the review's drops and the balance's changes
+            balanced = self.balanced(state, kept)
+            outline = {**review["outline"], **balanced.pop("outline", {})}
+            update |= {**balanced, "outline": outline}
+        return update
 
     def balanced(self, state: dict[str, Any], kept: set[str]) -> dict[str, Any]:
         """The done outline with each special date on its own day and each trend on at

@@ -207,6 +207,21 @@ def test_repeated_outline_titles_are_planned_again_with_why(tmp_path):
     assert first.role == "outline"
 
 
+def test_a_title_repeated_in_the_last_round_stays_dropped_when_trends_are_moved(tmp_path):
+    def always_repeats(days, index):
+        lines = [outline_dict(d) for d in days]
+        if 3 in days:  # every time: day 3 repeats day 2's idea
+            lines[days.index(3)]["title"] = OUTLINE_IDEAS[1].upper() + "!"
+        return lines
+
+    model = ScriptedToolModel(window=128_000, output_cap=16_384)
+    model.outline_behaviour = always_repeats
+    cal = run(model, tmp_path)  # "automation" is on no line: the balance moves it
+    assert any("'automation' was given to" in note for note in cal.notes)
+    assert 3 not in {line.day for line in cal.outline} and len(cal.outline) == 30
+    assert len({line.title.casefold() for line in cal.outline}) == 30
+
+
 def test_an_outline_the_model_cannot_write_does_not_stop_the_month(tmp_path):
     model = ScriptedChatModel(behaviour=lambda days, i, m: rows_for(days))
     model.outline_behaviour = lambda days, index: []
