@@ -16,6 +16,7 @@ from rich.table import Table
 from pipeline.cli_common import (
     BadArguments,
     ConfigOpt,
+    IndexOpt,
     ModelOpt,
     MonthOpt,
     NicheOpt,
@@ -97,6 +98,7 @@ def generate(
     model: ModelOpt = None,
     config: ConfigOpt = None,
     speed: SpeedOpt = None,
+    index: IndexOpt = None,
     out_path: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Write the calendar: .xlsx .csv .json .md .ics .gcal.csv"),
@@ -159,7 +161,7 @@ def generate(
             check_outline_days(lines, spec)
         if spec and spec.note and not quiet:
             err.print(spec.note, markup=False)
-        settings = load_settings(config, model=model, speed=speed)
+        settings = load_settings(config, model=model, speed=speed, vectorstore=index)
         if out_path is not None:
             check_output_path(out_path, fmt, inputs=[config] if config else [])
         saved = saved_run(settings, resume) if resume else None
@@ -217,6 +219,7 @@ def outline_command(
     model: ModelOpt = None,
     config: ConfigOpt = None,
     speed: SpeedOpt = None,
+    index: IndexOpt = None,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -240,7 +243,7 @@ def outline_command(
         check_request_text(trend or [], niche)
         if out_path.suffix.lower() not in (".csv", ".json"):
             raise BadArguments(f"--out {out_path}: an outline is written as .csv or .json.")
-        settings = load_settings(config, model=model, speed=speed)
+        settings = load_settings(config, model=model, speed=speed, vectorstore=index)
         check_output_path(out_path, inputs=[config] if config else [])
         saved = saved_run(settings, resume) if resume else None
         if resume and not (saved and saved.get("outline_only")):
@@ -285,6 +288,7 @@ def plan(
     niche: NicheOpt = None,
     config: ConfigOpt = None,
     speed: SpeedOpt = None,
+    index: IndexOpt = None,
 ) -> None:
     """Dry run: build the real prompts and show the token plan, calling no model.
 
@@ -294,7 +298,7 @@ def plan(
     from pipeline.outputs.terminal import print_plans
 
     try:
-        settings = load_settings(config, speed=speed)
+        settings = load_settings(config, speed=speed, vectorstore=index)
         plans = plan_month(
             month, trend or [], niche, models=model or [settings.model], settings=settings
         )
@@ -314,6 +318,7 @@ def regenerate(
     model: ModelOpt = None,
     config: ConfigOpt = None,
     speed: SpeedOpt = None,
+    index: IndexOpt = None,
     out_path: Annotated[
         Path | None, typer.Option("--out", "-o", help="Where to write (default: FILE itself).")
     ] = None,
@@ -341,7 +346,7 @@ def regenerate(
     from pipeline.outputs.terminal import DaysProgress
 
     try:
-        settings = load_settings(config, model=model, speed=speed)
+        settings = load_settings(config, model=model, speed=speed, vectorstore=index)
         calendar = Calendar.load(file)
         check_days_to_regenerate(calendar, wanted)
         check_output_path(out_path or file)
@@ -421,8 +426,12 @@ def index(
         err.print(f"skipped {skipped.path}: {skipped.reason}", markup=False)
     if not quiet:
         out.print(report.summary(), markup=False)
-        if not settings.vectorstore and not out_dir:
-            out.print(f"Use it with: vectorstore: {target}  (in reelcal.yaml)", markup=False)
+        if not settings.vectorstore or out_dir:
+            out.print(
+                f"Use it with: reelcal generate --index {target} ... (or vectorstore: "
+                f"{target} in reelcal.yaml)",
+                markup=False,
+            )
 
 
 def main() -> None:

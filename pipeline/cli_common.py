@@ -39,6 +39,14 @@ SpeedOpt = Annotated[
         "(fewest calls).",
     ),
 ]
+IndexOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--index",
+        help="A mentor index built with `reelcal index` (default: the vectorstore setting, "
+        "else the bundled one).",
+    ),
+]
 MonthOpt = Annotated[
     str | None, typer.Option("--month", help="e.g. 'March 2026', 2026-03, 03/2026.")
 ]

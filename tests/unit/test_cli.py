@@ -191,3 +191,40 @@ def test_unreachable_embeddings_while_indexing_is_one_line_and_exits_1(monkeypat
     assert result.exit_code == 1, result.output
     assert "Embedding failed" in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_an_index_built_with_the_cli_is_used_with_index_and_a_missing_one_exits_2(
+    tmp_path, monkeypatch
+):
+    from scripted import ScriptedChatModel, rows_for
+
+    from pipeline.generation import engine
+
+    built: list[ScriptedChatModel] = []
+
+    def load(key, settings):
+        built.append(ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days)))
+        return built[-1]
+
+    monkeypatch.setattr(engine, "load_chat_model", load)
+    (tmp_path / "reelcal.yaml").write_text(
+        f"output_dir: {tmp_path / 'out'}\ncontext_window: 16000\nmax_output_tokens: 4096\n"
+        "embeddings: 'fake:384'\nscript_words: [5, 250]\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "talk.txt").write_text(
+        "Show the zebra spreadsheet before you explain the formula. " * 20
+    )
+    result = invoke("index", "mine", "--creator", "me", "--out", "my-index")
+    assert result.exit_code == 0, result.output
+    assert "reelcal generate --index my-index" in result.output
+
+    result = invoke("generate", "--month", "2026-02", "--index", "my-index", "--out", "f.json")
+    assert result.exit_code == 0, result.output
+    assert "zebra spreadsheet" in built[-1].prompts[0]  # the examples come from that index
+
+    calls = len(built)
+    result = invoke("generate", "--month", "2026-02", "--index", "nope", "--out", "f.json")
+    assert result.exit_code == 2 and "nope" in result.output and len(built) == calls
+    assert "Traceback" not in result.output
