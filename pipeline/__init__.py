@@ -13,8 +13,8 @@ Where each step of the design lives::
       knowledge/                ingest -> store -> index -> retriever -> trimming (RAG)
       generation/               models (local_model: llama.cpp), tokens, budget, prompts,
                                 outline (+ outline_replies), titles, uses, pillars,
-                                writer, parsing, rules, review, the month graph (state,
-                                engine, graph), runs, chains
+                                writer, grounding, parsing, rules, review, the month
+                                graph (state, engine, graph), runs, chains
       outputs/                  xlsx, text (csv/json/md), ics, schedulers, readers, display
       cli.py                    the ``reelcal`` command
       bundled/                  finds prompts/ and vectorstore/ in a wheel or a checkout

@@ -99,6 +99,12 @@ class Settings(BaseSettings):
         description="Passed to reasoning models that accept it (lower: smaller reserve).",
     )
     rag_token_budget: int = Field(1000, ge=0, description="Tokens of retrieved examples.")
+    chunk_rag_token_budget: int = Field(
+        300,
+        ge=0,
+        description="Tokens of examples retrieved for each chunk's outline lines, after the "
+        "shared ones (only what the call's room allows; 0: none).",
+    )
 
     # --- retrieval
     vectorstore: Path | None = Field(None, description="Index folder; the bundled one if unset.")

@@ -137,6 +137,13 @@ class TokenBudget:
             self.reasoning_reserve + days * self.tokens_per_day,
         )
 
+    def input_room(self, prompt_tokens: int, days: int) -> int:
+        """Prompt tokens a call for ``days`` could add without lowering its ``max_tokens``:
+        ``available - min(max_output_tokens, reasoning_reserve + days * tokens_per_day)``
+        (0 when there are none)."""
+        wanted = min(self.max_output_tokens, self.reasoning_reserve + days * self.tokens_per_day)
+        return max(0, self.available(prompt_tokens) - wanted)
+
     def check(self, prompt_tokens: int) -> None:
         """Raise :class:`TokenBudgetError` unless at least one day fits."""
         if self.days_per_call(prompt_tokens) >= 1:

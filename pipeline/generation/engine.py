@@ -11,7 +11,8 @@ the state they read and write is :mod:`pipeline.generation.state`.
 
 - **prepare**: read the month and the days wanted (the whole month, or chosen days).
 - **retrieve** / **fit**: mentor examples, trimmed to ``rag_token_budget`` and then further
-  until the largest prompt of the run fits (nothing is sent that cannot fit).
+  until the largest prompt of the run fits (nothing is sent that cannot fit); see
+  :mod:`pipeline.generation.grounding`, which also adds each write chunk's own examples.
 - **plan_chunks**: split the days still missing into chunks that fit the writer's budget.
 - **write**: one LCEL chain call per chunk (prompt | bind_max_tokens | model | parse), run
   in parallel with ``Send``. A failed call returns an error record instead of raising (a
@@ -39,15 +40,15 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from pipeline.calendar import OutlineDay, days_label
 from pipeline.config import Settings
 from pipeline.dates import parse_month
-from pipeline.errors import InvalidDaysError, ModelCallError, TokenBudgetError
+from pipeline.errors import InvalidDaysError, ModelCallError
 from pipeline.generation.budget import (
     PARALLEL_CALLS,
     answer_length_cuts,
     chunk_cap_for_speed,
     learn_from_round,
-    shrink_rag_budget,
     split_days,
 )
+from pipeline.generation.grounding import fit_examples, retrieve_documents, with_day_examples
 from pipeline.generation.models import load_chat_model, with_response_cache
 from pipeline.generation.outline import OutlineStage, OutlineWriter, prepare_outline
 from pipeline.generation.ratelimits import with_rate_limit
@@ -191,53 +192,13 @@ class CalendarEngine:
         }
 
     def retrieve(self, state: MonthState, config: RunnableConfig) -> dict[str, Any]:
-        query = {
-            "month": parse_month(state["month"]),
-            "trends": state["trends"],
-            "niche": state["niche"],
-            "platform": state["platform"],
-        }
-        documents = self.retriever.with_config(run_name="retrieve").invoke(query, config)
-        return {
-            "documents": [
-                {"page_content": d.page_content, "metadata": dict(d.metadata)} for d in documents
-            ]
-        }
+        return retrieve_documents(self.retriever, state, config)
 
     def fit(self, state: MonthState, config: RunnableConfig) -> dict[str, Any]:
         """Trim retrieved context to ``rag_token_budget``, then halve its budget until the
         largest prompt of the run (every day named) fits each writer; raises
         TokenBudgetError, before any call, when not even one day fits without examples."""
-        from pipeline.knowledge.retriever import format_documents
-        from pipeline.knowledge.trimming import TokenBudgetTrimmer
-
-        documents = [Document(**d) for d in state.get("documents") or []]
-        days = [dt.date.fromisoformat(d).day for d in state["dates"]]
-        roles = ["main", "supplement"] if state["first_role"] == "main" else ["supplement"]
-        budget = self.settings.rag_token_budget
-        while True:
-            trimmer = TokenBudgetTrimmer(budget=budget, counter=self.main.counter)
-            kept = trimmer.as_runnable().invoke(documents, config) if budget else []
-            context = self.context({**state, "examples": format_documents(kept)})
-            try:
-                for role in roles:
-                    writer = self.writer(role)
-                    writer.plan(
-                        ChunkRequest(
-                            role,
-                            days,
-                            context,
-                            tokens_per_day=state["tokens_per_day"][role],
-                            reasoning_reserve=state["reasoning_reserve"][role],
-                        )
-                    )
-                ids = [str(d.metadata.get("source_id") or d.id or "") for d in kept]
-                return {"examples": context.examples, "example_sources": [i for i in ids if i]}
-            except TokenBudgetError:
-                if not kept:
-                    raise
-                budget = shrink_rag_budget(budget)
-                logger.warning("prompt too large: retrieved context trimmed to %d tokens", budget)
+        return fit_examples(self, state, config)
 
     def plan_chunks(self, state: MonthState) -> dict[str, Any]:
         """Days never asked for go to the main writer; days asked for and still missing go
@@ -338,7 +299,16 @@ class CalendarEngine:
 
     def write(self, task: ChunkTask, config: RunnableConfig) -> dict[str, Any]:
         writer = self.writer(task["role"])
-        request = self.chunk_request(task)
+        request, day_sources = self.chunk_request(task), []
+        if task["role"] != "outline" and not self.cancelled.is_set():
+            request, day_sources = with_day_examples(
+                request,
+                writer,
+                self.retriever,
+                budget=self.settings.chunk_rag_token_budget,
+                given=list(task["context"].get("sources") or []),
+                config=config,
+            )
         with self._slots:
             if self.cancelled.is_set():
                 # No writes: LangGraph saves nothing for this task, so a resume runs it.
@@ -367,7 +337,7 @@ class CalendarEngine:
                 return {"usage": [failed.usage.model_dump(mode="json")]}
         if task["role"] == "outline":
             return OutlineStage.written(result, task)
-        return rows_written(result, task, writer.rules)
+        return rows_written(result, task, writer.rules, request.day_examples, day_sources)
 
     def merge(self, state: MonthState) -> dict[str, Any]:
         round_no = state["round"]

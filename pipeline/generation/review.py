@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from pipeline.generation.rules import ContentRules
@@ -23,18 +24,24 @@ from pipeline.generation.titles import TitleGuard
 logger = logging.getLogger("reelcal")
 
 
-def rows_written(result: Any, task: ChunkTask, rules: ContentRules) -> dict[str, Any]:
+def rows_written(
+    result: Any,
+    task: ChunkTask,
+    rules: ContentRules,
+    day_examples: str = "",
+    day_sources: Sequence[str] = (),
+) -> dict[str, Any]:
     """The state update of a writing call: the rows the content rules keep (with the
-    source ids of the examples the call was given), its usage record (with the breaks)
-    and the days not kept, with why."""
+    source ids of the examples the call was given: the shared ones, then its own
+    ``day_sources``), its usage record (with the breaks) and the days not kept, with why."""
     kept, dropped, breaks = rules.review(
         result.plans,
         taken_titles=task.get("taken_titles") or [],
-        examples=task["context"].get("examples") or "",
+        examples="\n".join(filter(None, [task["context"].get("examples"), day_examples])),
     )
     usage = result.usage.model_copy(update={"rule_breaks": breaks})
     logger.info(usage.summary())
-    sources = list(task["context"].get("sources") or [])
+    sources = [*(task["context"].get("sources") or []), *day_sources]
     return {
         "rows": {plan.date.isoformat(): plan.model_dump(mode="json") for plan in kept},
         "sources": {plan.date.isoformat(): sources for plan in kept},

@@ -108,6 +108,8 @@ class ChunkRequest:
     feedback: dict[int, list[str]] = field(default_factory=dict)
     #: the month outline's lines of these days (write calls), empty without an outline
     outline: list[OutlineDay] = field(default_factory=list)
+    #: examples retrieved for these days' outline lines (after the shared prefix)
+    day_examples: str = ""
     messages: list[BaseMessage] = field(default_factory=list)
     prompt_tokens: int = 0
     max_tokens: int = 0
@@ -212,6 +214,7 @@ class DayWriter:
             "content_rules": self.rules.prompt_text(),
             "feedback": _feedback_section(request.feedback),
             "outline": prompts.outline_section(request.outline),
+            "day_examples": prompts.day_examples_section(request.day_examples),
         }
         if request.role == "supplement":
             values["already_used"] = prompts.already_used(request.already_used)

@@ -1,0 +1,136 @@
+"""What the prompts are grounded in: the month's retrieved examples, and each chunk's own.
+
+Every call of a month shares one block of retrieved examples, at the start of the prompt
+and byte-identical across chunks so that prompt caching applies: the graph's ``retrieve``
+step (:func:`retrieve_documents`: one query per trend, plus the niche) and its ``fit``
+step (:func:`fit_examples`: trimmed to ``rag_token_budget``, then further until the
+largest prompt of the run fits).
+
+A write chunk whose days have outline lines also gets the transcripts closest to those
+lines' titles (:func:`with_day_examples`: one query per title, the shared examples left
+out), after the shared part, within ``chunk_rag_token_budget`` and within the room the
+call has left, so that they never lower its ``max_tokens``. Their source ids join the
+days' ``sources`` (the Sources column), and the copy rule checks the days' scripts
+against them too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.documents import Document
+from langchain_core.runnables import Runnable, RunnableConfig
+
+from pipeline.dates import parse_month
+from pipeline.errors import TokenBudgetError
+from pipeline.generation.budget import shrink_rag_budget
+from pipeline.generation.writer import ChunkRequest, DayWriter
+
+if TYPE_CHECKING:
+    from pipeline.generation.engine import CalendarEngine
+
+logger = logging.getLogger("reelcal")
+
+#: Tokens of the day-examples block's own wording (its heading and tags).
+SECTION_TOKENS = 40
+#: Transcripts fetched per outline title before trimming.
+EXAMPLES_PER_TITLE = 2
+
+
+def retrieve_documents(
+    retriever: Runnable[Any, list[Document]], state: dict[str, Any], config: RunnableConfig
+) -> dict[str, Any]:
+    """The ``retrieve`` step: the month's documents, as plain JSON."""
+    query = {
+        "month": parse_month(state["month"]),
+        "trends": state["trends"],
+        "niche": state["niche"],
+        "platform": state["platform"],
+    }
+    documents = retriever.with_config(run_name="retrieve").invoke(query, config)
+    return {
+        "documents": [
+            {"page_content": d.page_content, "metadata": dict(d.metadata)} for d in documents
+        ]
+    }
+
+
+def fit_examples(
+    engine: CalendarEngine, state: dict[str, Any], config: RunnableConfig
+) -> dict[str, Any]:
+    """The ``fit`` step: the shared examples trimmed to ``rag_token_budget``, then that
+    budget halved until the largest prompt of the run (every day named) fits each writer;
+    raises TokenBudgetError, before any call, when not even one day fits without them."""
+    from pipeline.knowledge.retriever import format_documents
+    from pipeline.knowledge.trimming import TokenBudgetTrimmer
+
+    documents = [Document(**d) for d in state.get("documents") or []]
+    days = [dt.date.fromisoformat(d).day for d in state["dates"]]
+    roles = ["main", "supplement"] if state["first_role"] == "main" else ["supplement"]
+    budget = engine.settings.rag_token_budget
+    while True:
+        trimmer = TokenBudgetTrimmer(budget=budget, counter=engine.main.counter)
+        kept = trimmer.as_runnable().invoke(documents, config) if budget else []
+        context = engine.context({**state, "examples": format_documents(kept)})
+        try:
+            for role in roles:
+                engine.writer(role).plan(
+                    ChunkRequest(
+                        role,
+                        days,
+                        context,
+                        tokens_per_day=state["tokens_per_day"][role],
+                        reasoning_reserve=state["reasoning_reserve"][role],
+                    )
+                )
+            ids = [source_id(d) for d in kept]
+            return {"examples": context.examples, "example_sources": [i for i in ids if i]}
+        except TokenBudgetError:
+            if not kept:
+                raise
+            budget = shrink_rag_budget(budget)
+            logger.warning("prompt too large: retrieved context trimmed to %d tokens", budget)
+
+
+def with_day_examples(
+    request: ChunkRequest,
+    writer: DayWriter,
+    retriever: Any,
+    *,
+    budget: int,
+    given: list[str],
+    config: RunnableConfig | None = None,
+) -> tuple[ChunkRequest, list[str]]:
+    """``request`` with the transcripts closest to its outline lines, and their source
+    ids; or as it is when it has no lines, the budget or the room is 0, nothing new is
+    found, or ``retriever`` is not reelcal's
+    :class:`~pipeline.knowledge.retriever.MentorRetriever` (a retriever of your own is
+    asked once per run). ``given``: the source ids every call already carries."""
+    from pipeline.knowledge.retriever import MentorRetriever, format_documents
+    from pipeline.knowledge.trimming import TokenBudgetTrimmer
+
+    if not (request.outline and budget > 0 and isinstance(retriever, MentorRetriever)):
+        return request, []
+    prompt_tokens = writer.prompt_tokens(request)
+    room = writer.budget_for(request).input_room(prompt_tokens, len(request.days))
+    budget = min(budget, room - SECTION_TOKENS)
+    if budget <= 0:
+        return request, []
+    titles = [line.title for line in request.outline]
+    found = retriever.invoke(" | ".join(titles), config, queries=titles, k=EXAMPLES_PER_TITLE)
+    fresh = [d for d in found if source_id(d) not in set(given)]
+    kept = TokenBudgetTrimmer(budget=budget, counter=writer.counter).transform_documents(fresh)
+    if not kept:
+        return request, []
+    grounded = replace(request, day_examples=format_documents(kept))
+    if writer.prompt_tokens(grounded) - prompt_tokens > room:  # never at the reply's cost
+        return request, []
+    return grounded, [i for i in (source_id(d) for d in kept) if i]
+
+
+def source_id(document: Document) -> str:
+    """A retrieved chunk's source id (its ``source_id`` metadata, else its id)."""
+    return str(document.metadata.get("source_id") or document.id or "")
