@@ -60,6 +60,21 @@ def requested_days(prompt: str) -> list[int]:
 SCRIPTED_SCRIPT_WORDS = (5, 250)
 
 
+def outline_settings(tmp_path: Any, **overrides: Any) -> Any:
+    """Settings of a month with the outline on, at gpt-4o-class limits, offline."""
+    from pipeline.config import Settings
+
+    values = {
+        "output_dir": tmp_path,
+        "context_window": 128_000,
+        "max_output_tokens": 16_384,
+        "outline": True,
+        "embeddings": "fake:384",
+        "script_words": SCRIPTED_SCRIPT_WORDS,
+    }
+    return Settings(**{**values, **overrides})
+
+
 def idea_title(day: int, tag: str = "") -> str:
     """A scripted reel's title: "Idea 5: <one of OUTLINE_IDEAS>". Titles are compared by
     meaning (the real MiniLM in integration tests) and "Idea 1" / "Idea 2" alone are the

@@ -7,9 +7,8 @@ import pytest
 from langchain_community.vectorstores import FAISS
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
-from scripted import SCRIPTED_SCRIPT_WORDS, ScriptedToolModel, is_outline_prompt, outline_dict
+from scripted import ScriptedToolModel, is_outline_prompt, outline_dict, outline_settings
 
-from pipeline.config import Settings
 from pipeline.generation.budget import TokenBudget
 from pipeline.generation.chains import generate_calendar
 from pipeline.knowledge.retriever import MentorRetriever
@@ -58,22 +57,12 @@ def zebra_or_invoice(days, index):
 def run(tmp_path, **overrides):
     model = ScriptedToolModel(window=128_000, output_cap=16_384)
     model.outline_behaviour = zebra_or_invoice
-    values = {
-        "output_dir": tmp_path,
-        "context_window": 128_000,
-        "max_output_tokens": 16_384,
-        "outline": True,
-        "embeddings": "fake:384",
-        "script_words": SCRIPTED_SCRIPT_WORDS,
-        "speed": "fast",
-        **overrides,
-    }
     cal = generate_calendar(
         "2027-03",
         ["AI agents"],
         "AI tools",
         model=model,
-        settings=Settings(**values),
+        settings=outline_settings(tmp_path, **{"speed": "fast", **overrides}),
         retriever=retriever(),
     )
     return cal, model

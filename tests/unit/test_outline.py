@@ -10,11 +10,11 @@ from langchain_core.embeddings import Embeddings
 from scripted import (
     FIXED_RETRIEVER,
     OUTLINE_IDEAS,
-    SCRIPTED_SCRIPT_WORDS,
     ScriptedChatModel,
     ScriptedToolModel,
     is_outline_prompt,
     outline_dict,
+    outline_settings,
     requested_days,
     rows_for,
 )
@@ -31,15 +31,7 @@ pytestmark = pytest.mark.usefixtures("no_backoff")
 
 
 def settings(tmp_path, **overrides) -> Settings:
-    values = {
-        "output_dir": tmp_path,
-        "context_window": 128_000,
-        "max_output_tokens": 16_384,
-        "outline": True,
-        "embeddings": "fake:384",
-        "script_words": SCRIPTED_SCRIPT_WORDS,
-    }
-    return Settings(**{**values, **overrides})
+    return outline_settings(tmp_path, **overrides)
 
 
 def run(model, tmp_path, month="2027-03", **overrides):
