@@ -64,7 +64,7 @@ def fit_examples(
     """The ``fit`` step: the shared examples trimmed to ``rag_token_budget``, then that
     budget halved until the largest prompt of the run (every day named) fits each writer;
     raises TokenBudgetError, before any call, when not even one day fits without them."""
-    from pipeline.knowledge.retriever import format_documents
+    from pipeline.knowledge.retriever import format_documents, source_id
     from pipeline.knowledge.trimming import TokenBudgetTrimmer
 
     documents = [Document(**d) for d in state.get("documents") or []]
@@ -109,7 +109,7 @@ def with_day_examples(
     found, or ``retriever`` is not reelcal's
     :class:`~pipeline.knowledge.retriever.MentorRetriever` (a retriever of your own is
     asked once per run). ``given``: the source ids every call already carries."""
-    from pipeline.knowledge.retriever import MentorRetriever, format_documents
+    from pipeline.knowledge.retriever import MentorRetriever, format_documents, source_id
     from pipeline.knowledge.trimming import TokenBudgetTrimmer
 
     if not (request.outline and budget > 0 and isinstance(retriever, MentorRetriever)):
@@ -121,7 +121,8 @@ def with_day_examples(
         return request, []
     titles = [line.title for line in request.outline]
     found = retriever.invoke(" | ".join(titles), config, queries=titles, k=EXAMPLES_PER_TITLE)
-    fresh = [d for d in found if source_id(d) not in set(given)]
+    taken = set(given)
+    fresh = [d for d in found if source_id(d) not in taken]
     kept = TokenBudgetTrimmer(budget=budget, counter=writer.counter).transform_documents(fresh)
     if not kept:
         return request, []
@@ -129,8 +130,3 @@ def with_day_examples(
     if writer.prompt_tokens(grounded) - prompt_tokens > room:  # never at the reply's cost
         return request, []
     return grounded, [i for i in (source_id(d) for d in kept) if i]
-
-
-def source_id(document: Document) -> str:
-    """A retrieved chunk's source id (its ``source_id`` metadata, else its id)."""
-    return str(document.metadata.get("source_id") or document.id or "")

@@ -32,8 +32,8 @@ from pipeline.generation.outline_replies import (
     parse_outline,
 )
 from pipeline.generation.parsing import ParseResult
-from pipeline.generation.pillars import over_share, pillar_notes
-from pipeline.generation.rules import feedback_lines, normalized
+from pipeline.generation.pillars import over_share, pillar_notes, spelled
+from pipeline.generation.rules import feedback_lines
 from pipeline.generation.state import already_used
 from pipeline.generation.titles import TitleGuard
 from pipeline.generation.uses import balance_trends, place_special_dates, trend_days_rule
@@ -229,16 +229,9 @@ class OutlineStage:
                 fixed=special,
             )
         # a pillar named in another case or spacing takes the settings' spelling
-        names = {normalized(p): p for p in pillars}
-        spelled = {
-            d: {**outline[d], "pillar": names[key]}
-            for d in new
-            if d not in why
-            and (key := normalized(outline[d]["pillar"])) in names
-            and outline[d]["pillar"] != names[key]
-        }
+        respelled = spelled({d: outline[d] for d in new if d not in why}, pillars)
         return {
-            "outline": {**spelled, **{d: None for d in why}},
+            "outline": {**respelled, **{d: None for d in why}},
             "outline_checked": sorted(checked | {d for d in new if d not in why}),
             "outline_breaks": [
                 {"day": dt.date.fromisoformat(d).day, "reasons": [reason], "round": state["round"]}

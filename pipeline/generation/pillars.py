@@ -48,12 +48,9 @@ def over_share(
     a pillar that is not one of ``pillars``, or a pillar over its share of ``days`` by
     more than :data:`PILLAR_SLACK`. ``lines`` are every line kept so far (new ones too);
     dates in ``fixed`` are never named."""
-    names = {normalized(p): p for p in pillars}
+    names = _names(pillars)
     target = {p: math.ceil(share * days) for p, share in pillar_shares(pillars, mix).items()}
-    count = {p: 0 for p in pillars}
-    for line in lines.values():
-        if (name := names.get(normalized(line["pillar"]))) is not None:
-            count[name] += 1
+    count = _counts(lines.values(), pillars)
     movable = [d for d in sorted(new, reverse=True) if d in lines and d not in set(fixed)]
     why: dict[str, str] = {}
     for date in movable:
@@ -79,11 +76,7 @@ def pillar_notes(
 ) -> list[str]:
     """Notes for the pillars the outline ends with off their share by more than
     :data:`PILLAR_SLACK` days (none without ``content_pillars``)."""
-    names = {normalized(p): p for p in pillars}
-    count = {p: 0 for p in pillars}
-    for line in lines:
-        if (name := names.get(normalized(line["pillar"]))) is not None:
-            count[name] += 1
+    count = _counts(lines, pillars)
     notes = []
     for pillar, share in pillar_shares(pillars, mix).items():
         target = math.ceil(share * days)
@@ -93,6 +86,32 @@ def pillar_notes(
                 f"(its share is about {target})."
             )
     return notes
+
+
+def spelled(lines: dict[str, dict[str, Any]], pillars: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The lines whose pillar names one of ``pillars`` in another case or spacing, with
+    the settings' spelling."""
+    names = _names(pillars)
+    return {
+        date: {**line, "pillar": names[key]}
+        for date, line in lines.items()
+        if (key := normalized(line["pillar"])) in names and line["pillar"] != names[key]
+    }
+
+
+def _names(pillars: Sequence[str]) -> dict[str, str]:
+    """Each pillar by its normalized name (case, punctuation and spacing ignored)."""
+    return {normalized(p): p for p in pillars}
+
+
+def _counts(lines: Iterable[dict[str, Any]], pillars: Sequence[str]) -> dict[str, int]:
+    """Days per pillar (lines naming no pillar are not counted)."""
+    names = _names(pillars)
+    count = dict.fromkeys(pillars, 0)
+    for line in lines:
+        if (name := names.get(normalized(line["pillar"]))) is not None:
+            count[name] += 1
+    return count
 
 
 def _is(line: dict[str, Any], pillar: str, names: dict[str, str]) -> bool:

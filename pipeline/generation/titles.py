@@ -35,6 +35,9 @@ class TitleGuard:
         self._embeddings = embeddings
         self._settings: Settings | None = None
         self.threshold = threshold
+        #: vectors of the titles seen: each round compares its new titles with every one
+        #: kept before, so those are embedded once per run, not once per round
+        self._known: dict[str, list[float]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TitleGuard:
@@ -73,13 +76,15 @@ class TitleGuard:
         embeddings = self.embeddings
         if embeddings is None or not texts:
             return None
+        new = [t for t in dict.fromkeys(texts) if t not in self._known]
         try:
-            return embeddings.embed_documents(texts)
+            self._known.update(zip(new, embeddings.embed_documents(new) if new else []))
         except Exception as exc:  # noqa: BLE001 - any provider's error: a check, not a call
             # Comparing by meaning is a check on rows already paid for: an embeddings
             # provider that fails (network, quota) must not end the run; text still counts.
             logger.warning("titles compared as text only this time: %s", exc)
             return None
+        return [self._known[t] for t in texts]
 
     def _alike(self, a: str, va: Any, b: str, vb: Any) -> bool:
         if normalized(a) == normalized(b):

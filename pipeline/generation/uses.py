@@ -74,7 +74,7 @@ def balance_trends(
     least = least_trend_days(len(dates), len(trends))
     if least < 1:
         return {}, []
-    counted = {normalized(t): t for t in trends}
+    keys = list(dict.fromkeys(normalized(t) for t in trends))
     uses = {d: normalized(lines[d]["uses"]) for d in dates if d in lines}
     frozen = set(fixed)
     changed: dict[str, dict[str, Any]] = {}
@@ -86,7 +86,7 @@ def balance_trends(
             continue
         free = [d for d, u in sorted(uses.items()) if not u and d not in frozen]
         taken = _evenly_spaced(free, short)
-        for other in counted:
+        for other in keys:
             surplus = sum(u == other for u in uses.values()) - least
             if other == key or surplus <= 0 or len(taken) >= short:
                 continue

@@ -173,7 +173,7 @@ class MentorRetriever(BaseRetriever):
         for query, (doc, score, similarity) in hits:
             if self.min_similarity is not None and similarity < self.min_similarity:
                 continue
-            source = str(doc.metadata.get("source_id") or doc.id)
+            source = source_id(doc)
             if source not in best or score > best[source][0]:
                 best[source] = (score, similarity, query, doc)
         ranked = sorted(best.items(), key=lambda item: (-item[1][0], item[0]))
@@ -231,6 +231,11 @@ class MentorRetriever(BaseRetriever):
 
 
 # --------------------------------------------------------------------- prompt text
+def source_id(document: Document) -> str:
+    """A retrieved chunk's source id (its ``source_id`` metadata, else its id)."""
+    return str(document.metadata.get("source_id") or document.id or "")
+
+
 def format_documents(docs: Sequence[Document]) -> str:
     """Render retrieved examples as ``<example ...>`` blocks of quoted data.
 

@@ -299,3 +299,23 @@ def test_embeddings_that_fail_leave_the_text_check_and_the_run_goes_on(tmp_path,
     model = ScriptedChatModel(behaviour=paraphrases_day_2_on_day_20_once())
     cal = run(model, tmp_path, speed="fast")
     assert cal.is_complete and cal.day(20).title == "Idea 2 retold"  # text differs: kept
+
+
+def test_titles_seen_before_are_not_embedded_again():
+    from pipeline.generation.titles import TitleGuard
+
+    class Counting(NumberEmbeddings):
+        def __init__(self) -> None:
+            self.embedded: list[str] = []
+
+        def embed_documents(self, texts):
+            self.embedded.extend(texts)
+            return super().embed_documents(texts)
+
+    embeddings = Counting()
+    guard = TitleGuard(embeddings)
+    assert guard.repeats(["Idea 3", "Idea 4"], taken=["Idea 1", "Idea 2"]) == {}
+    assert guard.repeats(["Idea 5", "Idea 3 again"], taken=["Idea 1", "Idea 2", "Idea 3"]) == {
+        1: "Idea 3"
+    }
+    assert embeddings.embedded == ["Idea 1", "Idea 2", "Idea 3", "Idea 4", "Idea 5", "Idea 3 again"]
