@@ -128,6 +128,15 @@ class Settings(BaseSettings):
         "days need at the starting tokens_per_day, plus one per day (each day may be asked "
         "for once more on its own).",
     )
+    max_reasks: int = Field(
+        1,
+        ge=0,
+        le=10,
+        description="Re-asks of a day whose rows broke only soft content rules (word "
+        "counts, hashtags, a title like another's); then its best row is kept and named "
+        "in the notes. Hard breaks (an empty field, a copied passage) are re-asked until "
+        "the run stalls.",
+    )
     max_rounds: int | None = Field(
         None,
         ge=1,

@@ -137,7 +137,7 @@ class RunNotFoundError(ReelcalError, ValueError):
 
 
 #: Why a run ended without a complete calendar.
-IncompleteReason = Literal["stalled", "spend_cap", "interrupted", "error"]
+IncompleteReason = Literal["stalled", "spend_cap", "no_room", "interrupted", "error"]
 
 
 class IncompleteCalendarError(ReelcalError):
@@ -150,6 +150,7 @@ class IncompleteCalendarError(ReelcalError):
         run_id: the run to resume (``generate_calendar(..., run_id=...)`` or
             ``reelcal generate --resume RUN_ID``), when the run was durable.
         reason: "stalled" (rounds that added no day), "spend_cap" (``max_calls``),
+            "no_room" (the days left cannot be asked for within the model's limits),
             "interrupted" (Ctrl-C) or "error" (an error after the first paid call:
             see ``__cause__``).
     """

@@ -269,6 +269,8 @@ class ScriptedToolModel(ScriptedChatModel):
 
     reasoning: tuple[int, int] | None = None
     seed: int = 0
+    #: row_maker(day) -> the row (a dict) the model writes for ``day``; default row_dict
+    row_maker: Callable[[int], dict[str, Any]] | None = None
     requests: list[tuple[str, int]] = Field(default_factory=list)
     #: (messages only, messages + tool schema) as this model counted each request
     counted: list[tuple[int, int]] = Field(default_factory=list)
@@ -309,7 +311,8 @@ class ScriptedToolModel(ScriptedChatModel):
             args = {"days": self.outline_lines(days, index)}
         else:
             reply = self.behaviour(days, index, max_tokens) if self.behaviour else None
-            args = {"days": [row_dict(d) for d in (reply if reply is not None else days)]}
+            make = self.row_maker or row_dict
+            args = {"days": [make(d) for d in (reply if reply is not None else days)]}
         text = json.dumps(args)
         visible_budget = max(0, max_tokens - hidden)
         tokens = count_text(text)
@@ -416,3 +419,200 @@ def february_2027() -> Any:
     return Calendar(
         year=2027, month=2, days=days, niche="AI tools", trends=["AI agents"], model="scripted"
     )
+
+
+# --------------------------------------------------------------------- real-length reels
+#: Words a realistic script is made of (the rules count words, the budget counts tokens).
+_SCRIPT_WORDS = [
+    "open",
+    "with",
+    "the",
+    "result",
+    "then",
+    "show",
+    "the",
+    "three",
+    "steps",
+    "that",
+    "got",
+    "you",
+    "there",
+    "and",
+    "end",
+    "with",
+    "a",
+    "question",
+    "your",
+    "viewers",
+    "can",
+    "answer",
+    "in",
+    "one",
+    "word",
+    "while",
+    "you",
+    "point",
+    "at",
+    "the",
+    "screen",
+    "and",
+    "smile",
+    "because",
+    "nobody",
+    "wants",
+    "a",
+    "lecture",
+    "they",
+    "want",
+    "the",
+    "shortcut",
+    "you",
+    "found",
+    "after",
+    "a",
+    "week",
+    "of",
+    "tests",
+]
+
+_MENTOR_WORDS = [
+    "stop",
+    "scrolling",
+    "here",
+    "is",
+    "the",
+    "mistake",
+    "I",
+    "made",
+    "for",
+    "two",
+    "years",
+    "I",
+    "filmed",
+    "every",
+    "day",
+    "and",
+    "grew",
+    "slowly",
+    "until",
+    "I",
+    "changed",
+    "one",
+    "thing",
+    "the",
+    "first",
+    "frame",
+    "now",
+    "shows",
+    "the",
+    "ending",
+    "so",
+    "people",
+    "stay",
+    "to",
+    "see",
+    "how",
+    "it",
+    "happened",
+    "try",
+    "it",
+    "on",
+    "your",
+    "next",
+    "post",
+    "and",
+    "tell",
+    "me",
+    "what",
+    "changed",
+]
+#: Mentor examples of real length (about 150 tokens each): the month's shared examples
+#: fill a 1,000-token ``rag_token_budget``, as the bundled index does.
+LONG_MENTOR_DOCS = [
+    Document(
+        page_content=" ".join(
+            [f"Transcript {i} about creator tools."]
+            + [_MENTOR_WORDS[(i * 7 + j) % len(_MENTOR_WORDS)] for j in range(110)]
+        ),
+        metadata={"creator": f"mentor{i % 4}", "source_id": f"long{i}", "views": 500 * i},
+    )
+    for i in range(12)
+]
+LONG_RETRIEVER = RunnableLambda(lambda _: list(LONG_MENTOR_DOCS), name="retrieve")
+
+
+class Misbehaviour:
+    """Rows of real length from a model that misbehaves as real ones do, seeded.
+
+    - ``overshoot``: the share of rows whose script runs a few words over ``script_words``
+      (251-265 for 120-250); ``stubborn`` days overshoot on every ask.
+    - ``repeat_titles``: the share of rows whose title repeats another day's idea.
+    """
+
+    def __init__(
+        self,
+        seed: int = 0,
+        *,
+        overshoot: float = 0.25,
+        repeat_titles: float = 0.15,
+        stubborn: frozenset[int] = frozenset(),
+        script_words: tuple[int, int] = (120, 250),
+    ) -> None:
+        self.rng = random.Random(seed)
+        self.overshoot = overshoot
+        self.repeat_titles = repeat_titles
+        self.stubborn = stubborn
+        self.script_words = script_words
+        self.lock = __import__("threading").Lock()
+
+    def row(self, day: int) -> dict[str, Any]:
+        with self.lock:
+            over = day in self.stubborn or self.rng.random() < self.overshoot
+            repeat = self.rng.random() < self.repeat_titles
+            other = self.rng.randint(1, 31)
+            low, high = self.script_words
+            words = (
+                self.rng.randint(high + 1, high + 15)
+                if over
+                else self.rng.randint(low + 20, high - 20)
+            )
+        title_day = other if repeat and other != day else day
+        script = " ".join(_SCRIPT_WORDS[(day + j) % len(_SCRIPT_WORDS)] for j in range(words))
+        return {
+            **row_dict(day),
+            "title": OUTLINE_IDEAS[(title_day - 1) % len(OUTLINE_IDEAS)],
+            "caption": f"Day {day}: the shortcut nobody shows you. Save this for later and "
+            "share it with a friend who still does it the slow way.",
+            "script": script,
+            "hashtags": ["#reels", f"#tips{day}", "#ai", "#creator", "#shortcuts"],
+            "production_notes": "Film at a window in soft light; two angles; captions on screen.",
+        }
+
+    def rows_text(self, days: list[int], *_: Any) -> str:
+        """Pipe rows, for a text model's ``behaviour``."""
+        keys = ("title", "hook", "caption", "script", "video_style", "audio")
+        lines = []
+        for day in days:
+            r = self.row(day)
+            cells = [f"Day {day}", *(r[k] for k in keys), " ".join(r["hashtags"])]
+            lines.append(" | ".join([*cells, r["production_notes"], r["engagement"]]))
+        return "\n".join(lines)
+
+
+def limited_model(
+    window: int, cap: int, *, tools: bool, behaviour: Misbehaviour
+) -> ScriptedChatModel:
+    """A model that enforces ``window`` and ``cap`` with its own count (tiktoken, tool schema
+    included), with a profile saying so: a forced tool call or pipe rows."""
+    if tools:
+        model: ScriptedChatModel = ScriptedToolModel(
+            window=window, output_cap=cap, row_maker=behaviour.row
+        )
+    else:
+        model = ScriptedChatModel(window=window, output_cap=cap, behaviour=behaviour.rows_text)
+    model.profile = {
+        "max_input_tokens": window,
+        "max_output_tokens": cap,
+        "tool_calling": tools,
+    }
+    return model

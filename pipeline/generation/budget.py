@@ -29,7 +29,7 @@ fast 8, balanced 4; economical keeps ``days_per_call``).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from pipeline.errors import TokenBudgetError
@@ -164,19 +164,16 @@ class TokenBudget:
             prompt_tokens,
         )
 
-    def cut_reply_error(
-        self, prompt_tokens: int, max_tokens_sent: int, *, reasoning: bool
-    ) -> TokenBudgetError:
-        """The error when a one-day reply was cut with nothing parsed and no budget can ask
-        for more (see :func:`grown_after_length_cut`)."""
+    def cut_reply_reason(self, prompt_tokens: int, max_tokens_sent: int, *, reasoning: bool) -> str:
+        """Why a day is not asked for again after its one-day reply was cut with nothing
+        parsed and no budget can ask for more (see :func:`grown_after_length_cut`)."""
         reserve = f", reasoning reserve {self.reasoning_reserve:,}" if reasoning else ""
-        return self.error(
-            f"A reply for one day was cut at max_tokens={max_tokens_sent:,} with nothing "
-            f"parsed, and the call cannot ask for more: a {self.context_window:,}-token window, "
-            f"a {prompt_tokens:,}-token prompt, output cap {self.max_output_tokens:,}{reserve}: "
-            f"lower rag_token_budget{' or reasoning_effort' if reasoning else ''}, "
-            f"or use a model with larger limits.",
-            prompt_tokens,
+        return (
+            f"its one-day reply was cut at max_tokens={max_tokens_sent:,} with nothing parsed, "
+            f"and the call cannot ask for more (a {self.context_window:,}-token window, a "
+            f"{prompt_tokens:,}-token prompt, output cap {self.max_output_tokens:,}{reserve}): "
+            f"lower rag_token_budget{' or reasoning_effort' if reasoning else ''}, or resume "
+            f"with a model with larger limits"
         )
 
     def error(self, message: str, prompt_tokens: int) -> TokenBudgetError:
@@ -290,11 +287,17 @@ def learn_from_round(
 ) -> tuple[int, int]:
     """A writer's ``(tokens_per_day, reasoning_reserve)`` after a round of calls.
 
-    ``tokens_per_day`` from this round's visible output (reasoning excluded, see
-    :func:`estimate_tokens_per_day`); the reserve from every reasoning count the writer
+    ``tokens_per_day`` from this round's visible output of replies not cut by
+    ``max_tokens`` (reasoning excluded, see :func:`estimate_tokens_per_day`); the reserve from every reasoning count the writer
     reported (``history``), never lowered. Records are ``UsageRecord`` dicts.
     """
-    done = [u for u in this_round if u["days_parsed"] and u["output_tokens"]]
+    # a reply cut at max_tokens holds a part of a day more than it parsed: it would
+    # ratchet the estimate up, so only replies that ended by themselves teach it
+    done = [
+        u
+        for u in this_round
+        if u["days_parsed"] and u["output_tokens"] and u["finish_reason"] != "length"
+    ]
     visible = sum(u["output_tokens"] - (u.get("reasoning_tokens") or 0) for u in done)
     learned = estimate_tokens_per_day(visible, sum(u["days_parsed"] for u in done), tokens_per_day)
     reported = [u["reasoning_tokens"] for u in history if u.get("reasoning_tokens")]
@@ -304,22 +307,27 @@ def learn_from_round(
 @dataclass(frozen=True)
 class LengthCutAnswer:
     """What to do after replies cut by ``max_tokens`` with nothing parsed: ask with these
-    figures (``grew``: at least one cut can be asked again with more room), and split
-    chunks to ``split_to`` days where a cut could not grow."""
+    figures (``grew``: at least one cut can be asked again with more room), split
+    chunks to ``split_to`` days where a cut could not grow, and stop asking for the days
+    in ``not_asked`` (a one-day reply that could not grow)."""
 
     tokens_per_day: int
     reasoning_reserve: int
     grew: bool = False
     split_to: tuple[int, ...] = ()
+    #: day -> why: a one-day reply cut at the most the call can ask for (the day is not
+    #: asked for again on this model; the other days go on)
+    not_asked: dict[int, str] = field(default_factory=dict)
 
 
 def answer_length_cuts(budget: TokenBudget, this_round: list[dict[str, Any]]) -> LengthCutAnswer:
     """Never send a cut reply's request again unchanged: grow (:func:`grown_after_length_cut`),
-    else split the chunk (:func:`split_days`), else, for one day, raise the
-    ``TokenBudgetError`` that names the numbers. ``budget`` holds the writer's current
-    ``tokens_per_day`` and ``reasoning_reserve``; records are ``UsageRecord`` dicts."""
+    else split the chunk (:func:`split_days`), else, for one day, name it in
+    ``not_asked`` with the numbers (after a paid call no budget condition ends the run).
+    ``budget`` holds the writer's current ``tokens_per_day`` and ``reasoning_reserve``;
+    records are ``UsageRecord`` dicts."""
     tokens_per_day, reserve = budget.tokens_per_day, budget.reasoning_reserve
-    grew, split_to = False, []
+    grew, split_to, not_asked = False, [], {}
     for cut in this_round:
         if cut["finish_reason"] != "length" or cut["days_parsed"] or cut["error"]:
             continue
@@ -340,8 +348,10 @@ def answer_length_cuts(budget: TokenBudget, this_round: list[dict[str, Any]]) ->
         elif days > 1:
             split_to.append(split_days(days))
         else:
-            raise current.cut_reply_error(prompt, cut["max_tokens"], reasoning=reasoning)
-    return LengthCutAnswer(tokens_per_day, reserve, grew, tuple(split_to))
+            not_asked[cut["days_requested"][0]] = current.cut_reply_reason(
+                prompt, cut["max_tokens"], reasoning=reasoning
+            )
+    return LengthCutAnswer(tokens_per_day, reserve, grew, tuple(split_to), not_asked)
 
 
 def chunk_cap_for_speed(days: int, speed: Speed) -> int | None:

@@ -13,16 +13,21 @@ the state they read and write is :mod:`pipeline.generation.state`.
 - **retrieve** / **fit**: mentor examples, trimmed to ``rag_token_budget`` and then further
   until the largest prompt of the run fits (nothing is sent that cannot fit); see
   :mod:`pipeline.generation.grounding`, which also adds each write chunk's own examples.
-- **plan_chunks**: split the days still missing into chunks that fit the writer's budget.
+- **plan_chunks**: split the days still missing into requests that fit the writer's
+  window (:mod:`pipeline.generation.fitting`: optional prompt parts give way in a stated
+  order, then chunks split; a day that cannot fit alone is named in ``not_asked``).
 - **write**: one LCEL chain call per chunk (prompt | bind_max_tokens | model | parse), run
   in parallel with ``Send``. A failed call returns an error record instead of raising (a
   raising task would cancel its siblings); a bug of ours raises.
-- **merge**: count progress, learn tokens per day, route: complete -> END; days missing ->
-  plan_chunks again; ``max_stalled_rounds`` rounds in a row that add no day, or
-  ``max_calls`` calls -> END (the runner raises ``IncompleteCalendarError``).
+- **merge**: review the round's rows, learn tokens per day, keep the best soft row of a day
+  whose re-asks stall, route (:mod:`pipeline.generation.rounds`): complete -> END; days
+  missing -> plan_chunks again; no room for the days left, ``max_stalled_rounds`` rounds
+  in a row that add no day, or ``max_calls`` calls -> END (the runner raises
+  ``IncompleteCalendarError``). After the first paid call no budget condition raises.
 
 With an outline (the ``outline`` setting, or one given), its rounds come first: the
-same loop with ``"outline"`` tasks (:mod:`pipeline.generation.outline`).
+same loop with ``"outline"`` tasks (:mod:`pipeline.generation.outline`), within its
+share of the run's calls; an outline that fails leaves the days to be written without it.
 """
 
 from __future__ import annotations
@@ -40,27 +45,36 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from pipeline.calendar import OutlineDay, days_label
 from pipeline.config import Settings
 from pipeline.dates import parse_month
-from pipeline.errors import InvalidDaysError, ModelCallError
+from pipeline.errors import InvalidDaysError, ModelCallError, TokenBudgetError
 from pipeline.generation.budget import (
     PARALLEL_CALLS,
-    answer_length_cuts,
     chunk_cap_for_speed,
-    learn_from_round,
     split_days,
 )
+from pipeline.generation.fitting import chunk_task, plan_requests, unfit_task
 from pipeline.generation.grounding import fit_examples, retrieve_documents, with_day_examples
 from pipeline.generation.models import load_chat_model, with_response_cache
-from pipeline.generation.outline import OutlineStage, OutlineWriter, prepare_outline
+from pipeline.generation.outline import (
+    OutlineStage,
+    OutlineWriter,
+    prepare_outline,
+)
 from pipeline.generation.ratelimits import with_rate_limit
-from pipeline.generation.review import review_row_titles, rows_written
+from pipeline.generation.review import (
+    keep_stalled_days,
+    merge_updates,
+    review_row_titles,
+    rows_written,
+)
+from pipeline.generation.rounds import learn_round, run_status, spend_caps
 from pipeline.generation.state import (
     ROLES,
     ChunkTask,
     MonthState,
-    Status,
     already_used,
     check_request_text,
     latest_rule_breaks,
+    not_asked_entry,
 )
 from pipeline.generation.titles import TitleGuard
 from pipeline.generation.writer import ChunkRequest, DayWriter, MonthContext
@@ -203,21 +217,31 @@ class CalendarEngine:
     def plan_chunks(self, state: MonthState) -> dict[str, Any]:
         """Days never asked for go to the main writer; days asked for and still missing go
         to the supplement writer (for exactly those days). Chunks are as large as the
-        budget allows, capped by ``speed`` (the days spread over its parallel calls). When
-        the budget, not the speed, sets the chunks and the writer has not learned its tokens
-        per day, only the first is sent (a probe): the rest are planned from its output."""
+        budget allows, capped by ``speed`` for first asks (re-asks share a call when they
+        fit); each is fitted to the window (:mod:`pipeline.generation.fitting`: optional
+        prompt parts give way, then the chunk splits; a day that cannot fit alone is named
+        in ``not_asked``). When the budget, not the speed, sets the chunks and the writer
+        has not learned its tokens per day, only the first is sent (a probe): the rest are
+        planned from its output."""
         context = {k: state[k] for k in ("month", "trends", "niche", "platform", "examples")}
         context["sources"] = list(state.get("example_sources") or [])
         outline = state.get("outline") or {}
+        caps: dict[str, Any] = self._spend_caps(state, context)
         if self.outline and OutlineStage.active(state):
-            tasks = self.outline.tasks(state, context, self.context(context))
-            if tasks:  # none left to outline (a resume): the days are written
-                return {"planned": tasks, "deferred": [], "rows_before": len(outline)}
+            update = self.outline.planned(state, context, self.context(context), caps)
+            if update.get("planned"):
+                return {**update, **caps, "deferred": [], "rows_before": len(outline)}
+            caps |= update  # the outline is done (``outline_done``, notes): write the days
         if state.get("outline_only"):
-            return {"planned": [], "deferred": []}
+            return {**caps, "planned": [], "deferred": []}
         rows = state.get("rows") or {}
         usage = state.get("usage") or []
-        missing = [dt.date.fromisoformat(d).day for d in state["dates"] if d not in rows]
+        not_asked = state.get("not_asked") or {}
+        missing = [
+            dt.date.fromisoformat(d).day
+            for d in state["dates"]
+            if d not in rows and d not in not_asked
+        ]
         asked = {d for u in usage if u["role"] != "outline" for d in u["days_requested"]}
         groups = {
             "main": [d for d in missing if d not in asked],
@@ -231,6 +255,7 @@ class CalendarEngine:
         taken_titles = [title for title, _ in used]
         planned: list[ChunkTask] = []
         deferred: list[list[int]] = []
+        no_room: dict[str, Any] = {}
         for role, days in groups.items():
             if not days:
                 continue
@@ -242,48 +267,49 @@ class CalendarEngine:
                 already_used=used if role == "supplement" else [],
                 tokens_per_day=state["tokens_per_day"][role],
                 reasoning_reserve=state["reasoning_reserve"][role],
+                feedback={d: feedback[d] for d in days if d in feedback},
+                outline=[
+                    OutlineDay(**outline[iso])
+                    for d in days
+                    if (iso := month.date_of(d).isoformat()) in outline
+                ],
             )
             writer = self.writer(role)
-            request = writer.fit_already_used(request)
-            speed_cap = chunk_cap_for_speed(len(days), self.settings.speed)
-            caps = [c for c in (state["max_days"].get(role), speed_cap) if c]
-            chunks = writer.plan(request, max_days=min(caps, default=None))
-            by_budget = speed_cap is None or writer.days_per_call(request) < speed_cap
-            if len(chunks) > 1 and by_budget and not self._calibrated(role, usage):
-                # the budget sets the chunks: send one first to learn tokens per day
-                chunks, later = chunks[:1], chunks[1:]
-                deferred += later
-            planned += [
-                ChunkTask(
-                    role=role,
-                    days=chunk,
-                    round=state["round"],
-                    tokens_per_day=state["tokens_per_day"][role],
-                    reasoning_reserve=state["reasoning_reserve"][role],
-                    already_used=[list(u) for u in request.already_used],
-                    context=context,
-                    taken_titles=taken_titles,
-                    feedback={str(d): feedback[d] for d in chunk if d in feedback},
-                    outline={
-                        str(d): outline[iso]
-                        for d in chunk
-                        if (iso := month.date_of(d).isoformat()) in outline
-                    },
-                )
-                for chunk in chunks
-            ]
-        max_calls = state.get("max_calls")
-        if max_calls is None:  # the spend cap, set once per run (or resume)
-            max_calls = len(usage) + (
-                self.settings.max_calls
-                or self.writer("main").budget.chunks_needed(len(missing)) + len(missing)
+            # first asks spread over the speed's parallel calls; re-asks share a call
+            speed_cap = (
+                chunk_cap_for_speed(len(days), self.settings.speed) if role == "main" else None
             )
+            limits = [c for c in (state["max_days"].get(role), speed_cap) if c]
+            plan = plan_requests(writer, request, max_days=min(limits, default=None))
+            for day, reason in plan.not_asked.items():
+                logger.warning("Day %d is not asked for: %s", day, reason)
+                no_room[month.date_of(day).isoformat()] = not_asked_entry(day, reason, state)
+            requests = plan.requests
+            by_budget = (
+                speed_cap is None or max((len(r.days) for r in requests), default=0) < speed_cap
+            )
+            if len(requests) > 1 and by_budget and not self._calibrated(role, usage):
+                # the budget sets the chunks: send one first to learn tokens per day
+                requests, later = requests[:1], requests[1:]
+                deferred += [r.days for r in later]
+            planned += [chunk_task(r, context, taken_titles) for r in requests]
         return {
-            "planned": planned[: max(0, max_calls - len(usage))],
+            **caps,
+            "planned": planned[: max(0, caps["max_calls"] - len(usage))],
             "deferred": deferred,
-            "max_calls": max_calls,
             "rows_before": len(rows),
+            **({"not_asked": no_room} if no_room else {}),
         }
+
+    def _spend_caps(self, state: MonthState, context: dict[str, Any]) -> dict[str, Any]:
+        outlining = bool(self.outline and OutlineStage.active(state))
+        first = self.outline.first_round(state, context, self.context(context)) if outlining else 0
+        return spend_caps(
+            state,
+            max_calls=self.settings.max_calls,
+            main_budget=self.writer("main").budget,
+            outline_first_round=first if outlining else None,
+        )
 
     def _calibrated(self, role: str, usage: list[dict[str, Any]]) -> bool:
         """Whether the writer's tokens per day come from real output: set by the user, or
@@ -317,6 +343,8 @@ class CalendarEngine:
                 return {}
             try:
                 result = writer.chain.invoke(request, config)
+            except TokenBudgetError as exc:  # planned to fit; a guard, never a paid call
+                return unfit_task(task, str(exc))
             except KeyboardInterrupt:
                 self.cancelled.set()
                 raise
@@ -335,13 +363,19 @@ class CalendarEngine:
                 failed = writer.failed(request, exc)
                 logger.info(failed.usage.summary())
                 return {"usage": [failed.usage.model_dump(mode="json")]}
+            except Exception as exc:
+                if task["role"] != "outline":
+                    raise  # a fault of ours: the run ends with what it has (resumable)
+                # the outline never costs the month: recorded as a failed call, and its
+                # days are written without the lines it lacks
+                logger.warning("the outline call failed: %s", exc, exc_info=True)
+                return {"usage": [writer.failed(request, exc).usage.model_dump(mode="json")]}
         if task["role"] == "outline":
             return OutlineStage.written(result, task)
         return rows_written(result, task, writer.rules, request.day_examples, day_sources)
 
     def merge(self, state: MonthState) -> dict[str, Any]:
         round_no = state["round"]
-        rows = state.get("rows") or {}
         usage = state.get("usage") or []
         this_round = [u for u in usage if u["round"] == round_no]
         max_days = dict(state["max_days"])
@@ -350,46 +384,46 @@ class CalendarEngine:
             shrunk |= self._cap_chunks(
                 max_days, overflow["role"], split_days(len(overflow["days"]))
             )
-        learned, reserves = dict(state["tokens_per_day"]), dict(state["reasoning_reserve"])
-        for role in {u["role"] for u in this_round}:
-            mine = [u for u in this_round if u["role"] == role]
-            tokens_per_day, reserve = learn_from_round(
-                [u for u in usage if u["role"] == role], mine, learned[role], reserves[role]
-            )
-            if tokens_per_day != learned[role]:
-                logger.info("tokens_per_day re-estimated: %d -> %d", learned[role], tokens_per_day)
-            writer_budget = self.writer(role).budget
-            answer = answer_length_cuts(
-                writer_budget.with_tokens_per_day(tokens_per_day).with_reasoning_reserve(reserve),
-                mine,
-            )
-            learned[role], reserves[role] = answer.tokens_per_day, answer.reasoning_reserve
-            shrunk |= answer.grew
-            for days in answer.split_to:
-                shrunk |= self._cap_chunks(max_days, role, days)
+        learned, reserves, no_room, grew = learn_round(
+            state,
+            this_round,
+            budget_of=lambda role: self.writer(role).budget,
+            cap_chunks=lambda role, days: self._cap_chunks(max_days, role, days),
+        )
+        shrunk |= grew
         learned_now = {
             "max_days": max_days,
             "tokens_per_day": learned,
             "reasoning_reserve": reserves,
         }
         if self.outline and any(u["role"] == "outline" for u in this_round):
-            return {**self.outline.merged(state, shrunk), **learned_now, "round": round_no + 1}
+            # an outline line that cannot be asked for ends the outline: its days are
+            # written without a line
+            update = self.outline.merged(state, shrunk, gave_up=bool(no_room))
+            return {**update, **learned_now, "round": round_no + 1}
         if state.get("outline_only"):  # the outline was given whole
             return {**learned_now, "round": round_no + 1, "status": "complete"}
         review = review_row_titles(state, self.titles, strict=self.settings.strict)
-        rows = {d: r for d, r in rows.items() if d not in review.get("rows", {})}
+        not_asked = {**(state.get("not_asked") or {}), **no_room}
+        rows = {
+            d: r for d, r in (state.get("rows") or {}).items() if review.get("rows", {}).get(d, r)
+        }
+        # complete first, then flagged: a day whose re-asks stall keeps its best soft row
+        kept = keep_stalled_days(state, review, rows, max_reasks=self.settings.max_reasks)
+        rows |= {d: r for d, r in kept.get("rows", {}).items() if r}
         progress = len(rows) > state["rows_before"]
         stalled = 0 if progress or shrunk else state["stalled"] + 1
-        status: Status = "running"
-        if all(d in rows for d in state["dates"]):
-            status = "complete"
-        elif stalled >= self.settings.max_stalled_rounds:
-            status = "stalled"
-        elif len(usage) >= state["max_calls"]:
-            status = "spend_cap"
+        status = run_status(state, rows, not_asked, stalled, len(usage), self.settings)
+        if status not in ("running", "complete"):  # the run would end: keep what there is
+            missing = [d for d in state["dates"] if d not in rows]
+            last = keep_stalled_days(state, review, rows, days=missing)
+            kept = merge_updates(kept, last)
+            rows |= {d: r for d, r in last.get("rows", {}).items() if r}
+            status = run_status(state, rows, not_asked, stalled, len(usage), self.settings)
         return {
-            **review,
+            **merge_updates(review, kept),
             **learned_now,
+            **({"not_asked": no_room} if no_room else {}),
             "round": round_no + 1,
             "stalled": stalled,
             "status": status,

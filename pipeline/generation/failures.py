@@ -9,7 +9,11 @@ A call fails in one of three ways:
 - **transient**: rate limits, timeouts, lost connections, 5xx. Retried with exponential
   backoff and jitter, honouring ``Retry-After``. Decided by langchain-core's
   ``ModelError.is_retryable`` first, then the HTTP status, then the exception type
-  (``TimeoutError``, ``ConnectionError``, httpx transport errors).
+  (``TimeoutError``, ``ConnectionError``, httpx transport errors, and the SDKs' own
+  connection and timeout errors: ``openai.APIConnectionError`` and
+  ``anthropic.APIConnectionError``, raised directly by models built on the SDK without
+  langchain's mapping). The exception's cause chain is walked: a wrapper around one of
+  these is transient too.
 - **anything else** from the model: raised as :class:`~pipeline.errors.ModelCallError`
   (the engine records a failed call and goes on).
 
@@ -25,6 +29,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import sys
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -68,6 +73,21 @@ def _transport_errors() -> tuple[type[BaseException], ...]:
 
 
 TRANSPORT_ERRORS = _transport_errors()
+#: SDKs whose own connection error (their timeout errors subclass it) a model built on
+#: the SDK without langchain's mapping raises as it is.
+SDK_CONNECTION_ERRORS = ("openai", "anthropic")
+
+
+def _sdk_connection_errors() -> tuple[type[BaseException], ...]:
+    """The SDKs' ``APIConnectionError`` types, of the SDKs already imported (an exception
+    of an SDK that was never imported cannot have been raised; importing one here would
+    cost every run its import time)."""
+    kinds = []
+    for name in SDK_CONNECTION_ERRORS:
+        kind = getattr(sys.modules.get(name), "APIConnectionError", None)
+        if isinstance(kind, type) and issubclass(kind, BaseException):
+            kinds.append(kind)
+    return tuple(kinds)
 
 
 def status_code(exc: BaseException) -> int | None:
@@ -87,14 +107,43 @@ def is_context_overflow(exc: BaseException) -> bool:
     return any(phrase in text for phrase in _OVERFLOW_PHRASES)
 
 
-def is_transient(exc: BaseException) -> bool:
-    """Worth sending again unchanged: rate limits, timeouts, connection errors, 5xx."""
+#: How deep :func:`is_transient` follows ``__cause__`` / ``__context__``.
+MAX_CAUSE_DEPTH = 8
+
+
+def causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and the exceptions it was raised from (``__cause__``, else
+    ``__context__``), nearest first, without loops."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain and len(chain) < MAX_CAUSE_DEPTH:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _transient_itself(exc: BaseException) -> bool | None:
+    """What ``exc`` alone says: True or False when it is typed or carries a status, else
+    None (it does not know)."""
     if isinstance(exc, ProviderModelError):
         return bool(exc.is_retryable)
     status = status_code(exc)
     if status is not None:
         return status in TRANSIENT_STATUS
-    return isinstance(exc, TRANSPORT_ERRORS)
+    if isinstance(exc, TRANSPORT_ERRORS + _sdk_connection_errors()):
+        return True
+    return None
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth sending again unchanged: rate limits, timeouts, connection errors, 5xx; the
+    first exception of the cause chain that knows decides (a wrapper around a dropped
+    connection is transient, a wrapper around a 400 is not)."""
+    for link in causes(exc):
+        verdict = _transient_itself(link)
+        if verdict is not None:
+            return verdict
+    return False
 
 
 def retry_after(exc: BaseException) -> float | None:

@@ -86,8 +86,9 @@ def fit_examples(
                         reasoning_reserve=state["reasoning_reserve"][role],
                     )
                 )
-            ids = [source_id(d) for d in kept]
-            return {"examples": context.examples, "example_sources": [i for i in ids if i]}
+            # one id per example, in order ("" when it has none): a request whose shared
+            # examples give way keeps the ids of those it kept (pipeline.generation.fitting)
+            return {"examples": context.examples, "example_sources": [source_id(d) for d in kept]}
         except TokenBudgetError:
             if not kept:
                 raise

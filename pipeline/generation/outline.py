@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -137,6 +138,19 @@ def _feedback(feedback: dict[int, list[str]]) -> str:
 #: Rounds the outline gets (the first, then one for days missing or repeating a title);
 #: after them the days are written, from the outline lines there are.
 OUTLINE_ROUNDS = 2
+#: The outline's share of a run's spend cap: at most this fraction of ``max_calls`` go to
+#: outline calls, or its first round's chunks plus :data:`EXTRA_OUTLINE_CALLS` when that is
+#: more; then the days are written. With ``max_calls`` unset the cap grows by that share,
+#: so the outline never takes the writing's calls.
+OUTLINE_CALL_SHARE = 0.2
+EXTRA_OUTLINE_CALLS = 2
+
+
+def outline_call_allowance(calls: int, first_round: int) -> int:
+    """Outline calls a run of ``calls`` calls may make, its first outline round being
+    ``first_round`` chunks: ``max(ceil(OUTLINE_CALL_SHARE * calls), first_round +
+    EXTRA_OUTLINE_CALLS)``."""
+    return max(math.ceil(OUTLINE_CALL_SHARE * calls), first_round + EXTRA_OUTLINE_CALLS)
 
 
 class OutlineStage:
@@ -159,9 +173,54 @@ class OutlineStage:
     def active(state: dict[str, Any]) -> bool:
         return state["first_role"] == "main" and not state.get("outline_done", True)
 
+    def planned(
+        self,
+        state: dict[str, Any],
+        context: dict[str, Any],
+        month_context: Any,
+        caps: dict[str, Any],
+    ) -> dict[str, Any]:
+        """``plan_chunks`` while the outline is on: ``{"planned": tasks}``, or, when the
+        outline has spent its share of the run's calls (``caps["outline_max_calls"]``),
+        has no line left to plan, or cannot plan (any error), the update that ends it
+        (the days are written without the lines it lacks)."""
+        left = caps["outline_max_calls"] - len(state.get("usage") or [])
+        why = ""
+        if left <= 0:
+            why = f"its share of the run's calls ({caps['outline_max_calls']}) is spent"
+        else:
+            try:
+                tasks = self.tasks(state, context, month_context)
+            except Exception as exc:  # the outline never costs the month
+                logger.warning("the outline cannot be planned: %s", exc, exc_info=True)
+                why = f"it could not be planned ({type(exc).__name__}: {exc})"
+            else:
+                if tasks:
+                    return {"planned": tasks[:left]}
+        update: dict[str, Any] = {"outline_done": True}
+        if why:
+            note = f"The outline stopped early: {why}; days without a line are written without one."
+            logger.warning(note)
+            update["notes"] = [*(state.get("notes") or []), note]
+        return update
+
+    def first_round(
+        self, state: dict[str, Any], context: dict[str, Any], month_context: Any
+    ) -> int:
+        """How many chunks the outline's next round is (0 when it cannot be planned)."""
+        try:
+            return len(self.tasks(state, context, month_context))
+        except Exception as exc:  # planned() says why, when it plans for real
+            logger.debug("the outline cannot be planned: %s", exc, exc_info=True)
+            return 0
+
     def tasks(self, state: dict[str, Any], context: dict[str, Any], month_context: Any):
         """One outline task per chunk of the days without a line (or a row): chunks fit
-        the budget and are capped by ``speed`` like the days'."""
+        the budget (:func:`~pipeline.generation.fitting.plan_requests`; a day that cannot
+        fit is left to be written without a line); only ``speed: fast`` splits them for
+        wall time."""
+        from pipeline.generation.fitting import chunk_task, plan_requests
+
         rows = state.get("rows") or {}
         outline = state.get("outline") or {}
         days = [
@@ -170,16 +229,15 @@ class OutlineStage:
             if d not in outline and d not in rows
         ]
         feedback = latest_outline_breaks(state)
-        request = self.writer.fit_already_used(
-            ChunkRequest(
-                "outline",
-                days,
-                month_context,
-                round=state["round"],
-                already_used=_taken(state),
-                tokens_per_day=state["tokens_per_day"]["outline"],
-                reasoning_reserve=state["reasoning_reserve"]["outline"],
-            )
+        request = ChunkRequest(
+            "outline",
+            days,
+            month_context,
+            round=state["round"],
+            already_used=_taken(state),
+            tokens_per_day=state["tokens_per_day"]["outline"],
+            reasoning_reserve=state["reasoning_reserve"]["outline"],
+            feedback={d: feedback[d] for d in days if d in feedback},
         )
         # One call sees the whole month (pillars balanced, series on their weekdays) and
         # costs about a tenth of the writing; only ``fast`` splits it for wall time.
@@ -187,20 +245,12 @@ class OutlineStage:
             chunk_cap_for_speed(len(days), "fast") if self.settings.speed == "fast" else None
         )
         caps = [state["max_days"].get("outline"), speed_cap]
-        chunks = self.writer.plan(request, max_days=min((c for c in caps if c), default=None))
-        return [
-            {
-                "role": "outline",
-                "days": chunk,
-                "round": state["round"],
-                "tokens_per_day": request.tokens_per_day,
-                "reasoning_reserve": request.reasoning_reserve,
-                "already_used": [list(u) for u in request.already_used],
-                "context": context,
-                "feedback": {str(d): feedback[d] for d in chunk if d in feedback},
-            }
-            for chunk in chunks
-        ]
+        plan = plan_requests(
+            self.writer, request, max_days=min((c for c in caps if c), default=None)
+        )
+        for day, reason in plan.not_asked.items():
+            logger.warning("Day %d is left out of the outline: %s", day, reason)
+        return [chunk_task(r, context) for r in plan.requests]
 
     def review(self, state: dict[str, Any]) -> dict[str, Any]:
         """The lines new since the last review, checked in day order against every title
@@ -255,15 +305,27 @@ class OutlineStage:
             "usage": [result.usage.model_dump(mode="json")],
         }
 
-    def merged(self, state: dict[str, Any], shrunk: bool) -> dict[str, Any]:
-        """``merge`` after an outline round: the review, and whether the outline is done."""
+    def merged(
+        self, state: dict[str, Any], shrunk: bool, *, gave_up: bool = False
+    ) -> dict[str, Any]:
+        """``merge`` after an outline round: the review, and whether the outline is done
+        (``gave_up``: a line could not be asked for; any error ends the outline too, and
+        the days are written without the lines it lacks)."""
+        try:
+            return self._merged(state, shrunk, gave_up)
+        except Exception as exc:  # the outline never costs the month
+            logger.warning("the outline's review failed: %s", exc, exc_info=True)
+            note = f"The outline stopped early: its review failed ({type(exc).__name__}: {exc})."
+            return {"outline_done": True, "notes": [*(state.get("notes") or []), note]}
+
+    def _merged(self, state: dict[str, Any], shrunk: bool, gave_up: bool) -> dict[str, Any]:
         review = self.review(state)
         grew = len(state.get("outline") or {}) > state["rows_before"]
         # a round whose only effect was to split chunks that overflowed or were cut is
         # not counted (splitting ends: a chunk of one day cannot shrink)
         rounds = state.get("outline_rounds", 0) + (0 if shrunk and not grew else 1)
         kept = set(review["outline_checked"])
-        done = self.done(state, kept, rounds, grew or shrunk)
+        done = gave_up or self.done(state, kept, rounds, grew or shrunk)
         status = "complete" if done and state.get("outline_only") else "running"
         update = {**review, "outline_rounds": rounds, "outline_done": done, "status": status}
         if done:  # one "outline" update: the review's drops and the balance's changes

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from pipeline.generation.rules import ContentRules
+from pipeline.generation.rules import ContentRules, soft_score
 from pipeline.generation.state import ChunkTask
 from pipeline.generation.titles import TitleGuard
 
@@ -34,15 +34,15 @@ def rows_written(
     """The state update of a writing call: the rows the content rules keep (with the
     source ids of the examples the call was given: the shared ones, then its own
     ``day_sources``), its usage record (with the breaks) and the days not kept, with why."""
-    kept, dropped, breaks = rules.review(
+    kept, dropped, breaks, soft = rules.review(
         result.plans,
         taken_titles=task.get("taken_titles") or [],
         examples="\n".join(filter(None, [task["context"].get("examples"), day_examples])),
     )
     usage = result.usage.model_copy(update={"rule_breaks": breaks})
     logger.info(usage.summary())
-    sources = [*(task["context"].get("sources") or []), *day_sources]
-    return {
+    sources = [i for i in (*(task["context"].get("sources") or []), *day_sources) if i]
+    update: dict[str, Any] = {
         "rows": {plan.date.isoformat(): plan.model_dump(mode="json") for plan in kept},
         "sources": {plan.date.isoformat(): sources for plan in kept},
         "usage": [usage.model_dump(mode="json")],
@@ -51,6 +51,96 @@ def rows_written(
             for day, reasons in sorted(dropped.items())
         ],
     }
+    if soft:
+        update["candidates"] = {
+            plan.date.isoformat(): candidate(
+                plan.model_dump(mode="json"), dropped[plan.day], sources, soft_score(found)
+            )
+            for plan, found in soft
+        }
+
+    return update
+
+
+def candidate(
+    row: dict[str, Any], reasons: list[str], sources: Sequence[str], score: list[float]
+) -> dict[str, Any]:
+    """A ``candidates`` entry: a dropped row that broke only soft rules, why, and how badly
+    (:func:`~pipeline.generation.rules.soft_score`)."""
+    return {"row": row, "reasons": list(reasons), "sources": list(sources), "score": score}
+
+
+def keep_stalled_days(
+    state: dict[str, Any],
+    review: dict[str, Any],
+    rows: dict[str, Any],
+    *,
+    max_reasks: int | None = None,
+    days: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Complete first, then flagged: the state update that keeps, flagged, the best row
+    that broke only soft rules (``candidates``) of each day still missing whose re-asks
+    stalled: dropped more than ``max_reasks`` times; or of each of ``days`` (ISO dates:
+    the run is about to end). ``review`` is this round's title review (its drops count,
+    and a row it drops is kept as it is). Hard breaks never make a candidate."""
+    candidates = {**(state.get("candidates") or {})}
+    for d, found in (review.get("candidates") or {}).items():
+        candidates[d] = found  # the row the review just dropped is the one still in rows
+    if days is None:
+        drops: dict[int, int] = {}
+        for entry in [*(state.get("rule_breaks") or []), *(review.get("rule_breaks") or [])]:
+            if not entry.get("kept"):
+                drops[entry["day"]] = drops.get(entry["day"], 0) + 1
+        limit = 1 + (max_reasks or 0)
+        days = [
+            d
+            for d in state["dates"]
+            if d not in rows and drops.get(dt.date.fromisoformat(d).day, 0) >= limit
+        ]
+        why = f"its re-asks stalled ({limit} rows broke rules)"
+    else:
+        why = "the run ended before a row kept every rule"
+    chosen = [d for d in days if d not in rows and d in candidates]
+    if not chosen:
+        return {}
+    for d in chosen:
+        logger.info("%s kept with soft rule breaks: %s", d, "; ".join(candidates[d]["reasons"]))
+    return {
+        "rows": {d: candidates[d]["row"] for d in chosen},
+        "sources": {d: candidates[d]["sources"] for d in chosen},
+        "candidates": {d: None for d in chosen},
+        "rows_checked": sorted({*(review.get("rows_checked") or []), *chosen}),
+        "rule_breaks": [
+            {
+                "day": dt.date.fromisoformat(d).day,
+                "reasons": candidates[d]["reasons"],
+                "round": state["round"],
+                "kept": True,
+                "why_kept": why,
+            }
+            for d in chosen
+        ],
+    }
+
+
+#: State keys whose updates are maps (merged key by key) and lists (appended).
+_MAP_KEYS = ("rows", "sources", "candidates")
+_LIST_KEYS = ("rule_breaks",)
+
+
+def merge_updates(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """Two state updates of one node as one: maps merged (``second`` wins), lists
+    appended, ``rows_checked`` united, anything else from ``second``."""
+    merged = {**first, **second}
+    for key in _MAP_KEYS:
+        if key in first and key in second:
+            merged[key] = {**first[key], **second[key]}
+    for key in _LIST_KEYS:
+        if key in first and key in second:
+            merged[key] = [*first[key], *second[key]]
+    if "rows_checked" in first and "rows_checked" in second:
+        merged["rows_checked"] = sorted({*first["rows_checked"], *second["rows_checked"]})
+    return merged
 
 
 def review_row_titles(state: dict[str, Any], titles: TitleGuard, *, strict: bool) -> dict[str, Any]:
@@ -85,9 +175,20 @@ def review_row_titles(state: dict[str, Any], titles: TitleGuard, *, strict: bool
     for entry in breaks:
         logger.info("Day %d: %s", entry["day"], entry["reasons"][0])
     dropped = set(repeats) if strict else set()
+    sources = state.get("sources") or {}
     return {
         "rows": {d: None for d in dropped},
         "sources": {d: None for d in dropped},
         "rows_checked": sorted({*checked, *(d for d in new if d not in dropped)}),
         "rule_breaks": breaks,
+        # a repeated title is a soft break: the row stays a candidate for its day
+        "candidates": {
+            d: candidate(
+                rows[d],
+                [f"title {rows[d]['title']!r} repeats {repeats[d]!r}"],
+                sources.get(d) or [],
+                [1, 0.0],
+            )
+            for d in dropped
+        },
     }

@@ -53,6 +53,9 @@ class RuleBreak:
     day: int
     message: str
     hard: bool = False
+    #: How far off a length rule the row is, as a share of the bound (0.05: 5% over);
+    #: of two rows that broke soft rules the engine keeps the one nearer to them.
+    off_by: float = 0.0
 
     def __str__(self) -> str:
         return self.message
@@ -101,8 +104,8 @@ class ContentRules:
         """Every rule ``plan`` breaks (an empty list when it passes)."""
         breaks: list[RuleBreak] = []
 
-        def broke(message: str, *, hard: bool = False) -> None:
-            breaks.append(RuleBreak(plan.day, message, hard))
+        def broke(message: str, *, hard: bool = False, off_by: float = 0.0) -> None:
+            breaks.append(RuleBreak(plan.day, message, hard, off_by))
 
         for name in CONTENT_FIELDS:
             value = getattr(plan, name)
@@ -111,18 +114,27 @@ class ContentRules:
                 broke(f"{name} is empty or only punctuation", hard=True)
         hook = len(plan.hook.split())  # words as a reader (and the grammar) counts them
         if hook > self.hook_max_words:
-            broke(f"hook has {hook} words: at most {self.hook_max_words}")
+            broke(
+                f"hook has {hook} words: at most {self.hook_max_words}",
+                off_by=_off_by(hook, 0, self.hook_max_words),
+            )
         low, high = self.script_words
         script = len(plan.script.split())
         if not low <= script <= high:
-            broke(f"script has {script} words: write {low}-{high}")
+            broke(
+                f"script has {script} words: write {low}-{high}", off_by=_off_by(script, low, high)
+            )
         if len(plan.caption) > self.caption_max_chars:
             broke(
-                f"caption has {len(plan.caption):,} characters: at most {self.caption_max_chars:,}"
+                f"caption has {len(plan.caption):,} characters: at most {self.caption_max_chars:,}",
+                off_by=_off_by(len(plan.caption), 0, self.caption_max_chars),
             )
         tags = plan.hashtags
         if not self.hashtags[0] <= len(tags) <= self.hashtags[1]:
-            broke(f"{len(tags)} hashtags: use {self.hashtags[0]}-{self.hashtags[1]}")
+            broke(
+                f"{len(tags)} hashtags: use {self.hashtags[0]}-{self.hashtags[1]}",
+                off_by=_off_by(len(tags), *self.hashtags),
+            )
         if any(not HASHTAG.fullmatch(tag) for tag in tags):
             broke("each hashtag is # and one word, no spaces")
         title = normalized(plan.title)
@@ -138,12 +150,16 @@ class ContentRules:
 
     def review(
         self, plans: list[DayPlan], *, taken_titles: Iterable[str] = (), examples: str = ""
-    ) -> tuple[list[DayPlan], dict[int, list[str]], list[str]]:
-        """The plans these rules keep, the days they drop with why, and every break as
+    ) -> tuple[
+        list[DayPlan], dict[int, list[str]], list[str], list[tuple[DayPlan, list[RuleBreak]]]
+    ]:
+        """The plans these rules keep, the days they drop with why, every break as
         "Day N: why" ("Day N (kept): why" for a day kept with soft breaks when ``strict``
-        is off). A kept plan's title is taken for the plans after it."""
+        is off), and the dropped plans that broke only soft rules, with their breaks (the
+        engine keeps the best of them when a day's re-asks stall). A kept plan's title is taken for the
+        plans after it."""
         titles = list(taken_titles)
-        kept, dropped, lines = [], {}, []
+        kept, dropped, lines, soft = [], {}, [], []
         for plan in plans:
             found = self.check(plan, other_titles=titles, examples=examples)
             keep = self.keeps(found)
@@ -154,7 +170,23 @@ class ContentRules:
                 titles.append(plan.title)
             else:
                 dropped[plan.day] = [b.message for b in found]
-        return kept, dropped, lines
+                if not any(b.hard for b in found):
+                    soft.append((plan, found))
+        return kept, dropped, lines, soft
+
+
+def _off_by(value: int, low: int, high: int) -> float:
+    """How far ``value`` is outside ``[low, high]``, as a share of the bound it missed."""
+    if value > high:
+        return (value - high) / max(1, high)
+    return (low - value) / max(1, low) if value < low else 0.0
+
+
+def soft_score(breaks: Iterable[RuleBreak]) -> list[float]:
+    """How bad a row that broke only soft rules is: ``[breaks, total off_by]`` (lower is
+    better; compared as a list)."""
+    found = list(breaks)
+    return [len(found), round(sum(b.off_by for b in found), 4)]
 
 
 def normalized(text: str) -> str:

@@ -164,9 +164,12 @@ def _flagged(values: dict[str, Any]) -> list[str]:
             head, _, why = line.partition(": ")
             if head.endswith("(kept)") and int(head.split()[1]) in kept:
                 flags.setdefault(int(head.split()[1]), []).append(why)
-    for entry in values.get("rule_breaks") or []:  # kept by the review of a round's titles
+    for entry in values.get("rule_breaks") or []:  # kept by the review, or after re-asks
         if entry.get("kept") and entry["day"] in kept:
-            flags.setdefault(entry["day"], []).extend(entry["reasons"])
+            why = entry["reasons"]
+            if entry.get("why_kept"):
+                why = [f"{'; '.join(why)} ({entry['why_kept']})"]
+            flags.setdefault(entry["day"], []).extend(why)
     return [f"Day {day} kept although {', '.join(why)}" for day, why in sorted(flags.items())]
 
 
@@ -197,11 +200,21 @@ def incomplete(
     why = {
         "stalled": f"{settings.max_stalled_rounds} rounds in a row added no day",
         "spend_cap": f"the spend cap of {values.get('max_calls')} calls was reached (max_calls)",
+        "no_room": "the days left cannot be asked for within the model's limits",
         "interrupted": "the run was interrupted",
         "error": f"{type(cause).__name__}: {str(cause).splitlines()[0] if str(cause) else ''}",
     }[reason]
     last_error = next((u["error"] for u in reversed(values.get("usage") or []) if u["error"]), None)
     cause_text = f" Last model error: {last_error}." if last_error and reason != "error" else ""
+    no_room = {
+        e["day"]: e["reason"]
+        for d, e in sorted((values.get("not_asked") or {}).items())
+        if d not in (values.get("rows") or {})
+    }
+    if no_room:
+        shown = "; ".join(f"Day {d}: {why}" for d, why in list(no_room.items())[:3])
+        more = f" (and {len(no_room) - 3} more days)" if len(no_room) > 3 else ""
+        cause_text += f" Not asked for: {shown}{more}."
     broken = latest_rule_breaks(values) if values.get("dates") else {}
     if broken:
         shown = "; ".join(f"Day {d}: {', '.join(r)}" for d, r in sorted(broken.items())[:5])
@@ -297,7 +310,7 @@ def run_calendar(
         values,
         engine=engine,
         run_id=run_id,
-        reason=status if status in ("stalled", "spend_cap") else "stalled",
+        reason=status if status in ("stalled", "spend_cap", "no_room") else "stalled",
     )
 
 
@@ -372,8 +385,12 @@ def _start_or_resume(
         )
     if not snapshot.next and snapshot.values.get("status") not in (None, "complete"):
         # a run that ended stalled or capped: give it a fresh allowance and loop again
+        # (days not asked for on the last model are asked again: a resume may bring another)
+        retry = {d: None for d in snapshot.values.get("not_asked") or {}}
         graph.update_state(
-            config, {"status": "running", "stalled": 0, "max_calls": None}, as_node="merge"
+            config,
+            {"status": "running", "stalled": 0, "max_calls": None, "not_asked": retry},
+            as_node="merge",
         )
     logger.info("resuming run %s", run_id)
     return None

@@ -18,7 +18,7 @@ from typing_extensions import NotRequired
 from pipeline.calendar import Role, WriterRole
 from pipeline.errors import InvalidRequestError
 
-Status = Literal["running", "complete", "stalled", "spend_cap"]
+Status = Literal["running", "complete", "stalled", "spend_cap", "no_room"]
 ROLES: tuple[WriterRole, ...] = ("main", "supplement")
 
 #: Trends and the niche are short phrases put into every prompt (as data, in a list).
@@ -79,6 +79,19 @@ def replace_or_drop(left: dict[str, Any] | None, right: dict[str, Any] | None) -
     return merged
 
 
+def best_candidate(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
+    """Reducer of ``candidates``: per date the row nearest to the rules (the lower
+    ``score``: fewer breaks, then less off; the earlier on a tie); ``None`` removes the
+    date's candidate (its day was kept)."""
+    merged = dict(left or {})
+    for key, value in (right or {}).items():
+        if value is None:
+            merged.pop(key, None)
+        elif key not in merged or value["score"] < merged[key]["score"]:
+            merged[key] = value
+    return merged
+
+
 class MonthState(TypedDict, total=False):
     """The engine's state: plain JSON, checkpointed after every step."""
 
@@ -117,6 +130,14 @@ class MonthState(TypedDict, total=False):
     outline_checked: list[str]  # ISO dates whose line passed the title review
     outline_rounds: int
     outline_done: bool
+    #: ISO date -> {"day", "reason", "round"}: days no request can ask for on this model
+    #: (their prompt leaves no room, or their one-day reply is cut at the output cap);
+    #: the other days go on, a resume asks again (``None`` removes an entry)
+    not_asked: Annotated[dict[str, dict[str, Any]], replace_or_drop]
+    #: ISO date -> {"row", "reasons", "sources"}: the best row of a missing day that broke
+    #: only soft rules, kept (flagged) once its re-asks stall or the run would end
+    candidates: Annotated[dict[str, dict[str, Any]], best_candidate]
+    outline_max_calls: int  # outline calls stop when the run's calls reach this
     round: int
     planned: list[dict[str, Any]]
     deferred: list[list[int]]  # chunks held back until a probe call has calibrated the writer
@@ -142,6 +163,11 @@ class ChunkTask(TypedDict):
     taken_titles: NotRequired[list[str]]  # titles written or kept (no day repeats one)
     feedback: NotRequired[dict[str, list[str]]]  # day -> why its last version was not kept
     outline: NotRequired[dict[str, dict[str, Any]]]  # day -> its outline line (OutlineDay JSON)
+
+
+def not_asked_entry(day: int, reason: str, state: MonthState) -> dict[str, Any]:
+    """A ``not_asked`` record: a day that no request can ask for, and why."""
+    return {"day": day, "reason": reason, "round": state.get("round", 0)}
 
 
 def already_used(state: MonthState) -> list[tuple[str, str]]:

@@ -223,11 +223,17 @@ def test_calls_stay_within_one_of_the_lower_bound(tmp_path, window, cap, reasoni
     assert len(cal.usage) <= bound + 1, [len(u.days_requested) for u in cal.usage]
 
 
-def test_a_one_day_reply_that_cannot_fit_ends_with_the_numbers(tmp_path):
+def test_a_one_day_reply_that_cannot_fit_is_named_missing_with_the_numbers(tmp_path):
     from pipeline.errors import IncompleteCalendarError
 
-    # every reply runs past any max_tokens: grow, then split down to one day, then stop
-    model = ScriptedChatModel(behaviour=lambda days, i, mt: "Day 1 | " + "word " * 5000)
+    # Day 9's replies run past any max_tokens: grow, then split down to one day, then that
+    # day is not asked for again; every other day is written
+    def behaviour(days, index, max_tokens):
+        return "\n".join(
+            "Day 9 | " + "word " * 5000 if day == 9 else rows_for([day]) for day in days
+        )
+
+    model = ScriptedChatModel(behaviour=behaviour)
     with pytest.raises(IncompleteCalendarError) as err:
         run(
             model,
@@ -237,8 +243,9 @@ def test_a_one_day_reply_that_cannot_fit_ends_with_the_numbers(tmp_path):
             max_output_tokens=1024,
             tokens_per_day=300,
         )
-    cause = err.value.__cause__
-    assert isinstance(cause, TokenBudgetError) and "cut at max_tokens=1,024" in str(cause)
+    assert err.value.reason == "no_room" and err.value.missing_days == [9]
+    assert len(err.value.calendar.days) == 27
+    assert "Day 9: its one-day reply was cut at max_tokens=1,024" in str(err.value)
     requests = list(zip(model.prompts, model.max_tokens_seen))
     assert len(requests) == len(set(requests))  # never the same request twice
 

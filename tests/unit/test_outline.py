@@ -461,7 +461,7 @@ def test_regenerating_days_keeps_the_outline_and_the_sources_of_the_other_days(t
 
 def test_an_outline_overflow_splits_the_outline_only(tmp_path):
     def overflows(days, index):
-        if len(days) > 8:
+        if len(days) > 16:
             raise ValueError(
                 "This model's maximum context length is 1000 tokens; you requested 5000 "
                 "(context_length_exceeded)"

@@ -182,18 +182,36 @@ def test_strict_off_keeps_a_soft_break_and_flags_it(tmp_path):
     assert sorted(d for p in model.prompts[1:] for d in requested_days(p)) == [3]  # hard only
 
 
-def test_a_model_that_never_follows_a_rule_ends_with_the_reasons(tmp_path):
+def test_a_model_that_never_follows_a_hard_rule_ends_with_the_reasons(tmp_path):
     model = ScriptedChatModel(
         behaviour=lambda days, i, mt: "\n".join(
-            pipe_row(d, words=20 if d == 7 else 150) for d in days
+            pipe_row(d, hook="!!! ???" if d == 7 else "Stop scrolling now") for d in days
         )
     )
     with pytest.raises(IncompleteCalendarError) as raised:
         run(model, tmp_path)
     assert raised.value.missing_days == [7]
-    assert "Not kept by the content rules: Day 7: script has 20 words: write 120-250" in str(
+    assert "Not kept by the content rules: Day 7: hook is empty or only punctuation" in str(
         raised.value
     )
+
+
+def test_a_day_whose_re_asks_stall_on_a_soft_rule_keeps_its_best_row_flagged(tmp_path):
+    # Day 7's script overshoots on every ask (262, then 255 words): after max_reasks (1)
+    # re-ask the best row is kept and named; strict still drops it at first
+    words = iter([262, 255, 270, 280])
+    model = ScriptedChatModel(
+        behaviour=lambda days, i, mt: "\n".join(
+            pipe_row(d, words=next(words) if d == 7 else 150) for d in days
+        )
+    )
+    cal = run(model, tmp_path)
+    assert cal.is_complete
+    assert len(cal.day(7).script.split()) == 255  # the best of the two asks
+    asks = [p for p in model.prompts if 7 in requested_days(p)]
+    assert len(asks) == 2 and "- Day 7: script has 262 words: write 120-250" in asks[1]
+    [note] = [n for n in cal.notes if n.startswith("Day 7 kept although")]
+    assert "script has 255 words: write 120-250" in note and "re-asks stalled" in note
 
 
 # --------------------------------------------------- titles across a round's chunks

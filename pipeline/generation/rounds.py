@@ -1,0 +1,121 @@
+"""When a run ends: its spend cap, set once per run (or resume), and the status a round
+leaves it in.
+
+- **spend cap** (``max_calls``): the setting, else the calls the days need at the starting
+  estimate plus one per day (each day may be asked for once more on its own), plus the
+  outline's share (:func:`~pipeline.generation.outline.outline_call_allowance`) while it
+  is still to plan; ``outline_max_calls``: the outline stops when the run's calls reach it.
+- **learning**: what a round's calls teach each writer (tokens per day, the reasoning
+  reserve; a reply cut with nothing parsed grows the budget, splits the chunk, or names
+  its one day as not asked for).
+- **status**: ``complete`` when every day has a row; else the run ends with ``no_room``
+  (every day left cannot be asked for within the model's limits), ``stalled``
+  (``max_stalled_rounds`` rounds in a row added no day) or ``spend_cap``; else
+  ``running``, another round.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from pipeline.config import Settings
+from pipeline.dates import parse_month
+from pipeline.generation.budget import TokenBudget, answer_length_cuts, learn_from_round
+from pipeline.generation.outline import outline_call_allowance
+from pipeline.generation.state import MonthState, Status, not_asked_entry
+
+logger = logging.getLogger("reelcal")
+
+
+def spend_caps(
+    state: MonthState,
+    *,
+    max_calls: int | None,
+    main_budget: TokenBudget,
+    outline_first_round: int | None,
+) -> dict[str, int]:
+    """``{"max_calls", "outline_max_calls"}``, as counts of the run's calls (those made
+    before this run or resume included). ``outline_first_round``: the chunks of the
+    outline's next round, None when the outline is done or off."""
+    if state.get("max_calls") is not None:
+        return {
+            "max_calls": state["max_calls"],
+            "outline_max_calls": state.get("outline_max_calls") or 0,
+        }
+    made = len(state.get("usage") or [])
+    rows = state.get("rows") or {}
+    days = len([d for d in state["dates"] if d not in rows])
+    writing = main_budget.chunks_needed(days) + days
+    outlining = outline_first_round is not None
+    if state.get("outline_only"):
+        total = max_calls or writing
+        return {"max_calls": made + total, "outline_max_calls": made + total}
+    if max_calls:
+        total = max_calls
+        share = (
+            min(total, outline_call_allowance(total, outline_first_round or 0)) if outlining else 0
+        )
+    else:
+        share = outline_call_allowance(writing, outline_first_round or 0) if outlining else 0
+        total = writing + share
+    return {"max_calls": made + total, "outline_max_calls": made + share}
+
+
+def run_status(
+    state: MonthState,
+    rows: dict[str, Any],
+    not_asked: dict[str, Any],
+    stalled: int,
+    calls: int,
+    settings: Settings,
+) -> Status:
+    """The status after a round: complete; the end of the run (no room for the days left,
+    stalled, spend cap); or another round (``running``)."""
+    missing = [d for d in state["dates"] if d not in rows]
+    if not missing:
+        return "complete"
+    if all(d in not_asked for d in missing):
+        return "no_room"
+    if stalled >= settings.max_stalled_rounds:
+        return "stalled"
+    if calls >= state["max_calls"]:
+        return "spend_cap"
+    return "running"
+
+
+def learn_round(
+    state: MonthState,
+    this_round: list[dict[str, Any]],
+    *,
+    budget_of: Callable[[str], TokenBudget],
+    cap_chunks: Callable[[str, int], bool],
+) -> tuple[dict[str, int], dict[str, int], dict[str, Any], bool]:
+    """Each writer's ``(tokens_per_day, reasoning_reserve)`` after this round's calls, the
+    ``not_asked`` entries of one-day replies cut at the most a call can ask for, and
+    whether a budget grew or a chunk cap shrank (``cap_chunks(role, days)``)."""
+    usage = state.get("usage") or []
+    learned, reserves = dict(state["tokens_per_day"]), dict(state["reasoning_reserve"])
+    month = parse_month(state["month"])
+    no_room: dict[str, Any] = {}
+    changed = False
+    for role in {u["role"] for u in this_round}:
+        mine = [u for u in this_round if u["role"] == role]
+        tokens_per_day, reserve = learn_from_round(
+            [u for u in usage if u["role"] == role], mine, learned[role], reserves[role]
+        )
+        if tokens_per_day != learned[role]:
+            logger.info("tokens_per_day re-estimated: %d -> %d", learned[role], tokens_per_day)
+        answer = answer_length_cuts(
+            budget_of(role).with_tokens_per_day(tokens_per_day).with_reasoning_reserve(reserve),
+            mine,
+        )
+        learned[role], reserves[role] = answer.tokens_per_day, answer.reasoning_reserve
+        changed |= answer.grew
+        for days in answer.split_to:
+            changed |= cap_chunks(role, days)
+        for day, reason in answer.not_asked.items():
+            logger.warning("Day %d is not asked for again: %s", day, reason)
+            no_room[month.date_of(day).isoformat()] = not_asked_entry(day, reason, state)
+    return learned, reserves, no_room, changed
