@@ -287,19 +287,23 @@ def learn_from_round(
 ) -> tuple[int, int]:
     """A writer's ``(tokens_per_day, reasoning_reserve)`` after a round of calls.
 
-    ``tokens_per_day`` from this round's visible output of replies not cut by
-    ``max_tokens`` (reasoning excluded, see :func:`estimate_tokens_per_day`); the reserve from every reasoning count the writer
-    reported (``history``), never lowered. Records are ``UsageRecord`` dicts.
+    ``tokens_per_day`` from the visible output of every reply of the writer's model
+    (``history``, this round's included) that ended by itself, reasoning excluded (see
+    :func:`estimate_tokens_per_day`): the whole history, so one short or long reply does
+    not swing it, and no reply cut by ``max_tokens`` (it holds part of a day more than it
+    parsed, and would ratchet the estimate up). ``this_round`` without such a reply keeps
+    ``tokens_per_day``. The reserve comes from every reasoning count the writer reported,
+    never lowered. Records are ``UsageRecord`` dicts.
     """
-    # a reply cut at max_tokens holds a part of a day more than it parsed: it would
-    # ratchet the estimate up, so only replies that ended by themselves teach it
-    done = [
-        u
-        for u in this_round
-        if u["days_parsed"] and u["output_tokens"] and u["finish_reason"] != "length"
-    ]
-    visible = sum(u["output_tokens"] - (u.get("reasoning_tokens") or 0) for u in done)
-    learned = estimate_tokens_per_day(visible, sum(u["days_parsed"] for u in done), tokens_per_day)
+
+    def ended(u: dict[str, Any]) -> bool:
+        return bool(u["days_parsed"] and u["output_tokens"] and u["finish_reason"] != "length")
+
+    learned = tokens_per_day
+    if any(ended(u) for u in this_round):
+        done = [u for u in history if ended(u)]
+        visible = sum(u["output_tokens"] - (u.get("reasoning_tokens") or 0) for u in done)
+        learned = estimate_tokens_per_day(visible, sum(u["days_parsed"] for u in done), learned)
     reported = [u["reasoning_tokens"] for u in history if u.get("reasoning_tokens")]
     return learned, max(reasoning_reserve, estimate_reasoning_reserve(reported, 0))
 

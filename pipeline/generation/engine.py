@@ -209,9 +209,7 @@ class CalendarEngine:
         return retrieve_documents(self.retriever, state, config)
 
     def fit(self, state: MonthState, config: RunnableConfig) -> dict[str, Any]:
-        """Trim retrieved context to ``rag_token_budget``, then halve its budget until the
-        largest prompt of the run (every day named) fits each writer; raises
-        TokenBudgetError, before any call, when not even one day fits without examples."""
+        """The shared examples, trimmed to fit (see :func:`fit_examples`)."""
         return fit_examples(self, state, config)
 
     def plan_chunks(self, state: MonthState) -> dict[str, Any]:
@@ -389,6 +387,7 @@ class CalendarEngine:
             this_round,
             budget_of=lambda role: self.writer(role).budget,
             cap_chunks=lambda role, days: self._cap_chunks(max_days, role, days),
+            same_model=lambda one, other: self.writer(one).model is self.writer(other).model,
         )
         shrunk |= grew
         learned_now = {

@@ -113,7 +113,9 @@ def plan_requests(
     plan = RequestPlan()
     if not request.days:
         return plan
-    shared = replace(request, outline=[], feedback={}, day_examples="")
+    # sized without what gives way for several days (the already-used list): re-asks
+    # share a call when that is all they cost
+    shared = replace(request, outline=[], feedback={}, day_examples="", already_used=[])
     sizing = fit_request(writer, replace(shared, days=request.days[:1])).request
     chunks = [[day] for day in request.days]  # when the shared prompt leaves no room
     if sizing is not None:

@@ -91,8 +91,10 @@ def learn_round(
     *,
     budget_of: Callable[[str], TokenBudget],
     cap_chunks: Callable[[str, int], bool],
+    same_model: Callable[[str, str], bool],
 ) -> tuple[dict[str, int], dict[str, int], dict[str, Any], bool]:
-    """Each writer's ``(tokens_per_day, reasoning_reserve)`` after this round's calls, the
+    """Each writer's ``(tokens_per_day, reasoning_reserve)`` after this round's calls
+    (learned from every call of its model, ``same_model(role, other_role)``), the
     ``not_asked`` entries of one-day replies cut at the most a call can ask for, and
     whether a budget grew or a chunk cap shrank (``cap_chunks(role, days)``)."""
     usage = state.get("usage") or []
@@ -102,9 +104,13 @@ def learn_round(
     changed = False
     for role in {u["role"] for u in this_round}:
         mine = [u for u in this_round if u["role"] == role]
-        tokens_per_day, reserve = learn_from_round(
-            [u for u in usage if u["role"] == role], mine, learned[role], reserves[role]
-        )
+        history = [
+            u
+            for u in usage
+            if u["role"] == role
+            or ("outline" not in (role, u["role"]) and same_model(role, u["role"]))
+        ]
+        tokens_per_day, reserve = learn_from_round(history, mine, learned[role], reserves[role])
         if tokens_per_day != learned[role]:
             logger.info("tokens_per_day re-estimated: %d -> %d", learned[role], tokens_per_day)
         answer = answer_length_cuts(
