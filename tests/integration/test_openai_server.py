@@ -6,7 +6,9 @@ count: ``prompt_tokens`` (as the server reports it) plus the ``max_tokens`` sent
 ``n_ctx``. The server's silence proves nothing: it only rejects a prompt that reaches
 ``n_ctx`` and silently clamps ``max_tokens``.
 
-Three days in ``make test``; a whole month in ``make test-all`` (marked slow).
+Three days in ``make test`` (n_ctx 4,096); a whole month with the default settings (the
+outline on) in ``make test-all`` (marked slow), at n_ctx 3,072 with 768 output tokens: a
+window where the prompt's optional parts have to give way.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ pytestmark = pytest.mark.integration
 pytest.importorskip("llama_cpp.server.app", reason="needs llama-cpp-python's server extra")
 
 N_CTX = 4096
+#: The month's window: small enough that the prompt's optional parts give way.
+SMALL_N_CTX = 3072
+SMALL_MAX_OUTPUT = 768
 SERVED_NAME = "smollm2-gguf"
 
 
@@ -41,7 +46,18 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """``python -m llama_cpp.server`` on a free loopback port; waits until it answers."""
+    """``python -m llama_cpp.server`` (n_ctx 4,096) on a free loopback port."""
+    yield from serve(tmp_path_factory, N_CTX)
+
+
+@pytest.fixture
+def small_server(tmp_path_factory):
+    """The same server at n_ctx 3,072."""
+    yield from serve(tmp_path_factory, SMALL_N_CTX)
+
+
+def serve(tmp_path_factory, n_ctx: int):
+    """Start ``python -m llama_cpp.server``, wait until it answers, yield its URL, stop it."""
     from pipeline.generation.local_model import bundled_gguf_path, local_threads
 
     decode_threads, prompt_threads = local_threads(bundled_gguf_path(), Settings())
@@ -56,7 +72,7 @@ def server(tmp_path_factory):
         "--model_alias",
         SERVED_NAME,
         "--n_ctx",
-        str(N_CTX),
+        str(n_ctx),
         "--n_threads",
         str(decode_threads),
         "--n_threads_batch",
@@ -92,7 +108,7 @@ def server(tmp_path_factory):
             process.kill()
 
 
-def check_every_request(proxy: RecordingProxy) -> list[str]:
+def check_every_request(proxy: RecordingProxy, n_ctx: int = N_CTX) -> list[str]:
     """One line per request; asserts prompt_tokens + max_tokens <= n_ctx and that the
     reply stayed within the max_tokens sent."""
     lines = []
@@ -101,10 +117,10 @@ def check_every_request(proxy: RecordingProxy) -> list[str]:
         total = usage["prompt_tokens"] + sent["max_tokens"]
         lines.append(
             f"request {number}: prompt_tokens {usage['prompt_tokens']} + max_tokens "
-            f"{sent['max_tokens']} = {total} <= n_ctx {N_CTX}; "
+            f"{sent['max_tokens']} = {total} <= n_ctx {n_ctx}; "
             f"completion_tokens {usage['completion_tokens']}"
         )
-        assert total <= N_CTX, lines[-1]
+        assert total <= n_ctx, lines[-1]
         assert usage["completion_tokens"] <= sent["max_tokens"], lines[-1]
     return lines
 
@@ -157,13 +173,33 @@ def test_three_days_on_a_real_server_stay_within_its_window(tmp_path, proxy, mon
 
 
 @pytest.mark.slow
-def test_a_month_on_a_real_server_stays_within_its_window(tmp_path, proxy, monkeypatch):
+def test_a_month_on_a_small_real_server_window_completes_within_it(
+    tmp_path, small_server, monkeypatch
+):
+    """The default settings (the outline on, default rules and budgets) at n_ctx 3,072 and
+    768 output tokens: the run completes and no request passes the window."""
     monkeypatch.setenv("OPENAI_API_KEY", "sk-local-server")
-    calendar = generate_calendar(
-        "February 2027",
-        ["AI agents"],
-        "AI tools for creators",
-        settings=_settings(tmp_path, proxy, 120),
-    )
-    assert calendar.is_complete
-    print("\n".join(check_every_request(proxy)))
+    proxy = RecordingProxy(small_server + "/v1")
+    try:
+        calendar = generate_calendar(
+            "February 2027",
+            ["AI agents"],
+            "AI tools for creators",
+            settings=Settings(
+                model=f"openai:{SERVED_NAME}",
+                base_url=proxy.url,
+                context_window=SMALL_N_CTX,
+                max_output_tokens=SMALL_MAX_OUTPUT,
+                output_dir=tmp_path,
+                outline=True,
+                max_concurrency=1,
+                speed="economical",  # one llama.cpp server answers one request at a time
+            ),
+        )
+        for usage in calendar.usage:
+            print(usage.summary())
+        print("\n".join(calendar.notes))
+        assert calendar.is_complete
+        print("\n".join(check_every_request(proxy, SMALL_N_CTX)))
+    finally:
+        proxy.close()
