@@ -37,8 +37,9 @@ demo: $(VENV)/.installed-local
 	$(BIN)/reelcal generate --month "$(MONTH)" --trend "$(TREND)" --trend "automation" \
 		--niche "AI tools for creators" --out "$(OUT)"
 
-# The notebooks share one offline month: the quickstart writes it under a run id and
-# swap_and_reuse resumes the finished run (no model call). test-all writes one each.
+# The notebooks share one offline run: the quickstart writes it under a run id and
+# swap_and_reuse resumes the finished run (no model call). make test writes its first week
+# (REELCAL_NOTEBOOK_DAYS=7); test-all writes a whole month in each.
 # Two pytest-xdist workers: the unit tests split; the notebooks run in order in one worker
 # (notebooks/conftest.py) while the integration tests run in the other.
 LINTED := pipeline tests benchmarks
@@ -50,6 +51,7 @@ lint: $(VENV)/.installed-dev
 test: lint
 	$(BIN)/python -m pytest -n 2 -m "not slow" --disable-socket --allow-unix-socket tests/unit
 	REELCAL_OUTPUT_DIR="$$(mktemp -d)" REELCAL_NOTEBOOK_RUN_ID="notebooks-$$(date +%s)" \
+		REELCAL_NOTEBOOK_DAYS=7 \
 		$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not slow" tests/integration notebooks \
 		--nbmake --nbmake-timeout=2400 --durations=8
 

@@ -161,8 +161,10 @@ def generate_calendar(
     progress: ProgressCallback | None = None,
     run_id: str | None = None,
     outline: Sequence[OutlineDay] | None = None,
+    days: Sequence[int] | None = None,
 ) -> Calendar:
-    """Write a complete calendar for ``month``.
+    """Write a complete calendar for ``month`` (or only its ``days``, e.g. ``range(1, 8)``
+    for the first week: the calendar then holds those days).
 
     ``outline`` gives the month outline to write from (e.g. one a user edited, read with
     :func:`~pipeline.outputs.readers.read_outline`); days it leaves out are outlined by
@@ -188,6 +190,8 @@ def generate_calendar(
     request = _chain_input({"month": month, "trends": trends, "niche": niche})
     if outline is not None:
         request["given_outline"] = [OutlineDay.model_validate(o).model_dump() for o in outline]
+    if days is not None:
+        request["days"] = [int(d) for d in days]
     engine = CalendarEngine(settings, model=model, retriever=retriever)
     return run_calendar(engine, request, run_id=run_id, progress=progress)
 
