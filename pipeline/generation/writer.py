@@ -264,27 +264,6 @@ class DayWriter:
             budget = budget.with_reasoning_reserve(request.reasoning_reserve)
         return budget
 
-    def fit_already_used(self, request: ChunkRequest) -> ChunkRequest:
-        """Drop the oldest "already used" ideas until at least one day fits.
-
-        The list grows with the month; it is advice to the model, so it gives way
-        before the request does (see :meth:`TokenBudget.check`).
-        """
-        budget = self.budget_for(request)
-        used = list(request.already_used)
-        if not used or budget.days_per_call(self.prompt_tokens(request)) >= 1:
-            return request
-        low, high = 0, len(used)  # keep the last `high` entries; find the most that fit
-        while low < high:
-            keep = (low + high + 1) // 2
-            trial = replace(request, already_used=used[len(used) - keep :])
-            if budget.days_per_call(self.prompt_tokens(trial)) >= 1:
-                low = keep
-            else:
-                high = keep - 1
-        logger.info("already-used list trimmed from %d to %d ideas to fit", len(used), low)
-        return replace(request, already_used=used[len(used) - low :] if low else [])
-
     def plan(self, request: ChunkRequest, *, max_days: int | None = None) -> list[list[int]]:
         """Split ``request.days`` into chunks that each fit, sized on the largest prompt
         (the one naming every day); raises TokenBudgetError when one day cannot fit.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import pytest
@@ -194,3 +195,22 @@ def test_a_learned_estimate_above_the_room_still_asks_for_one_day_when_a_day_fit
     assert floored.days_per_call(3300) == 0  # 387 tokens left: less than a day needs
     with pytest.raises(TokenBudgetError):
         floored.check(3300)
+
+
+def _call(output: int, days: int, finish: str = "stop") -> dict:
+    return {"output_tokens": output, "days_parsed": days, "finish_reason": finish}
+
+
+def test_the_learned_estimate_does_not_ratchet_on_cut_or_lone_replies():
+    from pipeline.generation.budget import learn_from_round
+
+    history = [_call(700, 2), _call(760, 2), _call(690, 2)]  # ~358 tokens a day
+    steady, _ = learn_from_round(history, history[-1:], 400, 0)
+    assert steady == math.ceil(2150 / 6 * 1.15)
+    # a reply cut at max_tokens with one of two days parsed holds part of the second day:
+    # it does not teach the estimate (it would say 1,024 tokens a day)
+    cut = _call(1024, 1, "length")
+    assert learn_from_round([*history, cut], [cut], steady, 0)[0] == steady
+    # one short re-ask of one day does not swing it either: the whole history counts
+    short = _call(250, 1)
+    assert learn_from_round([*history, short], [short], steady, 0)[0] == math.ceil(2400 / 7 * 1.15)

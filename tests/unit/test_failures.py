@@ -55,6 +55,35 @@ def test_transient_by_type_then_status_then_transport(exc, transient):
     assert is_transient(exc) is transient
 
 
+def _raised_from(cause: Exception, wrapper: Exception) -> Exception:
+    try:
+        try:
+            raise cause
+        except type(cause) as exc:
+            raise wrapper from exc
+    except type(wrapper) as raised:
+        return raised
+
+
+def test_the_sdks_own_connection_and_timeout_errors_are_transient_raised_as_they_are():
+    import openai
+
+    request = httpx.Request("POST", "http://127.0.0.1/v1/chat/completions")
+    assert is_transient(openai.APIConnectionError(request=request))
+    assert is_transient(openai.APITimeoutError(request=request))
+    assert not is_transient(
+        openai.BadRequestError("bad", response=httpx.Response(400, request=request), body=None)
+    )
+
+
+def test_the_cause_chain_decides_when_the_error_itself_does_not_know():
+    dropped = httpx.ConnectError("connection reset by peer")
+    assert is_transient(_raised_from(dropped, RuntimeError("the model call failed")))
+    assert not is_transient(_raised_from(StatusError(400), RuntimeError("the model call failed")))
+    # the nearest link that knows wins: a typed auth error around a dropped connection
+    assert not is_transient(_raised_from(dropped, ModelAuthenticationError("bad key")))
+
+
 def test_overflow_by_type_first_then_message():
     assert is_context_overflow(ContextOverflowError("too long"))
     assert is_context_overflow(ValueError("This model's maximum context length is 4096 tokens"))
