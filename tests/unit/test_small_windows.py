@@ -30,6 +30,7 @@ from pipeline.generation.chains import generate_calendar
 from pipeline.generation.fitting import GIVE_WAY_ORDER, fit_request, plan_requests
 from pipeline.generation.outline import outline_call_allowance
 from pipeline.generation.writer import ChunkRequest, DayWriter, MonthContext
+from pipeline.knowledge.embeddings import load_embeddings
 
 pytestmark = pytest.mark.usefixtures("no_backoff")
 
@@ -68,6 +69,34 @@ def test_every_month_completes_on_a_small_window_with_a_misbehaving_model(
     assert sorted(p.day for p in cal.days) == list(range(1, days + 1))
     outline_calls = [u for u in cal.usage if u.role == "outline"]
     assert outline_calls and all(u.prompt_tokens + u.max_tokens <= window for u in cal.usage)
+
+
+@pytest.mark.parametrize(("window", "cap"), WINDOWS)
+def test_the_outline_rules_per_chunk_examples_and_re_asks_together_on_a_small_window(
+    tmp_path, window, cap
+):
+    """Every feature at once: the outline, the content rules and their re-asks, titles
+    reviewed by meaning, and each chunk's own examples from reelcal's retriever (a real
+    FAISS index over the long mentor transcripts)."""
+    from langchain_community.vectorstores import FAISS
+
+    from pipeline.knowledge.retriever import MentorRetriever
+
+    store = FAISS.from_documents(list(LONG_RETRIEVER.invoke("")), load_embeddings("fake:384"))
+    retriever = MentorRetriever(vectorstore=store, k=4, fetch_k=12)
+    model = limited_model(window, cap, tools=True, behaviour=Misbehaviour(seed=7))
+    cal = generate_calendar(
+        "2028-03",
+        ["AI agents", "automation"],
+        "AI tools",
+        model=model,
+        settings=settings(tmp_path),
+        retriever=retriever,
+    )
+    assert cal.is_complete and not model.violations
+    assert len(cal.outline) > 0 and any(u.rule_breaks for u in cal.usage)
+    assert any(u.role == "supplement" for u in cal.usage)  # re-asks ran
+    assert all(cal.sources.get(p.day) for p in cal.days)  # every day lists what it saw
 
 
 def test_a_quarter_of_scripts_overshooting_fills_every_day_and_names_the_stubborn_ones(tmp_path):
