@@ -382,14 +382,15 @@ class CalendarEngine:
             shrunk |= self._cap_chunks(
                 max_days, overflow["role"], split_days(len(overflow["days"]))
             )
-        learned, reserves, no_room, grew = learn_round(
+        learned, reserves, no_room, reasks, grew = learn_round(
             state,
             this_round,
             budget_of=lambda role: self.writer(role).budget,
             cap_chunks=lambda role, days: self._cap_chunks(max_days, role, days),
             same_model=lambda one, other: self.writer(one).model is self.writer(other).model,
+            max_reasks=self.settings.max_reasks,
         )
-        shrunk |= grew
+        shrunk |= grew or bool(reasks)
         learned_now = {
             "max_days": max_days,
             "tokens_per_day": learned,
@@ -420,7 +421,7 @@ class CalendarEngine:
             rows |= {d: r for d, r in last.get("rows", {}).items() if r}
             status = run_status(state, rows, not_asked, stalled, len(usage), self.settings)
         return {
-            **merge_updates(review, kept),
+            **merge_updates(merge_updates(review, kept), {"rule_breaks": reasks} if reasks else {}),
             **learned_now,
             **({"not_asked": no_room} if no_room else {}),
             "round": round_no + 1,

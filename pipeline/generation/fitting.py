@@ -14,9 +14,10 @@ its optional parts give way in this order, each counted with the model's tokeniz
 4. ``feedback``: why the days were not kept last time, down to each day's first reason
    (a day always keeps its own reason).
 
-Parts 1 and 2 give way for a chunk of several days (re-asks share a call when that is all
-they cost); a chunk that still does not fit is split in half; parts 3 and 4 give way only
-for a chunk of one day. A day whose fixed prompt alone leaves no room is not asked for:
+Parts 1 and 2 give way for a chunk of several days, and part 3 too for re-asks (days
+asked for again carry their outline lines and reasons; sharing a call keeps re-asks cheap
+on small windows); a chunk that still does not fit is split in half; the rest gives way
+only for a chunk of one day. A day whose fixed prompt alone leaves no room is not asked for:
 :func:`plan_requests` names it, with the reason, and the other days go on.
 
 Example:
@@ -45,8 +46,9 @@ logger = logging.getLogger("reelcal")
 
 #: The optional parts of a prompt, in the order they give way.
 GIVE_WAY_ORDER = ("day_examples", "already_used", "examples", "feedback")
-#: How many of them give way before a chunk of several days is split instead.
-SHARED_GIVE_WAY = 2
+#: How many of them give way before a chunk of several days is split instead: first asks
+#: keep the month's shared examples, re-asks (the supplement writer) share a call first.
+SEVERAL_DAYS_GIVE_WAY = {"main": 2, "outline": 2, "supplement": 3}
 #: Between two example transcripts in the shared block (see ``format_documents``).
 EXAMPLE_SEPARATOR = "\n\n<example"
 
@@ -79,7 +81,7 @@ def example_blocks(examples: str) -> list[str]:
 def fit_request(writer: DayWriter, request: ChunkRequest) -> Fitted:
     """``request`` with as few of its optional parts given way (:data:`GIVE_WAY_ORDER`)
     as make all its days fit; ``Fitted(None)`` when even without them they do not (a
-    chunk of several days drops only the first :data:`SHARED_GIVE_WAY` parts)."""
+    chunk of several days drops only the first :data:`SEVERAL_DAYS_GIVE_WAY` parts)."""
     wanted = len(request.days)
 
     def fits(trial: ChunkRequest) -> bool:
@@ -87,7 +89,7 @@ def fit_request(writer: DayWriter, request: ChunkRequest) -> Fitted:
 
     if fits(request):
         return Fitted(request)
-    steps = _STEPS[: len(_STEPS) if wanted == 1 else SHARED_GIVE_WAY]
+    steps = _STEPS[: len(_STEPS) if wanted == 1 else SEVERAL_DAYS_GIVE_WAY[request.role]]
     current, gave_way = request, []
     for name, step in steps:
         trimmed = step(current, fits)

@@ -92,15 +92,19 @@ def learn_round(
     budget_of: Callable[[str], TokenBudget],
     cap_chunks: Callable[[str, int], bool],
     same_model: Callable[[str, str], bool],
-) -> tuple[dict[str, int], dict[str, int], dict[str, Any], bool]:
+    max_reasks: int = 1,
+) -> tuple[dict[str, int], dict[str, int], dict[str, Any], list[dict[str, Any]], bool]:
     """Each writer's ``(tokens_per_day, reasoning_reserve)`` after this round's calls
-    (learned from every call of its model, ``same_model(role, other_role)``), the
-    ``not_asked`` entries of one-day replies cut at the most a call can ask for, and
-    whether a budget grew or a chunk cap shrank (``cap_chunks(role, days)``)."""
+    (learned from every call of its model, ``same_model(role, other_role)``); what to do
+    with a day whose one-day reply was cut at the most a call can ask for: asked again
+    with why (a ``rule_breaks`` entry: the request changes, never sent unchanged) up to
+    ``max_reasks`` times, then a ``not_asked`` entry (an outline line is given up at
+    once); and whether a budget grew or a chunk cap shrank (``cap_chunks(role, days)``)."""
     usage = state.get("usage") or []
     learned, reserves = dict(state["tokens_per_day"]), dict(state["reasoning_reserve"])
     month = parse_month(state["month"])
     no_room: dict[str, Any] = {}
+    reasks: list[dict[str, Any]] = []
     changed = False
     for role in {u["role"] for u in this_round}:
         mine = [u for u in this_round if u["role"] == role]
@@ -122,6 +126,26 @@ def learn_round(
         for days in answer.split_to:
             changed |= cap_chunks(role, days)
         for day, reason in answer.not_asked.items():
+            cut = next(u for u in mine if u["days_requested"] == [day])["max_tokens"]
+            if role != "outline" and _cuts(usage, day) <= max_reasks:
+                why = (
+                    f"the last reply ran past {cut:,} tokens before it ended: keep the whole "
+                    f"reel under {cut // 2:,} words"
+                )
+                reasks.append({"day": day, "reasons": [why], "round": state["round"]})
+                continue
             logger.warning("Day %d is not asked for again: %s", day, reason)
             no_room[month.date_of(day).isoformat()] = not_asked_entry(day, reason, state)
-    return learned, reserves, no_room, changed
+    return learned, reserves, no_room, reasks, changed
+
+
+def _cuts(usage: list[dict[str, Any]], day: int) -> int:
+    """How many one-day writing replies for ``day`` were cut with nothing parsed."""
+    return sum(
+        1
+        for u in usage
+        if u["role"] != "outline"
+        and u["days_requested"] == [day]
+        and u["finish_reason"] == "length"
+        and not u["days_parsed"]
+    )

@@ -176,8 +176,9 @@ def test_three_days_on_a_real_server_stay_within_its_window(tmp_path, proxy, mon
 def test_a_month_on_a_small_real_server_window_completes_within_it(
     tmp_path, small_server, monkeypatch
 ):
-    """The default settings (the outline on, default rules and budgets) at n_ctx 3,072 and
-    768 output tokens: the run completes and no request passes the window."""
+    """The outline on and default budgets at n_ctx 3,072 and 768 output tokens: the run
+    completes and no request passes the window. A 135M model's rows are rough, so the
+    rules are those of the 4,096 test (kept and flagged): what is checked is the window."""
     monkeypatch.setenv("OPENAI_API_KEY", "sk-local-server")
     proxy = RecordingProxy(small_server + "/v1")
     try:
@@ -194,6 +195,9 @@ def test_a_month_on_a_small_real_server_window_completes_within_it(
                 outline=True,
                 max_concurrency=1,
                 speed="economical",  # one llama.cpp server answers one request at a time
+                max_stalled_rounds=6,
+                strict=False,
+                script_words=(1, 400),
             ),
         )
         for usage in calendar.usage:
