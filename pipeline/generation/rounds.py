@@ -127,25 +127,18 @@ def learn_round(
             changed |= cap_chunks(role, days)
         for day, reason in answer.not_asked.items():
             cut = next(u for u in mine if u["days_requested"] == [day])["max_tokens"]
-            if role != "outline" and _cuts(usage, day) <= max_reasks:
+            if role != "outline" and _cut_reasks(state, day) < max_reasks:
                 why = (
                     f"the last reply ran past {cut:,} tokens before it ended: keep the whole "
                     f"reel under {cut // 2:,} words"
                 )
-                reasks.append({"day": day, "reasons": [why], "round": state["round"]})
+                reasks.append({"day": day, "reasons": [why], "round": state["round"], "cut": True})
                 continue
             logger.warning("Day %d is not asked for again: %s", day, reason)
             no_room[month.date_of(day).isoformat()] = not_asked_entry(day, reason, state)
     return learned, reserves, no_room, reasks, changed
 
 
-def _cuts(usage: list[dict[str, Any]], day: int) -> int:
-    """How many one-day writing replies for ``day`` were cut with nothing parsed."""
-    return sum(
-        1
-        for u in usage
-        if u["role"] != "outline"
-        and u["days_requested"] == [day]
-        and u["finish_reason"] == "length"
-        and not u["days_parsed"]
-    )
+def _cut_reasks(state: MonthState, day: int) -> int:
+    """How many times ``day`` was asked again after a one-day reply cut at the cap."""
+    return sum(1 for e in state.get("rule_breaks") or [] if e["day"] == day and e.get("cut"))
