@@ -301,7 +301,8 @@ class CalendarEngine:
 
     def _spend_caps(self, state: MonthState, context: dict[str, Any]) -> dict[str, Any]:
         outlining = bool(self.outline and OutlineStage.active(state))
-        first = self.outline.first_round(state, context, self.context(context)) if outlining else 0
+        fresh = outlining and state.get("max_calls") is None  # the caps are set once
+        first = self.outline.first_round(state, context, self.context(context)) if fresh else 0
         return spend_caps(
             state,
             max_calls=self.settings.max_calls,
@@ -397,8 +398,7 @@ class CalendarEngine:
             "reasoning_reserve": reserves,
         }
         if self.outline and any(u["role"] == "outline" for u in this_round):
-            # an outline line that cannot be asked for ends the outline: its days are
-            # written without a line
+            # an outline line that cannot be asked for ends the outline (days go on without)
             update = self.outline.merged(state, shrunk, gave_up=bool(no_room))
             return {**update, **learned_now, "round": round_no + 1}
         if state.get("outline_only"):  # the outline was given whole
