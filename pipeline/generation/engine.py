@@ -51,7 +51,7 @@ from pipeline.generation.budget import (
     chunk_cap_for_speed,
     split_days,
 )
-from pipeline.generation.fitting import chunk_task, plan_requests, unfit_task
+from pipeline.generation.fitting import chunk_task, plan_days, unfit_task
 from pipeline.generation.grounding import fit_examples, retrieve_documents, with_day_examples
 from pipeline.generation.models import load_chat_model, with_response_cache
 from pipeline.generation.outline import (
@@ -73,6 +73,7 @@ from pipeline.generation.state import (
     MonthState,
     already_used,
     check_request_text,
+    latest_cuts,
     latest_rule_breaks,
     not_asked_entry,
 )
@@ -170,6 +171,7 @@ class CalendarEngine:
             reasoning_reserve=task["reasoning_reserve"],
             feedback={int(day): reasons for day, reasons in (task.get("feedback") or {}).items()},
             outline=[OutlineDay(**line) for line in (task.get("outline") or {}).values()],
+            reply_tokens=task.get("reply_tokens") or 0,
         )
 
     # ------------------------------------------------------------------ nodes
@@ -213,14 +215,12 @@ class CalendarEngine:
         return fit_examples(self, state, config)
 
     def plan_chunks(self, state: MonthState) -> dict[str, Any]:
-        """Days never asked for go to the main writer; days asked for and still missing go
-        to the supplement writer (for exactly those days). Chunks are as large as the
-        budget allows, capped by ``speed`` for first asks (re-asks share a call when they
-        fit); each is fitted to the window (:mod:`pipeline.generation.fitting`: optional
-        prompt parts give way, then the chunk splits; a day that cannot fit alone is named
-        in ``not_asked``). When the budget, not the speed, sets the chunks and the writer
-        has not learned its tokens per day, only the first is sent (a probe): the rest are
-        planned from its output."""
+        """Days never asked for go to the main writer, days still missing to the supplement
+        writer (exactly those). Chunks are as large as the budget allows, capped by
+        ``speed`` for first asks, fitted to the window (:mod:`pipeline.generation.fitting`;
+        a day that cannot fit alone is named in ``not_asked``). When the budget sets the
+        chunks and the writer has not learned its tokens per day, only the first is sent
+        (a probe): the rest are planned from its output."""
         context = {k: state[k] for k in ("month", "trends", "niche", "platform", "examples")}
         context["sources"] = list(state.get("example_sources") or [])
         outline = state.get("outline") or {}
@@ -247,7 +247,7 @@ class CalendarEngine:
         }
         if state["first_role"] == "supplement":
             groups = {"main": [], "supplement": missing}
-        feedback = latest_rule_breaks(state)
+        feedback, cuts = latest_rule_breaks(state), latest_cuts(state)
         month = parse_month(state["month"])
         used = already_used(state)
         taken_titles = [title for title, _ in used]
@@ -278,7 +278,7 @@ class CalendarEngine:
                 chunk_cap_for_speed(len(days), self.settings.speed) if role == "main" else None
             )
             limits = [c for c in (state["max_days"].get(role), speed_cap) if c]
-            plan = plan_requests(writer, request, max_days=min(limits, default=None))
+            plan = plan_days(writer, request, max_days=min(limits, default=None), cuts=cuts)
             for day, reason in plan.not_asked.items():
                 logger.warning("Day %d is not asked for: %s", day, reason)
                 no_room[month.date_of(day).isoformat()] = not_asked_entry(day, reason, state)

@@ -128,15 +128,67 @@ def plan_requests(
     queue = deque(chunks)
     while queue:
         chunk = queue.popleft()
-        fitted = fit_request(writer, _only(request, chunk))
+        fitted = fit_request(writer, only_days(request, chunk))
         if fitted.request is not None:
             plan.requests.append(fitted.request)
         elif len(chunk) > 1:
             half = len(chunk) // 2
             queue.extendleft([chunk[half:], chunk[:half]])
         else:
-            plan.not_asked[chunk[0]] = no_room_reason(writer, _bare(_only(request, chunk)))
+            plan.not_asked[chunk[0]] = no_room_reason(writer, _bare(only_days(request, chunk)))
     return plan
+
+
+def plan_days(
+    writer: DayWriter,
+    request: ChunkRequest,
+    *,
+    max_days: int | None = None,
+    cuts: dict[int, tuple[int, int]] | None = None,
+) -> RequestPlan:
+    """A writer's requests for ``request.days`` (:func:`plan_requests`); days in ``cuts``
+    (day -> the max_tokens its last one-day reply was cut at, and how many such cuts) are
+    asked alone, with more room (:func:`plan_with_more_room`)."""
+    cuts = cuts or {}
+    plan = plan_requests(
+        writer, only_days(request, [d for d in request.days if d not in cuts]), max_days=max_days
+    )
+    for day in (d for d in request.days if d in cuts):
+        cut_at, times = cuts[day]
+        alone = plan_with_more_room(
+            writer, only_days(request, [day]), cut_at=cut_at, first=times == 1
+        )
+        plan.requests += alone.requests
+        plan.not_asked |= alone.not_asked
+    return plan
+
+
+def plan_with_more_room(
+    writer: DayWriter, request: ChunkRequest, *, cut_at: int, first: bool
+) -> RequestPlan:
+    """The request of one day whose one-day reply was cut at ``cut_at`` tokens with nothing
+    parsed: asked with more room (twice as much, within the output cap and what the prompt
+    leaves once its optional parts give way), or, the first time only, with the same room
+    and the re-ask's reason (a changed request); else the day is named in ``not_asked``."""
+    budget = writer.budget_for(request)
+    room = budget.output_cap(writer.prompt_tokens(_bare(request))) - budget.reasoning_reserve
+    wanted = min(2 * cut_at, room)
+    if wanted > cut_at:
+        grown = replace(request, tokens_per_day=wanted, reply_tokens=wanted)
+        plan = plan_requests(writer, grown)
+        if plan.requests:
+            return plan
+    if first:
+        return plan_requests(writer, request)
+    day = request.days[0]
+    return RequestPlan(
+        not_asked={
+            day: f"its one-day reply was cut at max_tokens={cut_at:,} with nothing parsed, twice, "
+            f"and no prompt leaves it more room (a {budget.context_window:,}-token window, "
+            f"output cap {budget.max_output_tokens:,}, {max(0, room):,} tokens left once every "
+            f"optional part of the prompt gives way): resume with a model with larger limits"
+        }
+    )
 
 
 def chunk_task(
@@ -159,6 +211,7 @@ def chunk_task(
         taken_titles=list(taken_titles or []),
         feedback={str(d): list(reasons) for d, reasons in request.feedback.items()},
         outline={str(line.day): line.model_dump(mode="json") for line in request.outline},
+        **({"reply_tokens": request.reply_tokens} if request.reply_tokens else {}),
     )
 
 
@@ -197,7 +250,7 @@ def _days(request: ChunkRequest) -> str:
     return days_label(request.days)
 
 
-def _only(request: ChunkRequest, days: list[int]) -> ChunkRequest:
+def only_days(request: ChunkRequest, days: list[int]) -> ChunkRequest:
     """``request`` for ``days`` alone, with their outline lines and reasons only."""
     wanted = set(days)
     return replace(

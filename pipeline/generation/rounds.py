@@ -96,9 +96,10 @@ def learn_round(
 ) -> tuple[dict[str, int], dict[str, int], dict[str, Any], list[dict[str, Any]], bool]:
     """Each writer's ``(tokens_per_day, reasoning_reserve)`` after this round's calls
     (learned from every call of its model, ``same_model(role, other_role)``); what to do
-    with a day whose one-day reply was cut at the most a call can ask for: asked again
-    with why (a ``rule_breaks`` entry: the request changes, never sent unchanged) up to
-    ``max_reasks`` times, then a ``not_asked`` entry (an outline line is given up at
+    with a day whose one-day reply was cut at the most its call could ask for: asked again
+    with why and with more room (a ``rule_breaks`` entry with ``cut``: the request changes,
+    never sent unchanged; see :func:`~pipeline.generation.fitting.plan_with_more_room`) up
+    to ``max_reasks + 1`` times, then a ``not_asked`` entry (an outline line is given up at
     once); and whether a budget grew or a chunk cap shrank (``cap_chunks(role, days)``)."""
     usage = state.get("usage") or []
     learned, reserves = dict(state["tokens_per_day"]), dict(state["reasoning_reserve"])
@@ -127,12 +128,13 @@ def learn_round(
             changed |= cap_chunks(role, days)
         for day, reason in answer.not_asked.items():
             cut = next(u for u in mine if u["days_requested"] == [day])["max_tokens"]
-            if role != "outline" and _cut_reasks(state, day) < max_reasks:
+            if role != "outline" and _cut_reasks(state, day) <= max_reasks:
                 why = (
                     f"the last reply ran past {cut:,} tokens before it ended: keep the whole "
                     f"reel under {cut // 2:,} words"
                 )
-                reasks.append({"day": day, "reasons": [why], "round": state["round"], "cut": True})
+                # "cut": the next ask gets more room (pipeline.generation.fitting)
+                reasks.append({"day": day, "reasons": [why], "round": state["round"], "cut": cut})
                 continue
             logger.warning("Day %d is not asked for again: %s", day, reason)
             no_room[month.date_of(day).isoformat()] = not_asked_entry(day, reason, state)

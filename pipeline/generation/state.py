@@ -163,6 +163,7 @@ class ChunkTask(TypedDict):
     taken_titles: NotRequired[list[str]]  # titles written or kept (no day repeats one)
     feedback: NotRequired[dict[str, list[str]]]  # day -> why its last version was not kept
     outline: NotRequired[dict[str, dict[str, Any]]]  # day -> its outline line (OutlineDay JSON)
+    reply_tokens: NotRequired[int]  # the reply room asked (a day asked again after a cut)
 
 
 def not_asked_entry(day: int, reason: str, state: MonthState) -> dict[str, Any]:
@@ -178,6 +179,20 @@ def already_used(state: MonthState) -> list[tuple[str, str]]:
     kept = [r for r in state.get("kept") or [] if r["date"] not in rewriting]
     ordered = sorted([*kept, *rows.values()], key=lambda r: r["date"])
     return [(r["title"], r["hook"]) for r in ordered]
+
+
+def latest_cuts(state: MonthState) -> dict[int, tuple[int, int]]:
+    """Day -> (max_tokens its last one-day reply was cut at, how many times it was asked
+    again after such a cut), for missing days whose latest break is such a cut."""
+    rows = state.get("rows") or {}
+    missing = {dt.date.fromisoformat(d).day for d in state["dates"] if d not in rows}
+    latest: dict[int, dict[str, Any]] = {}
+    counts: dict[int, int] = {}
+    for entry in state.get("rule_breaks") or []:
+        if entry["day"] in missing and not entry.get("kept"):
+            latest[entry["day"]] = entry
+            counts[entry["day"]] = counts.get(entry["day"], 0) + bool(entry.get("cut"))
+    return {day: (e["cut"], counts[day]) for day, e in latest.items() if e.get("cut")}
 
 
 def latest_rule_breaks(state: MonthState) -> dict[int, list[str]]:

@@ -110,6 +110,9 @@ class ChunkRequest:
     outline: list[OutlineDay] = field(default_factory=list)
     #: examples retrieved for these days' outline lines (after the shared prefix)
     day_examples: str = ""
+    #: the reply room this request must leave (0: none asked): a day asked again after its
+    #: one-day reply was cut is asked with more room than it had (the prompt gives way)
+    reply_tokens: int = 0
     messages: list[BaseMessage] = field(default_factory=list)
     prompt_tokens: int = 0
     max_tokens: int = 0
@@ -281,8 +284,12 @@ class DayWriter:
         )
 
     def days_per_call(self, request: ChunkRequest) -> int:
-        """The most days one call can ask for, sized on the largest prompt."""
-        per_call = self.budget_for(request).days_per_call(self.prompt_tokens(request))
+        """The most days one call can ask for, sized on the largest prompt (0 when it
+        leaves less than the request's ``reply_tokens``)."""
+        budget, prompt_tokens = self.budget_for(request), self.prompt_tokens(request)
+        if request.reply_tokens and budget.output_cap(prompt_tokens) < request.reply_tokens:
+            return 0
+        per_call = budget.days_per_call(prompt_tokens)
         return min(per_call, self.grammar_days_per_call) if self.mode == "grammar" else per_call
 
     def prepare_call(self, request: ChunkRequest) -> ChunkRequest:

@@ -298,3 +298,23 @@ def test_a_reply_with_every_day_asked_names_the_days_by_number(tmp_path):
         assert requested_days(prompt)  # every prompt names its days by number
     assert cal.is_complete
     assert all(isinstance(p.date, dt.date) for p in cal.days)
+
+
+def test_a_day_cut_for_want_of_room_is_asked_again_with_room_made_by_the_prompt(tmp_path):
+    # Day 9's reel is long (a 1,600-character caption, within the rules): the room a full
+    # prompt leaves on a 3,072-token window cuts it; asked again, the optional parts give
+    # way until the reply has up to the output cap
+    behaviour = Misbehaviour(seed=6, overshoot=0, repeat_titles=0)
+
+    def long_day_9(day):
+        row = behaviour.row(day)
+        return {**row, "caption": "Save this for later. " * 80} if day == 9 else row
+
+    model = limited_model(3072, 768, tools=True, behaviour=behaviour)
+    model.row_maker = long_day_9
+    cal = run(model, tmp_path)
+    assert cal.is_complete and not model.violations
+    nine = [u for u in cal.usage if u.days_requested == [9]]
+    assert nine[0].finish_reason == "length" and nine[-1].days_parsed == 1
+    assert nine[-1].max_tokens > nine[0].max_tokens  # room made for it
+    assert nine[-1].prompt_tokens < nine[0].prompt_tokens  # by the prompt's optional parts
