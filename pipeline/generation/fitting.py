@@ -18,7 +18,9 @@ Parts 1 and 2 give way for a chunk of several days, and part 3 too for re-asks (
 asked for again carry their outline lines and reasons; sharing a call keeps re-asks cheap
 on small windows); a chunk that still does not fit is split in half; the rest gives way
 only for a chunk of one day. A day whose fixed prompt alone leaves no room is not asked for:
-:func:`plan_requests` names it, with the reason, and the other days go on.
+:func:`plan_requests` names it, with the reason, and the other days go on. A day whose
+one-day reply was cut for want of room is asked again alone, with the room its prompt's
+optional parts make (:func:`plan_with_more_room`).
 
 Example:
     .. code-block:: python
