@@ -126,7 +126,7 @@ class OutlineDay(BaseModel):
     day: int = Field(ge=1, le=31)
     title: str = Field(min_length=1, max_length=200)
     pillar: str = Field(min_length=1, max_length=80)
-    format: str = Field(min_length=1, max_length=80)
+    format: str = Field("", max_length=80, description="A mentor framework; empty if none.")
     series: str = Field("", max_length=80)
     uses: str = Field("", max_length=200, description="The trend or special date it uses.")
 

@@ -37,7 +37,12 @@ from pipeline.generation.pillars import over_share, pillar_notes, spelled
 from pipeline.generation.rules import feedback_lines
 from pipeline.generation.state import already_used
 from pipeline.generation.titles import TitleGuard
-from pipeline.generation.uses import balance_trends, place_special_dates, trend_days_rule
+from pipeline.generation.uses import (
+    balance_trends,
+    in_their_lists,
+    place_special_dates,
+    trend_days_rule,
+)
 from pipeline.generation.writer import ChunkRequest, DayWriter, MonthContext
 
 logger = logging.getLogger("reelcal")
@@ -278,9 +283,18 @@ class OutlineStage:
                 len(state["dates"]),
                 fixed=special,
             )
-        # a pillar named in another case or spacing takes the settings' spelling
+        # a pillar named in another case or spacing takes the settings' spelling; a format
+        # or use outside its list is too, or is dropped to empty (and counted in the notes)
         respelled = spelled({d: outline[d] for d in new if d not in why}, pillars)
+        context = self._context(state)
+        checked_lines, dropped = in_their_lists(
+            {d: respelled.get(d, outline[d]) for d in new if d not in why},
+            formats=self.writer.formats,
+            uses=[*context.trends, *(s.name for s in context.special_dates)],
+        )
+        respelled |= checked_lines
         return {
+            "values_dropped": dropped,
             "outline": {**respelled, **{d: None for d in why}},
             "outline_checked": sorted(checked | {d for d in new if d not in why}),
             "outline_breaks": [
@@ -327,9 +341,20 @@ class OutlineStage:
         kept = set(review["outline_checked"])
         done = gave_up or self.done(state, kept, rounds, grew or shrunk)
         status = "complete" if done and state.get("outline_only") else "running"
+        dropped = review.pop("values_dropped")
         update = {**review, "outline_rounds": rounds, "outline_done": done, "status": status}
+        notes = list(state.get("notes") or [])
+        if dropped:
+            note = (
+                f"The outline named {len(dropped)} value(s) outside their lists, left empty: "
+                f"{', '.join(dropped[:5])}{' ...' if len(dropped) > 5 else ''}."
+            )
+            logger.info(note)
+            update["notes"] = notes = [*notes, note]
         if done:  # one "outline" update: the review's drops and the balance's changes
-            balanced = self.balanced(state, kept)
+            lines = {**(state.get("outline") or {}), **review["outline"]}
+            reviewed = {**state, "outline": {d: v for d, v in lines.items() if v}, "notes": notes}
+            balanced = self.balanced(reviewed, kept)
             outline = {**review["outline"], **balanced.pop("outline", {})}
             update |= {**balanced, "outline": outline}
         return update

@@ -22,6 +22,29 @@ from pipeline.calendar import OutlineDay, days_label
 from pipeline.generation.rules import normalized
 
 
+def in_their_lists(
+    lines: dict[str, dict[str, Any]], *, formats: Sequence[str], uses: Sequence[str]
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """Outline lines whose ``format`` or ``uses`` is not one of its list (the formats, the
+    trends and special dates): hosted tool calls do not enforce a schema's enums. A value
+    that is an entry in another case or spacing takes the entry's spelling; anything else
+    is dropped to empty (a day that uses no trend can then be given one). Returns the lines
+    changed and ``"uses 'x'"`` for each value dropped. An empty list checks nothing."""
+    changed: dict[str, dict[str, Any]] = {}
+    dropped: list[str] = []
+    for field, allowed in (("format", formats), ("uses", uses)):
+        names = {normalized(v): v for v in allowed}
+        for date, line in sorted(lines.items()):
+            value = (changed.get(date) or line).get(field) or ""
+            if not names or not value or value in allowed:
+                continue
+            spelled = names.get(normalized(value), "")
+            changed[date] = {**(changed.get(date) or line), field: spelled}
+            if not spelled:
+                dropped.append(f"{field} {value!r}")
+    return changed, dropped
+
+
 def least_trend_days(days: int, trends: int) -> int:
     """The days each trend should be used on: ``days // (2 * trends)`` (0 without trends)."""
     return days // (2 * trends) if trends else 0

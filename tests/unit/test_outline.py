@@ -575,3 +575,29 @@ def test_a_crowded_pillar_is_planned_again_once_and_the_schema_names_the_pillars
     writer = OutlineWriter(model, settings(tmp_path, content_pillars=pillars), role="outline")
     item = writer.tool_parameters(None)["properties"]["days"]["items"]
     assert item["properties"]["pillar"]["enum"] == pillars
+
+
+def test_values_outside_their_lists_are_respelled_or_dropped_and_the_trend_floor_holds(tmp_path):
+    # hosted tool calls do not enforce enums: this model writes garbage in uses and format
+    def garbage(days, index):
+        return [
+            {
+                **outline_dict(d),
+                "uses": "ai AGENTS" if d == 3 else "synergy vibes",
+                "format": "myth VS fact" if d % 2 else "a dance",
+            }
+            for d in days
+        ]
+
+    model = ScriptedToolModel(window=128_000, output_cap=16_384)
+    model.outline_behaviour = garbage
+    cal = run(model, tmp_path)
+    assert cal.is_complete
+    lines = {line.day: line for line in cal.outline}
+    assert lines[3].uses == "AI agents"  # another spelling of a trend takes its spelling
+    assert lines[1].format == "Myth vs Fact" and lines[2].format == ""
+    assert not any(line.uses == "synergy vibes" for line in lines.values())
+    floor = 31 // (2 * 2)
+    for trend in ("AI agents", "automation"):
+        assert sum(line.uses == trend for line in lines.values()) >= floor, trend
+    assert any("outside their lists" in note for note in cal.notes)
