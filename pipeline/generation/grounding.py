@@ -6,7 +6,9 @@ step (:func:`retrieve_documents`: one query per trend, plus the niche) and its `
 step (:func:`fit_examples`: trimmed to ``rag_token_budget``, then further until the
 largest prompt of the run fits).
 
-A write chunk whose days have outline lines also gets the transcripts closest to those
+Any LangChain retriever fits: it is asked with string queries (:func:`ask`), one per
+trend and per outline title; reelcal's ``MentorRetriever`` answers them in one batch. A
+write chunk whose days have outline lines also gets the transcripts closest to those
 lines' titles (:func:`with_day_examples`: one query per title, the shared examples left
 out), after the shared part, within ``chunk_rag_token_budget`` and within the room the
 call has left, so that they never lower its ``max_tokens``. Their source ids join the
@@ -18,13 +20,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableConfig
 
-from pipeline.dates import parse_month
 from pipeline.errors import TokenBudgetError
 from pipeline.generation.budget import shrink_rag_budget
 from pipeline.generation.writer import ChunkRequest, DayWriter
@@ -40,17 +42,44 @@ SECTION_TOKENS = 40
 EXAMPLES_PER_TITLE = 2
 
 
+def ask(
+    retriever: Runnable[str, list[Document]],
+    queries: Sequence[str],
+    config: RunnableConfig | None = None,
+    *,
+    k: int | None = None,
+) -> list[Document]:
+    """What ``retriever`` finds for string ``queries``, merged in order: reelcal's
+    :class:`~pipeline.knowledge.retriever.MentorRetriever` in one batched call (its
+    per-creator cap and dedupe; ``k`` per query), any other LangChain retriever (or
+    Runnable from a string to documents) once per query, its first ``k`` each, deduped by
+    source id (else text)."""
+    from pipeline.knowledge.retriever import MentorRetriever, source_id
+
+    queries = list(dict.fromkeys(q.strip() for q in queries if q and q.strip()))
+    if not queries:
+        return []
+    if isinstance(retriever, MentorRetriever):
+        extra = {"k": k} if k else {}
+        return retriever.invoke(" | ".join(queries), config, queries=queries, **extra)
+    seen: set[str] = set()
+    merged: list[Document] = []
+    for found in retriever.batch(queries, config):
+        for document in list(found)[:k]:
+            key = source_id(document) or document.page_content
+            if key not in seen:
+                seen.add(key)
+                merged.append(document)
+    return merged
+
+
 def retrieve_documents(
-    retriever: Runnable[Any, list[Document]], state: dict[str, Any], config: RunnableConfig
+    retriever: Runnable[str, list[Document]], state: dict[str, Any], config: RunnableConfig
 ) -> dict[str, Any]:
-    """The ``retrieve`` step: the month's documents, as plain JSON."""
-    query = {
-        "month": parse_month(state["month"]),
-        "trends": state["trends"],
-        "niche": state["niche"],
-        "platform": state["platform"],
-    }
-    documents = retriever.with_config(run_name="retrieve").invoke(query, config)
+    """The ``retrieve`` step: the month's documents (one string query per trend, and the
+    niche), as plain JSON."""
+    queries = [*state["trends"], state.get("niche") or ""]
+    documents = ask(retriever.with_config(run_name="retrieve"), queries, config)
     return {
         "documents": [
             {"page_content": d.page_content, "metadata": dict(d.metadata)} for d in documents
@@ -105,15 +134,14 @@ def with_day_examples(
     given: list[str],
     config: RunnableConfig | None = None,
 ) -> tuple[ChunkRequest, list[str]]:
-    """``request`` with the transcripts closest to its outline lines, and their source
-    ids; or as it is when it has no lines, the budget or the room is 0, nothing new is
-    found, or ``retriever`` is not reelcal's
-    :class:`~pipeline.knowledge.retriever.MentorRetriever` (a retriever of your own is
-    asked once per run). ``given``: the source ids every call already carries."""
-    from pipeline.knowledge.retriever import MentorRetriever, format_documents, source_id
+    """``request`` with the transcripts closest to its outline lines (one string query
+    per title, any retriever: :func:`ask`), and their source ids; or as it is when it has
+    no lines, the budget or the room is 0, or nothing new is found. ``given``: the source
+    ids every call already carries."""
+    from pipeline.knowledge.retriever import format_documents, source_id
     from pipeline.knowledge.trimming import TokenBudgetTrimmer
 
-    if not (request.outline and budget > 0 and isinstance(retriever, MentorRetriever)):
+    if not (request.outline and budget > 0):
         return request, []
     prompt_tokens = writer.prompt_tokens(request)
     room = writer.budget_for(request).input_room(prompt_tokens, len(request.days))
@@ -121,7 +149,7 @@ def with_day_examples(
     if budget <= 0:
         return request, []
     titles = [line.title for line in request.outline]
-    found = retriever.invoke(" | ".join(titles), config, queries=titles, k=EXAMPLES_PER_TITLE)
+    found = ask(retriever, titles, config, k=EXAMPLES_PER_TITLE)
     taken = set(given)
     fresh = [d for d in found if source_id(d) not in taken]
     kept = TokenBudgetTrimmer(budget=budget, counter=writer.counter).transform_documents(fresh)

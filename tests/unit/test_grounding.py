@@ -104,3 +104,28 @@ def test_input_room_is_what_a_prompt_can_grow_without_lowering_max_tokens():
     # the output cap binds: 4 days want 1200, capped at 1024
     assert budget.input_room(2000, 4) == 1996 - 1024
     assert budget.input_room(3990, 1) == 0
+
+
+def test_a_plain_langchain_retriever_fits_the_slot_and_gives_each_chunk_its_sources(tmp_path):
+    from langchain_core.vectorstores import InMemoryVectorStore
+
+    docs = [
+        Document(page_content=text, metadata={"source_id": sid})
+        for sid, text in TRANSCRIPTS.items()
+    ]
+    store = InMemoryVectorStore.from_documents(docs, KeywordEmbeddings())
+    model = ScriptedToolModel(window=128_000, output_cap=16_384)
+    model.outline_behaviour = zebra_or_invoice
+    cal = generate_calendar(
+        "2027-03",
+        ["AI agents"],
+        "AI tools",
+        model=model,
+        settings=outline_settings(tmp_path, speed="fast"),
+        retriever=store.as_retriever(search_kwargs={"k": 1}),
+    )
+    assert cal.is_complete and not model.violations
+    shared = ["agents-1", "tools-1"]  # one string query per trend, and the niche
+    for day in range(1, 32):
+        own = "zebra-1" if day <= 16 else "invoice-1"
+        assert cal.sources[day] == [*shared, own], day
