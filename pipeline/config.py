@@ -16,7 +16,6 @@ Example:
 from __future__ import annotations
 
 import contextvars
-import warnings
 from pathlib import Path
 from typing import Any, Literal
 
@@ -137,13 +136,6 @@ class Settings(BaseSettings):
         "in the notes. Hard breaks (an empty field, a copied passage) are re-asked until "
         "the run stalls.",
     )
-    max_rounds: int | None = Field(
-        None,
-        ge=1,
-        le=50,
-        description="Deprecated alias of max_stalled_rounds (the engine counts progress, "
-        "not rounds).",
-    )
     # --- content rules (pipeline.generation.rules): checked on every row, re-asked
     hook_max_words: int = Field(8, ge=2, le=30, description="Words of the hook (cover text).")
     script_words: tuple[int, int] | None = Field(
@@ -237,18 +229,6 @@ class Settings(BaseSettings):
                 )
             if any(share < 0 for share in self.pillar_mix.values()):
                 raise ValueError("pillar_mix shares must be 0 or more (e.g. 0.4).")
-        return self
-
-    @model_validator(mode="after")
-    def _map_deprecated_max_rounds(self) -> Settings:
-        if self.max_rounds is not None and "max_stalled_rounds" not in self.model_fields_set:
-            warnings.warn(
-                "The setting max_rounds is deprecated: use max_stalled_rounds (rounds in a row "
-                "that add no day before a run stops).",
-                DeprecationWarning,
-                stacklevel=2,
-            )
-            self.max_stalled_rounds = min(self.max_rounds, 20)
         return self
 
     @classmethod

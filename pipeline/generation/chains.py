@@ -34,8 +34,10 @@ __all__ = [
     "build_calendar_chain",
     "build_calendar_graph",
     "build_calendar_tool",
+    "check_days_to_regenerate",
     "default_retriever",
     "generate_calendar",
+    "generate_outline",
     "regenerate_days",
     "resume_calendar",
 ]
@@ -72,7 +74,8 @@ def build_calendar_chain(
     """The whole calendar as one Runnable: ``{"month", "trends", "niche"?} -> Calendar``.
 
     Each invocation is a durable run: a fresh run id, unless the input has ``"run_id"``
-    or the config has ``configurable={"run_id": ...}`` (which resumes that run). It works
+    or the config has ``configurable={"run_id": ...}`` (or LangGraph's usual ``thread_id``;
+    either resumes that run). It works
     inside other LCEL chains and through ``ainvoke`` (the run goes to a worker thread, so
     retries never block the event loop). The engine inside is :func:`build_calendar_graph`.
 
@@ -91,7 +94,9 @@ def build_calendar_chain(
 
     def calendar(request: dict[str, Any], config: RunnableConfig) -> Calendar:
         run_id = request.get("run_id") if isinstance(request, dict) else None
-        run_id = run_id or (config.get("configurable") or {}).get("run_id")
+        configurable = config.get("configurable") or {}
+        # LangGraph's usual name for a durable run is thread_id: either names the run
+        run_id = run_id or configurable.get("run_id") or configurable.get("thread_id")
         return run_calendar(
             engine,
             _chain_input(request),

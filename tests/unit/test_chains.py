@@ -38,7 +38,7 @@ def settings(tmp_path, **overrides) -> Settings:
         "context_window": 16_385,
         "max_output_tokens": 4096,
         "tokens_per_day": 120,
-        "max_rounds": 4,
+        "max_stalled_rounds": 4,
         "output_dir": tmp_path,
         "max_concurrency": 2,
         "speed": "economical",  # as many days as fit a call: the chunk sizes below follow
@@ -140,7 +140,7 @@ def test_stopping_mid_row_at_max_tokens_drops_the_cut_row(tmp_path):
         return "\n".join(row(d) + " | extra words" * 0 + " " + "blah " * 60 for d in days)
 
     model = ScriptedChatModel(behaviour=behaviour)
-    cal = run(model, tmp_path, tokens_per_day=60, max_rounds=10)
+    cal = run(model, tmp_path, tokens_per_day=60, max_stalled_rounds=10)
     assert_complete(cal)
     assert "length" in model.finish_reasons
     assert all(not p.engagement.endswith("bla") for p in cal.days)
@@ -183,7 +183,7 @@ def test_a_model_that_keeps_failing_ends_incomplete_with_the_partial_saved(tmp_p
         return rows_for([d for d in days if d % 2])  # never writes even days
 
     with pytest.raises(IncompleteCalendarError) as err:
-        run(ScriptedChatModel(behaviour=behaviour), tmp_path, max_rounds=2)
+        run(ScriptedChatModel(behaviour=behaviour), tmp_path, max_stalled_rounds=2)
     exc = err.value
     assert exc.missing_days == list(range(2, 31, 2))
     assert [p.day for p in exc.calendar.days] == list(range(1, 32, 2))
@@ -199,7 +199,7 @@ def test_a_model_that_always_raises_ends_incomplete(tmp_path):
         raise RuntimeError("service says no")
 
     with pytest.raises(IncompleteCalendarError) as err:
-        run(ScriptedChatModel(behaviour=behaviour), tmp_path, max_rounds=3)
+        run(ScriptedChatModel(behaviour=behaviour), tmp_path, max_stalled_rounds=3)
     assert err.value.missing_days == list(range(1, 32))
     assert "service says no" in str(err.value)
 

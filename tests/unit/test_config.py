@@ -23,13 +23,15 @@ def test_defaults():
 
 
 def test_yaml_then_env_then_arguments(tmp_path, monkeypatch):
-    cfg = write(tmp_path / "r.yaml", "max_rounds: 7\nniche: fitness\nmodel: openai:gpt-4o\n")
-    assert Settings.load(cfg).max_rounds == 7
-    monkeypatch.setenv("REELCAL_MAX_ROUNDS", "9")
+    cfg = write(
+        tmp_path / "r.yaml", "max_stalled_rounds: 7\nniche: fitness\nmodel: openai:gpt-4o\n"
+    )
+    assert Settings.load(cfg).max_stalled_rounds == 7
+    monkeypatch.setenv("REELCAL_MAX_STALLED_ROUNDS", "9")
     s = Settings.load(cfg)
-    assert (s.max_rounds, s.niche, s.model) == (9, "fitness", "openai:gpt-4o")
-    s = Settings.load(cfg, max_rounds=2, niche=None)
-    assert (s.max_rounds, s.niche) == (2, "fitness")  # None arguments do not override
+    assert (s.max_stalled_rounds, s.niche, s.model) == (9, "fitness", "openai:gpt-4o")
+    s = Settings.load(cfg, max_stalled_rounds=2, niche=None)
+    assert (s.max_stalled_rounds, s.niche) == (2, "fitness")  # None arguments do not override
 
 
 def test_reelcal_yaml_in_working_directory_is_read(tmp_path, monkeypatch):
@@ -50,11 +52,11 @@ def test_unknown_argument_is_named():
 
 
 def test_wrong_type_names_key_and_sources(tmp_path):
-    cfg = write(tmp_path / "r.yaml", "max_rounds: lots\n")
+    cfg = write(tmp_path / "r.yaml", "max_stalled_rounds: lots\n")
     with pytest.raises(ConfigError) as err:
         Settings.load(cfg)
     msg = str(err.value)
-    assert "'max_rounds'" in msg and "lots" in msg and "REELCAL_MAX_ROUNDS" in msg
+    assert "'max_stalled_rounds'" in msg and "lots" in msg and "REELCAL_MAX_STALLED_ROUNDS" in msg
     assert "\n" not in msg
 
 

@@ -241,12 +241,6 @@ def test_rounds_that_add_nothing_stop_the_run_stalled(tmp_path):
     assert exc.run_id in str(exc) and "\n" not in str(exc)
 
 
-def test_max_rounds_is_a_deprecated_alias_of_max_stalled_rounds(tmp_path):
-    with pytest.warns(DeprecationWarning, match="max_stalled_rounds"):
-        s = Settings(max_rounds=3)
-    assert s.max_stalled_rounds == 3
-
-
 # --------------------------------------------------------------------- nothing paid is lost
 def test_a_growing_already_used_list_never_breaks_the_window(tmp_path):
     # long titles and hooks: the supplement prompt's "already used" list outgrows a small
@@ -479,6 +473,20 @@ def test_the_chain_works_inside_another_lcel_chain(tmp_path):
         | RunnableLambda(lambda cal: (type(cal).__name__, len(cal.days)))
     )
     assert outer.invoke("AI agents") == ("Calendar", 30)
+
+
+def test_a_thread_id_names_the_run_as_in_langgraph(tmp_path):
+    model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
+    chain = build_calendar_chain(
+        settings(tmp_path, context_window=16_385, max_output_tokens=4096),
+        model=model,
+        retriever=FIXED_RETRIEVER,
+    )
+    config = {"configurable": {"thread_id": "april-launch"}}
+    first = chain.invoke({"month": "2026-04", "trends": ["AI agents"]}, config)
+    calls = len(model.prompts)
+    again = chain.invoke({"month": "2026-04", "trends": ["AI agents"]}, config)
+    assert len(model.prompts) == calls and again.days == first.days  # resumed, no call
 
 
 def test_ainvoke_returns_a_calendar_without_blocking_the_event_loop(tmp_path):

@@ -6,8 +6,6 @@ import json
 import subprocess
 import sys
 
-import pytest
-
 import pipeline
 
 PUBLIC = [
@@ -15,9 +13,11 @@ PUBLIC = [
     "ConfigError",
     "DayPlan",
     "IncompleteCalendarError",
+    "InvalidRequestError",
     "ModelSetupError",
     "OutlineDay",
     "ReelcalError",
+    "RunNotFoundError",
     "Settings",
     "TokenBudgetError",
     "UsageRecord",
@@ -50,37 +50,16 @@ def test_import_leaves_the_environment_unchanged():
     assert json.loads(out.stdout) == {}
 
 
-def test_old_module_paths_forward_with_a_warning():
+def test_module_paths_of_0_1_are_gone_and_nothing_hooks_the_import_system():
+    import importlib.util
+
+    assert importlib.util.find_spec("pipeline.budget") is None
     code = (
-        "import warnings; warnings.simplefilter('error', DeprecationWarning)\n"
-        "import pipeline\n"
-        "try:\n"
-        "    import pipeline.budget\n"
-        "except DeprecationWarning as w:\n"
-        "    print(w)\n"
+        "import sys; import pipeline\n"
+        "print([type(f).__module__ for f in sys.meta_path if 'pipeline' in type(f).__module__])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "pipeline.budget moved to pipeline.generation.budget" in out.stdout
-
-
-def test_old_module_paths_give_the_same_objects():
-    import importlib
-    import warnings
-
-    from pipeline.dates import expand_days
-    from pipeline.generation.budget import TokenBudget
-    from pipeline.knowledge.index import build_index
-    from pipeline.knowledge.retriever import MentorRetriever
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        assert importlib.import_module("pipeline.budget").TokenBudget is TokenBudget
-        retrieval = importlib.import_module("pipeline.retrieval")
-        assert retrieval.build_index is build_index
-        assert retrieval.MentorRetriever is MentorRetriever
-        assert importlib.import_module("pipeline.export").expand_days is expand_days
-        with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
-            importlib.import_module("pipeline.export").nothing_here  # noqa: B018
+    assert out.stdout.strip() == "[]"
 
 
 def test_every_module_says_what_it_owns_and_stays_small():
