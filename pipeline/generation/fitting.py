@@ -150,7 +150,8 @@ def plan_days(
 ) -> RequestPlan:
     """A writer's requests for ``request.days`` (:func:`plan_requests`); days in ``cuts``
     (day -> the max_tokens its last one-day reply was cut at, and how many such cuts) are
-    asked alone, with more room (:func:`plan_with_more_room`)."""
+    asked alone, with more room (:func:`plan_with_more_room`), within the writer's
+    ``max_reasks``."""
     cuts = cuts or {}
     plan = plan_requests(
         writer, only_days(request, [d for d in request.days if d not in cuts]), max_days=max_days
@@ -158,7 +159,10 @@ def plan_days(
     for day in (d for d in request.days if d in cuts):
         cut_at, times = cuts[day]
         alone = plan_with_more_room(
-            writer, only_days(request, [day]), cut_at=cut_at, first=times == 1
+            writer,
+            only_days(request, [day]),
+            cut_at=cut_at,
+            same_room=times <= writer.settings.max_reasks,
         )
         plan.requests += alone.requests
         plan.not_asked |= alone.not_asked
@@ -166,29 +170,33 @@ def plan_days(
 
 
 def plan_with_more_room(
-    writer: DayWriter, request: ChunkRequest, *, cut_at: int, first: bool
+    writer: DayWriter, request: ChunkRequest, *, cut_at: int, same_room: bool
 ) -> RequestPlan:
     """The request of one day whose one-day reply was cut at ``cut_at`` tokens with nothing
     parsed: asked with more room (twice as much, within the output cap and what the prompt
-    leaves once its optional parts give way), or, the first time only, with the same room
-    and the re-ask's reason (a changed request); else the day is named in ``not_asked``."""
+    leaves once its optional parts give way); or, while ``same_room`` allows (its re-asks
+    within ``max_reasks``), with as much room as before and the re-ask's reason (a changed
+    request); else the day is named in ``not_asked``."""
     budget = writer.budget_for(request)
     room = budget.output_cap(writer.prompt_tokens(_bare(request))) - budget.reasoning_reserve
-    wanted = min(2 * cut_at, room)
-    if wanted > cut_at:
-        grown = replace(request, tokens_per_day=wanted, reply_tokens=wanted)
-        plan = plan_requests(writer, grown)
-        if plan.requests:
-            return plan
-    if first:
+    grown = min(2 * cut_at, room)
+    if grown > cut_at or same_room:
+        wanted = max(grown, min(cut_at, room))
+        plan = plan_requests(writer, replace(request, tokens_per_day=wanted, reply_tokens=wanted))
+        if plan.requests or not same_room:
+            return plan if plan.requests else _cut_twice(request, budget, cut_at, room)
         return plan_requests(writer, request)
-    day = request.days[0]
+    return _cut_twice(request, budget, cut_at, room)
+
+
+def _cut_twice(request: ChunkRequest, budget: Any, cut_at: int, room: int) -> RequestPlan:
     return RequestPlan(
         not_asked={
-            day: f"its one-day reply was cut at max_tokens={cut_at:,} with nothing parsed, twice, "
-            f"and no prompt leaves it more room (a {budget.context_window:,}-token window, "
-            f"output cap {budget.max_output_tokens:,}, {max(0, room):,} tokens left once every "
-            f"optional part of the prompt gives way): resume with a model with larger limits"
+            request.days[0]: f"its one-day replies were cut at max_tokens={cut_at:,} with "
+            f"nothing parsed, and no prompt leaves it more room (a "
+            f"{budget.context_window:,}-token window, output cap {budget.max_output_tokens:,}, "
+            f"{max(0, room):,} tokens left once every optional part of the prompt gives way): "
+            f"resume with a model with larger limits, or raise max_reasks"
         }
     )
 

@@ -128,10 +128,12 @@ def learn_round(
             changed |= cap_chunks(role, days)
         for day, reason in answer.not_asked.items():
             cut = next(u for u in mine if u["days_requested"] == [day])["max_tokens"]
-            if role != "outline" and _cut_reasks(state, day) <= max_reasks:
+            times = _cut_reasks(state, day) + 1
+            if role != "outline" and times <= max_reasks + 1:
+                replies = "the last reply" if times == 1 else f"{times} replies in a row"
                 why = (
-                    f"the last reply ran past {cut:,} tokens before it ended: keep the whole "
-                    f"reel under {cut // 2:,} words"
+                    f"{replies} ran past {cut:,} tokens before ending: keep the whole reel "
+                    f"under {cut // 2:,} words"
                 )
                 # "cut": the next ask gets more room (pipeline.generation.fitting)
                 reasks.append({"day": day, "reasons": [why], "round": state["round"], "cut": cut})

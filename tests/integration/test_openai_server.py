@@ -198,6 +198,7 @@ def test_a_month_on_a_small_real_server_window_completes_within_it(
                 max_stalled_rounds=6,
                 strict=False,
                 script_words=(1, 400),
+                max_reasks=3,  # a 135M model rambles past the cap now and then: retry it
             ),
         )
         for usage in calendar.usage:
