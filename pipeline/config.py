@@ -132,9 +132,10 @@ class Settings(BaseSettings):
         ge=0,
         le=10,
         description="Re-asks of a day whose rows broke only soft content rules (word "
-        "counts, hashtags, a title like another's); then its best row is kept and named "
-        "in the notes. Hard breaks (an empty field, a copied passage) are re-asked until "
-        "the run stalls.",
+        "counts, hashtags, a title like another's): then its best row is kept and named "
+        "in the notes; or whose one-day reply was cut at the most its call could ask for, "
+        "with no more room to make: then it is named missing. Hard breaks (an empty field, "
+        "a copied passage) are re-asked until the run stalls.",
     )
     # --- content rules (pipeline.generation.rules): checked on every row, re-asked
     hook_max_words: int = Field(8, ge=2, le=30, description="Words of the hook (cover text).")
