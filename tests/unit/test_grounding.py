@@ -54,7 +54,7 @@ def zebra_or_invoice(days, index):
     ]
 
 
-def run(tmp_path, **overrides):
+def run(tmp_path, *, mentor_retriever=None, **overrides):
     model = ScriptedToolModel(window=128_000, output_cap=16_384)
     model.outline_behaviour = zebra_or_invoice
     cal = generate_calendar(
@@ -63,7 +63,7 @@ def run(tmp_path, **overrides):
         "AI tools",
         model=model,
         settings=outline_settings(tmp_path, **{"speed": "fast", **overrides}),
-        retriever=retriever(),
+        retriever=mentor_retriever or retriever(),
     )
     return cal, model
 
@@ -114,16 +114,7 @@ def test_a_plain_langchain_retriever_fits_the_slot_and_gives_each_chunk_its_sour
         for sid, text in TRANSCRIPTS.items()
     ]
     store = InMemoryVectorStore.from_documents(docs, KeywordEmbeddings())
-    model = ScriptedToolModel(window=128_000, output_cap=16_384)
-    model.outline_behaviour = zebra_or_invoice
-    cal = generate_calendar(
-        "2027-03",
-        ["AI agents"],
-        "AI tools",
-        model=model,
-        settings=outline_settings(tmp_path, speed="fast"),
-        retriever=store.as_retriever(search_kwargs={"k": 1}),
-    )
+    cal, model = run(tmp_path, mentor_retriever=store.as_retriever(search_kwargs={"k": 1}))
     assert cal.is_complete and not model.violations
     shared = ["agents-1", "tools-1"]  # one string query per trend, and the niche
     for day in range(1, 32):
