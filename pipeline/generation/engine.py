@@ -224,9 +224,19 @@ class CalendarEngine:
         context = {k: state[k] for k in ("month", "trends", "niche", "platform", "examples")}
         context["sources"] = list(state.get("example_sources") or [])
         outline = state.get("outline") or {}
-        caps: dict[str, Any] = self._spend_caps(state, context)
-        if self.outline and OutlineStage.active(state):
-            update = self.outline.planned(state, context, self.context(context), caps)
+        outlining = bool(self.outline and OutlineStage.active(state))
+        # the next outline round, planned once: its size sets the caps too
+        tasks, why = (
+            self.outline.plan(state, context, self.context(context)) if outlining else ([], "")
+        )
+        caps: dict[str, Any] = spend_caps(
+            state,
+            max_calls=self.settings.max_calls,
+            main_budget=self.writer("main").budget,
+            outline_first_round=len(tasks) if outlining else None,
+        )
+        if outlining:
+            update = OutlineStage.planned(state, tasks, why, caps)
             if update.get("planned"):
                 return {**update, **caps, "deferred": [], "rows_before": len(outline)}
             caps |= update  # the outline is done (``outline_done``, notes): write the days
@@ -298,17 +308,6 @@ class CalendarEngine:
             "rows_before": len(rows),
             **({"not_asked": no_room} if no_room else {}),
         }
-
-    def _spend_caps(self, state: MonthState, context: dict[str, Any]) -> dict[str, Any]:
-        outlining = bool(self.outline and OutlineStage.active(state))
-        fresh = outlining and state.get("max_calls") is None  # the caps are set once
-        first = self.outline.first_round(state, context, self.context(context)) if fresh else 0
-        return spend_caps(
-            state,
-            max_calls=self.settings.max_calls,
-            main_budget=self.writer("main").budget,
-            outline_first_round=first if outlining else None,
-        )
 
     def _calibrated(self, role: str, usage: list[dict[str, Any]]) -> bool:
         """Whether the writer's tokens per day come from real output: set by the user, or

@@ -99,7 +99,7 @@ def fit_request(writer: DayWriter, request: ChunkRequest) -> Fitted:
             gave_way.append(name)
             current = trimmed
         if fits(current):
-            logger.info("%s: %s gave way to fit", _days(request), ", ".join(gave_way))
+            logger.info("%s: %s gave way to fit", days_label(request.days), ", ".join(gave_way))
             return Fitted(current, tuple(gave_way))
     return Fitted(None, tuple(gave_way))
 
@@ -254,10 +254,6 @@ def no_room_reason(writer: DayWriter, request: ChunkRequest) -> str:
 
 def _reserve(tokens: int) -> str:
     return f" plus a {tokens:,}-token reasoning reserve" if tokens else ""
-
-
-def _days(request: ChunkRequest) -> str:
-    return days_label(request.days)
 
 
 def only_days(request: ChunkRequest, days: list[int]) -> ChunkRequest:

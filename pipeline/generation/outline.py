@@ -178,46 +178,37 @@ class OutlineStage:
     def active(state: dict[str, Any]) -> bool:
         return state["first_role"] == "main" and not state.get("outline_done", True)
 
+    def plan(
+        self, state: dict[str, Any], context: dict[str, Any], month_context: Any
+    ) -> tuple[list[dict[str, Any]], str]:
+        """The next round's tasks (:meth:`tasks`), or none and why it cannot be planned
+        (any error: the outline never costs the month)."""
+        try:
+            return self.tasks(state, context, month_context), ""
+        except Exception as exc:
+            logger.warning("the outline cannot be planned: %s", exc, exc_info=True)
+            return [], f"it could not be planned ({type(exc).__name__}: {exc})"
+
+    @staticmethod
     def planned(
-        self,
-        state: dict[str, Any],
-        context: dict[str, Any],
-        month_context: Any,
-        caps: dict[str, Any],
+        state: dict[str, Any], tasks: list[dict[str, Any]], why: str, caps: dict[str, Any]
     ) -> dict[str, Any]:
-        """``plan_chunks`` while the outline is on: ``{"planned": tasks}``, or, when the
-        outline has spent its share of the run's calls (``caps["outline_max_calls"]``),
-        has no line left to plan, or cannot plan (any error), the update that ends it
-        (the days are written without the lines it lacks)."""
+        """``plan_chunks`` while the outline is on, given :meth:`plan`'s tasks and why:
+        ``{"planned": tasks}`` within the outline's share of the run's calls
+        (``caps["outline_max_calls"]``), or, when that is spent, no line is left to plan
+        or it cannot plan, the update that ends it (the days are written without the lines
+        it lacks)."""
         left = caps["outline_max_calls"] - len(state.get("usage") or [])
-        why = ""
         if left <= 0:
             why = f"its share of the run's calls ({caps['outline_max_calls']}) is spent"
-        else:
-            try:
-                tasks = self.tasks(state, context, month_context)
-            except Exception as exc:  # the outline never costs the month
-                logger.warning("the outline cannot be planned: %s", exc, exc_info=True)
-                why = f"it could not be planned ({type(exc).__name__}: {exc})"
-            else:
-                if tasks:
-                    return {"planned": tasks[:left]}
+        elif tasks:
+            return {"planned": tasks[:left]}
         update: dict[str, Any] = {"outline_done": True}
         if why:
             note = f"The outline stopped early: {why}; days without a line are written without one."
             logger.warning(note)
             update["notes"] = [*(state.get("notes") or []), note]
         return update
-
-    def first_round(
-        self, state: dict[str, Any], context: dict[str, Any], month_context: Any
-    ) -> int:
-        """How many chunks the outline's next round is (0 when it cannot be planned)."""
-        try:
-            return len(self.tasks(state, context, month_context))
-        except Exception as exc:  # planned() says why, when it plans for real
-            logger.debug("the outline cannot be planned: %s", exc, exc_info=True)
-            return 0
 
     def tasks(self, state: dict[str, Any], context: dict[str, Any], month_context: Any):
         """One outline task per chunk of the days without a line (or a row): chunks fit
