@@ -5,29 +5,38 @@ the state they read and write is :mod:`pipeline.generation.state`.
 
 ::
 
-    prepare -> retrieve -> fit -> plan_chunks -> write (one Send per chunk) -> merge
-                                       ^                                          |
-                                       '------------ days still missing ----------'
+    prepare -> retrieve -> fit -> plan_outline -> write_outline (Send) -> review_outline
+                                       ^  |                                     |
+                                       |  '------ outline done -------.          |
+                                       '-------------------------------+---------'
+                                                                       v
+                   plan_chunks -> write (one Send per chunk) -> review -> route
+                        ^                                                 |
+                        '-------------- days still missing ---------------'
 
 - **prepare**: read the month and the days wanted (the whole month, or chosen days).
 - **retrieve** / **fit**: mentor examples, trimmed to ``rag_token_budget`` and then further
   until the largest prompt of the run fits (nothing is sent that cannot fit); see
   :mod:`pipeline.generation.grounding`, which also adds each write chunk's own examples.
+- **plan_outline**: the run's spend caps, then the outline's next round within its share
+  of the calls (:mod:`pipeline.generation.outline`); none when it is done, off or spent.
+- **write_outline**: one outline call per chunk; any failure is recorded, never raised.
+- **review_outline**: what the round taught the outline's writer; titles unique by
+  meaning, pillar shares, values in their lists; once done, special dates placed and each
+  trend on its floor of days. An outline that fails leaves the days to be written without it.
 - **plan_chunks**: split the days still missing into requests that fit the writer's
   window (:mod:`pipeline.generation.fitting`: optional prompt parts give way in a stated
   order, then chunks split; a day that cannot fit alone is named in ``not_asked``).
 - **write**: one LCEL chain call per chunk (prompt | bind_max_tokens | model | parse), run
-  in parallel with ``Send``. A failed call returns an error record instead of raising (a
-  raising task would cancel its siblings); a bug of ours raises.
-- **merge**: review the round's rows, learn tokens per day, keep the best soft row of a day
-  whose re-asks stall, route (:mod:`pipeline.generation.rounds`): complete -> END; days
-  missing -> plan_chunks again; no room for the days left, ``max_stalled_rounds`` rounds
-  in a row that add no day, or ``max_calls`` calls -> END (the runner raises
+  in parallel with ``Send``; the call's content rules keep or drop each row. A failed call
+  returns an error record instead of raising (a raising task would cancel its siblings);
+  a bug of ours raises.
+- **review**: what the round taught the writers (tokens per day; a cut reply grows, splits
+  or is asked again), titles by meaning, the best soft row of a day whose re-asks stall.
+- **route** (:mod:`pipeline.generation.rounds`): complete -> END; days missing ->
+  plan_chunks again; no room for the days left, ``max_stalled_rounds`` rounds in a row
+  that add no day, or ``max_calls`` calls -> END (the runner raises
   ``IncompleteCalendarError``). After the first paid call no budget condition raises.
-
-With an outline (the ``outline`` setting, or one given), its rounds come first: the
-same loop with ``"outline"`` tasks (:mod:`pipeline.generation.outline`), within its
-share of the run's calls; an outline that fails leaves the days to be written without it.
 """
 
 from __future__ import annotations
@@ -54,11 +63,7 @@ from pipeline.generation.budget import (
 from pipeline.generation.fitting import chunk_task, plan_days, unfit_task
 from pipeline.generation.grounding import fit_examples, retrieve_documents, with_day_examples
 from pipeline.generation.models import load_chat_model, with_response_cache
-from pipeline.generation.outline import (
-    OutlineStage,
-    OutlineWriter,
-    prepare_outline,
-)
+from pipeline.generation.outline import OutlineStage, OutlineWriter, prepare_outline
 from pipeline.generation.ratelimits import with_rate_limit
 from pipeline.generation.review import (
     keep_stalled_days,
@@ -68,6 +73,7 @@ from pipeline.generation.review import (
 )
 from pipeline.generation.rounds import learn_round, run_status, spend_caps
 from pipeline.generation.state import (
+    GRAPH_VERSION,
     ROLES,
     ChunkTask,
     MonthState,
@@ -75,6 +81,7 @@ from pipeline.generation.state import (
     check_request_text,
     latest_cuts,
     latest_rule_breaks,
+    missing_dates,
     not_asked_entry,
 )
 from pipeline.generation.titles import TitleGuard
@@ -188,6 +195,7 @@ class CalendarEngine:
         check_request_text(trends, state.get("niche"))
         dates = [month.date_of(d).isoformat() for d in wanted]
         return {
+            "graph_version": GRAPH_VERSION,
             "month": month.key,
             "dates": dates,
             "notes": [month.note] if month.note else [],
@@ -214,18 +222,17 @@ class CalendarEngine:
         """The shared examples, trimmed to fit (see :func:`fit_examples`)."""
         return fit_examples(self, state, config)
 
-    def plan_chunks(self, state: MonthState) -> dict[str, Any]:
-        """Days never asked for go to the main writer, days still missing to the supplement
-        writer (exactly those). Chunks are as large as the budget allows, capped by
-        ``speed`` for first asks, fitted to the window (:mod:`pipeline.generation.fitting`;
-        a day that cannot fit alone is named in ``not_asked``). When the budget sets the
-        chunks and the writer has not learned its tokens per day, only the first is sent
-        (a probe): the rest are planned from its output."""
+    def shared_context(self, state: MonthState) -> dict[str, Any]:
+        """What every call of the run shares (plain JSON, carried by each task)."""
         context = {k: state[k] for k in ("month", "trends", "niche", "platform", "examples")}
-        context["sources"] = list(state.get("example_sources") or [])
-        outline = state.get("outline") or {}
+        return context | {"sources": list(state.get("example_sources") or [])}
+
+    def plan_outline(self, state: MonthState) -> dict[str, Any]:
+        """The run's spend caps (set once: the outline's next round sizes its share), then
+        that round's tasks within its share; with the outline done, off, spent or unable
+        to plan, none (the days are written without the lines it lacks)."""
         outlining = bool(self.outline and OutlineStage.active(state))
-        # the next outline round, planned once: its size sets the caps too
+        context = self.shared_context(state)
         tasks, why = (
             self.outline.plan(state, context, self.context(context)) if outlining else ([], "")
         )
@@ -235,21 +242,50 @@ class CalendarEngine:
             main_budget=self.writer("main").budget,
             outline_first_round=len(tasks) if outlining else None,
         )
-        if outlining:
-            update = OutlineStage.planned(state, tasks, why, caps)
-            if update.get("planned"):
-                return {**update, **caps, "deferred": [], "rows_before": len(outline)}
-            caps |= update  # the outline is done (``outline_done``, notes): write the days
-        if state.get("outline_only"):
-            return {**caps, "planned": [], "deferred": []}
+        update = OutlineStage.planned(state, tasks, why, caps) if outlining else {}
+        planned = update.pop("planned", [])
+        if not planned and state.get("outline_only"):  # ``reelcal outline``: the end
+            update["status"] = "complete"
+        return {
+            **caps,
+            **update,
+            "planned": planned,
+            "outline_before": len(state.get("outline") or {}),
+        }
+
+    def write_outline(self, task: ChunkTask, config: RunnableConfig) -> dict[str, Any]:
+        """One outline call; any error is recorded as a failed call (the outline never
+        costs the month)."""
+        result, failed = self._send(task, self.chunk_request(task), config)
+        return failed if result is None else OutlineStage.written(result, task)
+
+    def review_outline(self, state: MonthState) -> dict[str, Any]:
+        """What the outline round taught its writer, then its lines reviewed (titles,
+        pillar shares, values in their lists) and, once it is done, balanced (special
+        dates, the trend floor)."""
+        learned, shrunk, no_room, _ = self._learn(state, ["outline"])
+        # a line that cannot be asked for ends the outline (days go on without)
+        update = self.outline.merged(state, shrunk, gave_up=bool(no_room)) if self.outline else {}
+        return {**update, **learned, "round": state["round"] + 1}
+
+    def plan_chunks(self, state: MonthState) -> dict[str, Any]:
+        """Days never asked for go to the main writer, days still missing to the supplement
+        writer (exactly those). Chunks are as large as the budget allows, capped by
+        ``speed`` for first asks, fitted to the window (:mod:`pipeline.generation.fitting`;
+        a day that cannot fit alone is named in ``not_asked``). When the budget sets the
+        chunks and the writer has not learned its tokens per day, only the first is sent
+        (a probe): the rest are planned from its output."""
+        context = self.shared_context(state)
+        outline = state.get("outline") or {}
+        caps = spend_caps(
+            state,
+            max_calls=self.settings.max_calls,
+            main_budget=self.writer("main").budget,
+            outline_first_round=None,
+        )
         rows = state.get("rows") or {}
         usage = state.get("usage") or []
-        not_asked = state.get("not_asked") or {}
-        missing = [
-            dt.date.fromisoformat(d).day
-            for d in state["dates"]
-            if d not in rows and d not in not_asked
-        ]
+        missing = [dt.date.fromisoformat(d).day for d in missing_dates(state)]
         asked = {d for u in usage if u["role"] != "outline" for d in u["days_requested"]}
         groups = {
             "main": [d for d in missing if d not in asked],
@@ -322,9 +358,11 @@ class CalendarEngine:
         )
 
     def write(self, task: ChunkTask, config: RunnableConfig) -> dict[str, Any]:
+        """One writing call (with its days' own examples): the rows the call's content
+        rules keep, its usage, the days not kept and why."""
         writer = self.writer(task["role"])
         request, day_sources = self.chunk_request(task), []
-        if task["role"] != "outline" and not self.cancelled.is_set():
+        if not self.cancelled.is_set():
             request, day_sources = with_day_examples(
                 request,
                 writer,
@@ -333,16 +371,28 @@ class CalendarEngine:
                 given=list(task["context"].get("sources") or []),
                 config=config,
             )
+        result, failed = self._send(task, request, config)
+        if result is None:
+            return failed
+        return rows_written(result, task, writer.rules, request.day_examples, day_sources)
+
+    def _send(
+        self, task: ChunkTask, request: ChunkRequest, config: RunnableConfig
+    ) -> tuple[Any, dict[str, Any]]:
+        """``(result, {})`` of one call, or ``(None, update)`` recording why it failed:
+        a failed call returns an error record instead of raising (a raising task would
+        cancel its siblings); a bug of ours raises, except in an outline call."""
+        writer = self.writer(task["role"])
         with self._slots:
             if self.cancelled.is_set():
                 # No writes: LangGraph saves nothing for this task, so a resume runs it.
                 # (Raising here would print executor-shutdown noise as the run stops.)
                 logger.debug("interrupted: %s not sent", days_label(task["days"]))
-                return {}
+                return None, {}
             try:
-                result = writer.chain.invoke(request, config)
+                return writer.chain.invoke(request, config), {}
             except TokenBudgetError as exc:  # planned to fit; a guard, never a paid call
-                return unfit_task(task, str(exc))
+                return None, unfit_task(task, str(exc))
             except KeyboardInterrupt:
                 self.cancelled.set()
                 raise
@@ -351,37 +401,41 @@ class CalendarEngine:
                     "context overflow for %d days; the next round splits them", len(request.days)
                 )
                 failed = writer.failed(request, exc)
-                return {
+                overflow = {"role": task["role"], "days": task["days"], "round": task["round"]}
+                return None, {
                     "usage": [failed.usage.model_dump(mode="json")],
-                    "overflows": [
-                        {"role": task["role"], "days": task["days"], "round": task["round"]}
-                    ],
+                    "overflows": [overflow],
                 }
             except ModelCallError as exc:
                 failed = writer.failed(request, exc)
                 logger.info(failed.usage.summary())
-                return {"usage": [failed.usage.model_dump(mode="json")]}
+                return None, {"usage": [failed.usage.model_dump(mode="json")]}
             except Exception as exc:
                 if task["role"] != "outline":
                     raise  # a fault of ours: the run ends with what it has (resumable)
                 # the outline never costs the month: recorded as a failed call, and its
                 # days are written without the lines it lacks
                 logger.warning("the outline call failed: %s", exc, exc_info=True)
-                return {"usage": [writer.failed(request, exc).usage.model_dump(mode="json")]}
-        if task["role"] == "outline":
-            return OutlineStage.written(result, task)
-        return rows_written(result, task, writer.rules, request.day_examples, day_sources)
+                return None, {"usage": [writer.failed(request, exc).usage.model_dump(mode="json")]}
 
-    def merge(self, state: MonthState) -> dict[str, Any]:
+    def _learn(
+        self, state: MonthState, roles: list[str]
+    ) -> tuple[dict[str, Any], bool, dict[str, Any], list[dict[str, Any]]]:
+        """What this round's calls of ``roles`` teach the writers
+        (:func:`~pipeline.generation.rounds.learn_round`): the state update (chunk caps,
+        tokens per day, reasoning reserves), whether the plan changed (a cap shrank, a
+        budget grew, a day is asked again with more room), the days no call can ask for,
+        and the re-asks."""
         round_no = state["round"]
-        usage = state.get("usage") or []
-        this_round = [u for u in usage if u["round"] == round_no]
+        this_round = [u for u in state.get("usage") or [] if u["round"] == round_no]
+        this_round = [u for u in this_round if u["role"] in roles]
         max_days = dict(state["max_days"])
         shrunk = False
         for overflow in (o for o in state.get("overflows") or [] if o["round"] == round_no):
-            shrunk |= self._cap_chunks(
-                max_days, overflow["role"], split_days(len(overflow["days"]))
-            )
+            if overflow["role"] in roles:
+                shrunk |= self._cap_chunks(
+                    max_days, overflow["role"], split_days(len(overflow["days"]))
+                )
         learned, reserves, no_room, reasks, grew = learn_round(
             state,
             this_round,
@@ -390,43 +444,42 @@ class CalendarEngine:
             same_model=lambda one, other: self.writer(one).model is self.writer(other).model,
             max_reasks=self.settings.max_reasks,
         )
-        shrunk |= grew or bool(reasks)
-        learned_now = {
-            "max_days": max_days,
-            "tokens_per_day": learned,
-            "reasoning_reserve": reserves,
-        }
-        if self.outline and any(u["role"] == "outline" for u in this_round):
-            # an outline line that cannot be asked for ends the outline (days go on without)
-            update = self.outline.merged(state, shrunk, gave_up=bool(no_room))
-            return {**update, **learned_now, "round": round_no + 1}
-        if state.get("outline_only"):  # the outline was given whole
-            return {**learned_now, "round": round_no + 1, "status": "complete"}
+        update = {"max_days": max_days, "tokens_per_day": learned, "reasoning_reserve": reserves}
+        return update, shrunk or grew or bool(reasks), no_room, reasks
+
+    def review(self, state: MonthState) -> dict[str, Any]:
+        """The writing round reviewed: what its calls teach the writers, the titles new
+        since the last review (by meaning), and, complete first then flagged, the best soft
+        row of each day whose re-asks stalled."""
+        learned, changed, no_room, reasks = self._learn(state, list(ROLES))
         review = review_row_titles(state, self.titles, strict=self.settings.strict)
-        not_asked = {**(state.get("not_asked") or {}), **no_room}
         rows = {
             d: r for d, r in (state.get("rows") or {}).items() if review.get("rows", {}).get(d, r)
         }
-        # complete first, then flagged: a day whose re-asks stall keeps its best soft row
         kept = keep_stalled_days(state, review, rows, max_reasks=self.settings.max_reasks)
-        rows |= {d: r for d, r in kept.get("rows", {}).items() if r}
-        progress = len(rows) > state["rows_before"]
-        stalled = 0 if progress or shrunk else state["stalled"] + 1
-        status = run_status(state, rows, not_asked, stalled, len(usage), self.settings)
-        if status not in ("running", "complete"):  # the run would end: keep what there is
-            missing = [d for d in state["dates"] if d not in rows]
-            last = keep_stalled_days(state, review, rows, days=missing)
-            kept = merge_updates(kept, last)
-            rows |= {d: r for d, r in last.get("rows", {}).items() if r}
-            status = run_status(state, rows, not_asked, stalled, len(usage), self.settings)
         return {
             **merge_updates(merge_updates(review, kept), {"rule_breaks": reasks} if reasks else {}),
-            **learned_now,
+            **learned,
             **({"not_asked": no_room} if no_room else {}),
-            "round": round_no + 1,
-            "stalled": stalled,
-            "status": status,
+            "replanned": changed,
         }
+
+    def route(self, state: MonthState) -> dict[str, Any]:
+        """The run's status after the round (:func:`~pipeline.generation.rounds.run_status`):
+        another round, complete, or the end (no room, stalled, spend cap), where each
+        missing day keeps its best soft row, flagged."""
+        rows = dict(state.get("rows") or {})
+        not_asked = state.get("not_asked") or {}
+        calls = len(state.get("usage") or [])
+        progress = len(rows) > state["rows_before"]
+        stalled = 0 if progress or state.get("replanned") else state["stalled"] + 1
+        status = run_status(state, rows, not_asked, stalled, calls, self.settings)
+        last: dict[str, Any] = {}
+        if status not in ("running", "complete"):  # the run would end: keep what there is
+            last = keep_stalled_days(state, {}, rows, days=missing_dates(state))
+            rows |= {d: r for d, r in last.get("rows", {}).items() if r}
+            status = run_status(state, rows, not_asked, stalled, calls, self.settings)
+        return {**last, "round": state["round"] + 1, "stalled": stalled, "status": status}
 
     def _cap_chunks(self, max_days: dict[str, int], role: str, days: int) -> bool:
         """Cap chunk size for ``role`` (and the other writing role when it shares the model;

@@ -2,10 +2,12 @@
 
 ::
 
-    START -> prepare -> retrieve -> fit -> plan_chunks -> write (Send per chunk) -> merge
-                                                ^                                      |
-                                                '-------- route: days still missing ---'
-    merge -- route: complete, stalled or spend cap --> END
+    START -> prepare -> retrieve -> fit -> plan_outline
+    plan_outline -> write_outline (Send per chunk) -> review_outline -> plan_outline
+    plan_outline -- outline done, off or spent --> plan_chunks
+    plan_chunks -> write (Send per chunk) -> review -> route
+    route -- days still missing --> plan_chunks
+    route -- complete, no room, stalled or spend cap --> END
 
 The nodes are :class:`~pipeline.generation.engine.CalendarEngine` methods; this module
 owns the edges, the compiled graph's name (``reelcal_calendar``), its recursion limit
@@ -29,10 +31,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from pipeline.generation.engine import CalendarEngine
 
-#: Graph steps per round (plan_chunks, write, merge) and before the first (prepare,
-#: retrieve, fit): the recursion limit is set from them and the most rounds a run can take.
-STEPS_PER_ROUND = 3
-STEPS_BEFORE_LOOP = 3
+#: Graph steps per round (plan_chunks, write, review, route; an outline round takes
+#: three) and before the first (prepare, retrieve, fit, plan_outline): the recursion limit
+#: is set from them and the most rounds a run can take.
+STEPS_PER_ROUND = 4
+STEPS_BEFORE_LOOP = 4
 #: Worker threads of the graph's executor. Model calls are limited separately (by
 #: ``max_concurrency``): LangGraph saves each finished task's writes on the same executor,
 #: and a pool full of waiting chunks would delay those saves.
@@ -45,14 +48,37 @@ def recursion_limit(settings: Settings) -> int:
     return STEPS_BEFORE_LOOP + STEPS_PER_ROUND * (most_calls + 1) + 10
 
 
+def dispatch_outline(state: MonthState) -> list[Send] | str:
+    """One ``write_outline`` per planned outline chunk; with none, the days are planned
+    (or, for ``reelcal outline``, the run ends)."""
+    if state["planned"]:
+        return [Send("write_outline", task) for task in state["planned"]]
+    return END if state.get("outline_only") else "plan_chunks"
+
+
 def dispatch(state: MonthState) -> list[Send] | str:
-    """One ``write`` per planned chunk (straight to ``merge`` when none is left)."""
-    return [Send("write", task) for task in state["planned"]] or "merge"
+    """One ``write`` per planned chunk (straight to ``review`` when none is left)."""
+    return [Send("write", task) for task in state["planned"]] or "review"
 
 
-def route(state: MonthState) -> str:
+def next_round(state: MonthState) -> str:
     """Another round while the run is ``running``; else the end."""
     return "plan_chunks" if state["status"] == "running" else END
+
+
+#: The nodes in the order a run meets them (the names the trace and progress show).
+NODES = (
+    "prepare",
+    "retrieve",
+    "fit",
+    "plan_outline",
+    "write_outline",
+    "review_outline",
+    "plan_chunks",
+    "write",
+    "review",
+    "route",
+)
 
 
 def compile_month_graph(
@@ -63,19 +89,21 @@ def compile_month_graph(
 ):
     """``engine``'s nodes as a compiled graph, with its own recursion limit."""
     builder = StateGraph(MonthState)
-    builder.add_node("prepare", engine.prepare)
-    builder.add_node("retrieve", engine.retrieve)
-    builder.add_node("fit", engine.fit)
-    builder.add_node("plan_chunks", engine.plan_chunks)
-    builder.add_node("write", engine.write)
-    builder.add_node("merge", engine.merge)
+    for name in NODES:
+        builder.add_node(name, getattr(engine, name))
     builder.add_edge(START, "prepare")
     builder.add_edge("prepare", "retrieve")
     builder.add_edge("retrieve", "fit")
-    builder.add_edge("fit", "plan_chunks")
-    builder.add_conditional_edges("plan_chunks", dispatch, ["write", "merge"])
-    builder.add_edge("write", "merge")
-    builder.add_conditional_edges("merge", route, ["plan_chunks", END])
+    builder.add_edge("fit", "plan_outline")
+    builder.add_conditional_edges(
+        "plan_outline", dispatch_outline, ["write_outline", "plan_chunks", END]
+    )
+    builder.add_edge("write_outline", "review_outline")
+    builder.add_edge("review_outline", "plan_outline")
+    builder.add_conditional_edges("plan_chunks", dispatch, ["write", "review"])
+    builder.add_edge("write", "review")
+    builder.add_edge("review", "route")
+    builder.add_conditional_edges("route", next_round, ["plan_chunks", END])
     graph = builder.compile(
         checkpointer=checkpointer, interrupt_before=interrupt_before, name="reelcal_calendar"
     )

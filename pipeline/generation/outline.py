@@ -325,7 +325,7 @@ class OutlineStage:
 
     def _merged(self, state: dict[str, Any], shrunk: bool, gave_up: bool) -> dict[str, Any]:
         review = self.review(state)
-        grew = len(state.get("outline") or {}) > state["rows_before"]
+        grew = len(state.get("outline") or {}) > state["outline_before"]
         # a round whose only effect was to split chunks that overflowed or were cut is
         # not counted (splitting ends: a chunk of one day cannot shrink)
         rounds = state.get("outline_rounds", 0) + (0 if shrunk and not grew else 1)

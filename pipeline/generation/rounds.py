@@ -24,7 +24,7 @@ from pipeline.config import Settings
 from pipeline.dates import parse_month
 from pipeline.generation.budget import TokenBudget, answer_length_cuts, learn_from_round
 from pipeline.generation.outline import outline_call_allowance
-from pipeline.generation.state import MonthState, Status, not_asked_entry
+from pipeline.generation.state import MonthState, Status, missing_dates, not_asked_entry
 
 logger = logging.getLogger("reelcal")
 
@@ -45,8 +45,7 @@ def spend_caps(
             "outline_max_calls": state.get("outline_max_calls") or 0,
         }
     made = len(state.get("usage") or [])
-    rows = state.get("rows") or {}
-    days = len([d for d in state["dates"] if d not in rows])
+    days = len(missing_dates(state))
     writing = main_budget.chunks_needed(days) + days
     outlining = outline_first_round is not None
     if state.get("outline_only"):
@@ -73,7 +72,7 @@ def run_status(
 ) -> Status:
     """The status after a round: complete; the end of the run (no room for the days left,
     stalled, spend cap); or another round (``running``)."""
-    missing = [d for d in state["dates"] if d not in rows]
+    missing = missing_dates(state, rows)
     if not missing:
         return "complete"
     if all(d in not_asked for d in missing):

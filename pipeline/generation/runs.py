@@ -44,7 +44,7 @@ from pipeline.errors import (
     RunNotFoundError,
 )
 from pipeline.generation.engine import CalendarEngine
-from pipeline.generation.state import latest_rule_breaks
+from pipeline.generation.state import GRAPH_VERSION, latest_rule_breaks
 from pipeline.generation.uses import trend_notes
 
 logger = logging.getLogger("reelcal")
@@ -330,11 +330,12 @@ def _drive(
             continue
         if "prepare" in update:
             total = len((update["prepare"] or {}).get("dates") or [])
-        written = update.get("write")
-        if written and progress:
-            done += len(written.get("rows") or {})
-            for record in written.get("usage") or []:
-                progress(Progress(done, total or done, UsageRecord(**record), run_id))
+        for node in ("write_outline", "write"):
+            written = update.get(node)
+            if written and progress:
+                done += len(written.get("rows") or {})
+                for record in written.get("usage") or []:
+                    progress(Progress(done, total or done, UsageRecord(**record), run_id))
 
 
 @contextmanager
@@ -377,6 +378,12 @@ def _start_or_resume(
                 f"(printed when the run started) and output_dir."
             )
         return inputs
+    if snapshot.values.get("graph_version") != GRAPH_VERSION:
+        raise RunNotFoundError(
+            f"Run {run_id!r} was saved by an earlier reelcal whose month graph had other "
+            f"steps: it cannot be resumed. Start a new run (or regenerate the missing days "
+            f"of its partial calendar with --days)."
+        )
     saved_month = parse_month(snapshot.values["month"])
     if month is not None and (saved_month.year, saved_month.month) != (month.year, month.month):
         raise RunNotFoundError(
@@ -390,7 +397,7 @@ def _start_or_resume(
         graph.update_state(
             config,
             {"status": "running", "stalled": 0, "max_calls": None, "not_asked": retry},
-            as_node="merge",
+            as_node="route",
         )
     logger.info("resuming run %s", run_id)
     return None

@@ -18,6 +18,10 @@ from typing_extensions import NotRequired
 from pipeline.calendar import Role, WriterRole
 from pipeline.errors import InvalidRequestError
 
+#: The month graph's shape: saved in every run's state, so that a run saved by another
+#: shape (0.x: the outline had no nodes) is refused with a clear message, not resumed wrong.
+GRAPH_VERSION = 2
+
 Status = Literal["running", "complete", "stalled", "spend_cap", "no_room"]
 ROLES: tuple[WriterRole, ...] = ("main", "supplement")
 
@@ -107,6 +111,7 @@ class MonthState(TypedDict, total=False):
     first_role: WriterRole
     given_outline: list[dict[str, Any]]  # OutlineDay data to write from (e.g. user-edited)
     outline_only: bool  # end once the outline is done (``reelcal outline``)
+    graph_version: int  # GRAPH_VERSION of the graph that saved the run
     # prepare, retrieve, fit
     dates: list[str]  # ISO dates to write
     notes: list[str]
@@ -141,7 +146,9 @@ class MonthState(TypedDict, total=False):
     round: int
     planned: list[dict[str, Any]]
     deferred: list[list[int]]  # chunks held back until a probe call has calibrated the writer
-    rows_before: int
+    rows_before: int  # rows when the round was planned (did it add any?)
+    outline_before: int  # outline lines when its round was planned
+    replanned: bool  # the round's replies changed the plan (a chunk cap, a budget, a re-ask)
     stalled: int
     max_calls: int | None
     tokens_per_day: dict[str, int]
@@ -181,11 +188,25 @@ def already_used(state: MonthState) -> list[tuple[str, str]]:
     return [(r["title"], r["hook"]) for r in ordered]
 
 
+def missing_dates(
+    state: MonthState, rows: dict[str, Any] | None = None, *, askable: bool = False
+) -> list[str]:
+    """The days still missing: ISO dates the run writes with no row (in ``rows``, default
+    the state's), in order; ``askable``: without the days no request can ask for
+    (``not_asked``)."""
+    rows = state.get("rows") or {} if rows is None else rows
+    skip = state.get("not_asked") or {} if askable else {}
+    return [d for d in state["dates"] if d not in rows and d not in skip]
+
+
+def _missing_days(state: MonthState) -> set[int]:
+    return {dt.date.fromisoformat(d).day for d in missing_dates(state)}
+
+
 def latest_cuts(state: MonthState) -> dict[int, tuple[int, int]]:
     """Day -> (max_tokens its last one-day reply was cut at, how many times it was asked
     again after such a cut), for missing days whose latest break is such a cut."""
-    rows = state.get("rows") or {}
-    missing = {dt.date.fromisoformat(d).day for d in state["dates"] if d not in rows}
+    missing = _missing_days(state)
     latest: dict[int, dict[str, Any]] = {}
     counts: dict[int, int] = {}
     for entry in state.get("rule_breaks") or []:
@@ -197,8 +218,7 @@ def latest_cuts(state: MonthState) -> dict[int, tuple[int, int]]:
 
 def latest_rule_breaks(state: MonthState) -> dict[int, list[str]]:
     """Day -> why its latest version was not kept, for the days still missing."""
-    rows = state.get("rows") or {}
-    missing = {dt.date.fromisoformat(d).day for d in state["dates"] if d not in rows}
+    missing = _missing_days(state)
     latest: dict[int, list[str]] = {}
     for entry in state.get("rule_breaks") or []:
         if entry["day"] in missing and not entry.get("kept"):

@@ -23,6 +23,7 @@ from scripted import (
 from pipeline.calendar import Calendar
 from pipeline.config import Settings
 from pipeline.errors import IncompleteCalendarError, TokenBudgetError
+from pipeline.generation.graph import NODES
 from pipeline.generation.chains import (
     build_calendar_chain,
     build_calendar_graph,
@@ -298,10 +299,22 @@ def test_chain_is_a_runnable_with_named_steps(tmp_path):
     graph = build_calendar_graph(
         settings(tmp_path), model=model, retriever=FIXED_RETRIEVER
     ).get_graph()
-    assert {"prepare", "retrieve", "fit", "plan_chunks", "write", "merge"} <= set(graph.nodes)
+    assert set(NODES) <= set(graph.nodes)
     edges = {(e.source, e.target) for e in graph.edges}
-    assert {("plan_chunks", "write"), ("write", "merge"), ("merge", "plan_chunks")} <= edges
-    assert "merge -.-> plan_chunks" in graph.draw_mermaid()  # the loop is drawn
+    assert {
+        ("fit", "plan_outline"),
+        ("plan_outline", "write_outline"),
+        ("write_outline", "review_outline"),
+        ("review_outline", "plan_outline"),
+        ("plan_outline", "plan_chunks"),
+        ("plan_chunks", "write"),
+        ("write", "review"),
+        ("review", "route"),
+        ("route", "plan_chunks"),
+    } <= edges
+    drawn = graph.draw_mermaid()
+    assert "route -.-> plan_chunks" in drawn  # the loop is drawn
+    assert all(f"\t{name}(" in drawn for name in NODES)  # every node, by its name
 
 
 def test_bad_month_is_a_clear_error(tmp_path):

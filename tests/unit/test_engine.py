@@ -272,10 +272,10 @@ def test_an_error_after_paid_calls_keeps_the_written_days(tmp_path, monkeypatch)
     model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for([d for d in days if d != 5]))
     s = settings(tmp_path, context_window=16_385, max_output_tokens=4096)
 
-    def broken_merge(self, state):
-        raise RuntimeError("a bug in merge")
+    def broken_review(self, state):
+        raise RuntimeError("a bug in review")
 
-    monkeypatch.setattr(CalendarEngine, "merge", broken_merge)
+    monkeypatch.setattr(CalendarEngine, "review", broken_review)
     with pytest.raises(IncompleteCalendarError) as err:
         generate_calendar(
             "2026-03", [], "AI tools", model=model, settings=s, retriever=FIXED_RETRIEVER
@@ -380,7 +380,8 @@ def test_state_is_plain_json_with_rows_keyed_by_date(tmp_path):
     updates = list(
         graph.stream({"month": "2026-02", "trends": ["AI"]}, config, stream_mode="updates")
     )
-    assert [next(iter(u)) for u in updates][:4] == ["prepare", "retrieve", "fit", "plan_chunks"]
+    steps = [next(iter(u)) for u in updates]
+    assert steps[:5] == ["prepare", "retrieve", "fit", "plan_outline", "plan_chunks"]
     state = graph.get_state(config).values
     json.dumps(state)  # plain JSON all the way down
     assert sorted(state["rows"]) == [f"2026-02-{d:02d}" for d in range(1, 29)]

@@ -2,9 +2,11 @@
 
 reelcal_calendar (the chain)
   reelcal_calendar (the engine graph)
-    prepare, retrieve > retrieve, fit > trim, plan_chunks,
+    prepare, retrieve > retrieve, fit > trim, plan_outline,
+    write_outline > outline > prompt, bind_max_tokens, model, parse
+    review_outline, plan_chunks,
     write > main|supplement > prompt, bind_max_tokens, model, parse
-    merge
+    review, route
 """
 
 from __future__ import annotations
@@ -44,8 +46,8 @@ def test_the_trace_reads_like_the_design(tmp_path):
     tree = list(names(root))
     assert tree[0] == (0, "reelcal_calendar") and tree[1] == (1, "reelcal_calendar")
     graph_steps = [name for depth, name in tree if depth == 2]
-    assert graph_steps[:4] == ["prepare", "retrieve", "fit", "plan_chunks"]
-    assert {"write", "merge"} <= set(graph_steps)
+    assert graph_steps[:5] == ["prepare", "retrieve", "fit", "plan_outline", "plan_chunks"]
+    assert {"write", "review", "route"} <= set(graph_steps)
     write = next(r for r in root.child_runs[0].child_runs if r.name == "write")
     [writer] = write.child_runs
     assert writer.name == "main"
