@@ -47,6 +47,7 @@ LINTED := pipeline tests benchmarks
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/python -m pytest -n 2 -m "not slow" --disable-socket --allow-unix-socket tests/unit

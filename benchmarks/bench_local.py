@@ -34,9 +34,9 @@ sys.path[:0] = [str(ROOT)]
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as load_local_model sets it
 
 from pipeline.config import Settings
-from pipeline.generation.local_model import available_cpus, bundled_gguf_path
-from pipeline.generation.rules import ContentRules
-from pipeline.generation.schema import grammar_schema
+from pipeline.generation.review.rules import ContentRules
+from pipeline.generation.writing.schema import grammar_schema
+from pipeline.models.local import available_cpus, bundled_gguf_path
 
 
 def corpus_text(tokens: int) -> str:

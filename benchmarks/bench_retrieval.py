@@ -209,8 +209,8 @@ def bench_size(n: int, queries: int, retrieves: int, rng: np.random.Generator) -
 
 def bench_minilm(target: int = 200) -> dict:
     from pipeline.bundled import bundled_dir
-    from pipeline.generation.tokens import tiktoken_counter
     from pipeline.knowledge.ingest import load_files
+    from pipeline.models.tokens import tiktoken_counter
 
     chunks = [
         d.page_content

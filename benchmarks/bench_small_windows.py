@@ -38,8 +38,8 @@ from scripted import LONG_RETRIEVER, Misbehaviour, limited_model
 
 from pipeline.config import Settings
 from pipeline.errors import IncompleteCalendarError
-from pipeline.generation import titles
 from pipeline.generation.chains import generate_calendar
+from pipeline.generation.review import titles
 from pipeline.knowledge.embeddings import load_embeddings
 
 MONTHS = ("2027-02", "2028-02", "2028-04", "2028-03")  # 28, 29, 30 and 31 days

@@ -48,7 +48,7 @@ from scripted import (
 
 from pipeline.config import Settings
 from pipeline.generation.chains import generate_calendar
-from pipeline.generation.rules import normalized
+from pipeline.generation.review.rules import normalized
 
 SPEEDS = ("economical", "balanced", "fast")
 GPT_4O = (128_000, 16_384)

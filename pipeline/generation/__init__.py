@@ -1,23 +1,20 @@
-"""Writing the month: models, token budgets, prompts, the writer, parsing and the graph.
+"""Writing the month: the graph, its nodes and what they use, folder by folder.
 
-==================  =============================================================
-module              owns
-==================  =============================================================
-:mod:`.models`      model keys -> chat models, their limits and token counters
-:mod:`.tokens`      exact token counting (tiktoken offline, llama.cpp vocabularies)
-:mod:`.budget`      every token formula: max_tokens, days per call, what is learned
-:mod:`.prompts`     the prompt templates (data in ``prompts/``)
-:mod:`.schema`      the reply's JSON schema (tool parameters, llama.cpp grammar)
-:mod:`.replies`     a model's traits and what its reply holds
-:mod:`.writer`      ``DayWriter``: prompt | bind_max_tokens | model | parse
-:mod:`.parsing`     replies -> ``DayPlan`` rows (with :mod:`.cells`,
-                    :mod:`.pipe_rows`, :mod:`.json_rows`)
-:mod:`.failures`    which errors are retried, and the retry loop
-:mod:`.state`       the month graph's state (plain JSON) and request checks
-:mod:`.engine`      the graph's nodes: prepare, retrieve, fit, plan_chunks, write, merge
-:mod:`.graph`       the nodes wired into a LangGraph ``StateGraph``
-:mod:`.runs`        run ids, the SQLite checkpointer, resuming, partial saves
-:mod:`.chains`      the public builders: ``build_calendar_chain``, ``generate_calendar``...
-:mod:`.planning`    ``reelcal plan``: the calls a month would make, without making them
-==================  =============================================================
+======================  ===========================================================
+package or module       owns
+======================  ===========================================================
+:mod:`.chains`          the public builders: ``build_calendar_chain``, ``generate_calendar``
+:mod:`.planning`        ``reelcal plan``: the calls a month would make, without making them
+:mod:`.month`           the graph (``prepare -> retrieve -> fit -> plan_outline ->
+                        write_outline -> review_outline -> plan_chunks -> write ->
+                        review -> route``), its nodes, spend caps, durable runs
+:mod:`.outline`         the month outline: its writer, rounds, schema and parser
+:mod:`.writing`         a chunk's LCEL chain, prompts, schema, token formulas, fitting
+:mod:`.review`          content rules, titles by meaning, pillars, trend floor, rows kept
+:mod:`.replies`         replies -> ``DayPlan`` rows
+:mod:`.state`           the graph's state and the records its nodes return (plain JSON)
+======================  ===========================================================
+
+Each folder imports only those below it in this table (checked by ``make lint``);
+models, tokens and failures are :mod:`pipeline.models`, a layer below.
 """

@@ -1,6 +1,6 @@
 """The public entry points: ``generate_calendar``, ``build_calendar_chain`` and
-``regenerate_days``, all driving the month engine (:mod:`pipeline.generation.engine`) through the
-durable runner (:mod:`pipeline.generation.runs`).
+``regenerate_days``, all driving the month engine (:mod:`pipeline.generation.month.engine`) through the
+durable runner (:mod:`pipeline.generation.month.runs`).
 
 The CLI, the notebooks and ``reelcal plan`` (:mod:`pipeline.generation.planning`) use the same
 engine, so the first round that ``plan`` shows is the one ``generate`` sends.
@@ -23,9 +23,9 @@ from pipeline.calendar import Calendar, OutlineDay
 from pipeline.config import Settings
 from pipeline.dates import MonthSpec, parse_month
 from pipeline.errors import InvalidDaysError, ReelcalError
-from pipeline.generation.engine import CalendarEngine
-from pipeline.generation.graph import build_calendar_graph
-from pipeline.generation.runs import Progress, ProgressCallback, run_calendar
+from pipeline.generation.month.engine import CalendarEngine
+from pipeline.generation.month.grounding import default_retriever
+from pipeline.generation.month.runs import Progress, ProgressCallback, run_calendar
 from pipeline.generation.state import check_request_text
 
 __all__ = [
@@ -43,12 +43,31 @@ __all__ = [
 ]
 
 
-def default_retriever(settings: Settings) -> Runnable[Any, list[Document]]:
-    """The mentor retriever over ``settings.vectorstore`` (or the bundled index)."""
-    from pipeline.knowledge.index import load_vectorstore
-    from pipeline.knowledge.retriever import MentorRetriever
+def build_calendar_graph(
+    settings: Settings | None = None,
+    model: BaseChatModel | str | None = None,
+    *,
+    supplement_model: BaseChatModel | str | None = None,
+    retriever: Runnable[Any, list[Document]] | None = None,
+    checkpointer: Any = None,
+):
+    """The month engine as a compiled LangGraph graph (input: ``{"month", "trends",
+    "niche"?}``; output: the final :class:`MonthState`). ``build_calendar_chain`` wraps
+    it into a Runnable that returns a :class:`~pipeline.calendar.Calendar`.
 
-    return MentorRetriever.from_settings(settings, vectorstore=load_vectorstore(settings))
+    Example:
+        .. code-block:: python
+
+            graph = build_calendar_graph(Settings(), model="openai:gpt-4o")
+            graph.get_graph().draw_mermaid()
+    """
+    engine = CalendarEngine(
+        settings or Settings.load(),
+        model=model,
+        supplement_model=supplement_model,
+        retriever=retriever,
+    )
+    return engine.graph(checkpointer=checkpointer)
 
 
 def _chain_input(request: Any) -> dict[str, Any]:

@@ -18,8 +18,9 @@ from langchain_core.runnables import Runnable
 
 from pipeline.config import Settings
 from pipeline.dates import parse_month
-from pipeline.generation.engine import CalendarEngine
-from pipeline.generation.models import PROVIDERS, load_chat_model, split_key
+from pipeline.generation.month.engine import CalendarEngine
+from pipeline.generation.month.grounding import default_retriever
+from pipeline.models.chat import PROVIDERS, load_chat_model, split_key
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,6 @@ def plan_month(
     retriever: Runnable[dict[str, Any], list[Document]] | None = None,
 ) -> list[ModelPlan]:
     """The first round of ``month`` for each model, counted; no model is called."""
-    from pipeline.generation.chains import default_retriever
-
     spec = parse_month(month)
     inputs = {"month": spec.key, "trends": list(trends), "niche": niche}
     # every model key first: a bad one fails before the vector store and embeddings load

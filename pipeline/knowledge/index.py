@@ -24,7 +24,6 @@ from langchain_core.documents import Document
 from pipeline.bundled import bundled_dir
 from pipeline.config import DEFAULT_EMBEDDINGS, Settings
 from pipeline.errors import IngestError, ModelCallError, VectorStoreError
-from pipeline.generation.failures import call_with_retries
 from pipeline.knowledge.embeddings import load_embeddings
 from pipeline.knowledge.ingest import (
     DEFAULT_CHUNK_OVERLAP,
@@ -44,6 +43,7 @@ from pipeline.knowledge.store import (
     store_documents,
     verify_store,
 )
+from pipeline.models.failures import call_with_retries
 
 
 @dataclass

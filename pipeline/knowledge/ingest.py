@@ -44,7 +44,7 @@ from typing import Any
 from langchain_core.documents import Document
 
 from pipeline.errors import ConfigError, IngestError
-from pipeline.generation.tokens import ensure_tiktoken_cache
+from pipeline.models.tokens import ensure_tiktoken_cache
 
 SUFFIXES = (".txt", ".md", ".srt", ".vtt", ".json", ".jsonl", ".csv")
 RECORD_FIELDS = (

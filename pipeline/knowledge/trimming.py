@@ -32,8 +32,8 @@ from langchain_core.documents import BaseDocumentTransformer, Document
 from langchain_core.runnables import RunnableConfig, RunnableLambda
 
 from pipeline.errors import ConfigError
-from pipeline.generation.tokens import TokenCounter, estimate_counter
 from pipeline.knowledge.retriever import render_document
+from pipeline.models.tokens import TokenCounter, estimate_counter
 
 SEPARATOR = "\n\n"  # what format_documents puts between blocks
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")

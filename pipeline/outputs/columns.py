@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from pipeline.calendar import COLUMN_TITLES, OUTLINE_COLUMN_TITLES, Calendar, DayPlan
+from pipeline.plans import COLUMN_TITLES, OUTLINE_COLUMN_TITLES, CalendarData, DayPlan
 
 #: (DayPlan field, column title) of the tabular exports, in order: Day, Date, the rest.
 TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -31,7 +31,7 @@ SOURCES_COLUMN: tuple[str, str] = ("sources", "Sources")
 TITLE_OF: dict[str, str] = dict((*TABLE_COLUMNS, *OUTLINE_COLUMNS, SOURCES_COLUMN))
 
 
-def table_columns(calendar: Calendar) -> tuple[tuple[str, str], ...]:
+def table_columns(calendar: CalendarData) -> tuple[tuple[str, str], ...]:
     """The columns of ``calendar``'s table: the day's, the outline's if it has one, and
     the sources if it records them."""
     return (
@@ -41,7 +41,7 @@ def table_columns(calendar: Calendar) -> tuple[tuple[str, str], ...]:
     )
 
 
-def table_rows(calendar: Calendar) -> list[tuple[DayPlan, list[Any]]]:
+def table_rows(calendar: CalendarData) -> list[tuple[DayPlan, list[Any]]]:
     """Each plan and its cells in :func:`table_columns` order (no line: blank cells)."""
     lines = {line.day: line for line in calendar.outline}
     rows = []

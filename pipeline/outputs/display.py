@@ -11,8 +11,8 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
-from pipeline.calendar import USAGE_TABLE_TITLES, Calendar
 from pipeline.outputs.columns import table_columns, table_rows
+from pipeline.plans import USAGE_TABLE_TITLES, CalendarData
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
@@ -31,7 +31,7 @@ _CSS = """<style>
 </style>"""
 
 
-def to_dataframe(calendar: Calendar) -> pandas.DataFrame:
+def to_dataframe(calendar: CalendarData) -> pandas.DataFrame:
     """The days as a DataFrame: index "Day", columns "Date" (datetime) and the column titles."""
     import pandas as pd
 
@@ -43,7 +43,7 @@ def to_dataframe(calendar: Calendar) -> pandas.DataFrame:
     return frame
 
 
-def calendar_html(calendar: Calendar, *, fold_at: int = FOLD_AT) -> str:
+def calendar_html(calendar: CalendarData, *, fold_at: int = FOLD_AT) -> str:
     """An HTML view: a summary line, the days (long cells folded), missing days, usage."""
     total_tokens = calendar.total_input_tokens + calendar.total_output_tokens
     parts = [
@@ -66,7 +66,7 @@ def calendar_html(calendar: Calendar, *, fold_at: int = FOLD_AT) -> str:
     return "\n".join(parts)
 
 
-def _day_rows(calendar: Calendar, fold_at: int) -> list[list[str]]:
+def _day_rows(calendar: CalendarData, fold_at: int) -> list[list[str]]:
     rows = []
     for plan, cells in table_rows(calendar):
         row = [str(plan.day), f'<span class="rc-nowrap">{plan.date.isoformat()}</span>']
@@ -88,7 +88,7 @@ def fold(text: str, fold_at: int = FOLD_AT) -> str:
     return f"<details><summary>{_esc(preview.rstrip(' ,.;:'))}…</summary>{body}</details>"
 
 
-def _usage_html(calendar: Calendar) -> str:
+def _usage_html(calendar: CalendarData) -> str:
     if not calendar.usage:
         return "<p>No model calls recorded.</p>"
     heads = list(USAGE_TABLE_TITLES)

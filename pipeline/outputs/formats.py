@@ -23,16 +23,16 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from pipeline.calendar import Calendar
 from pipeline.errors import CalendarFileError, OutputPathError
 from pipeline.files import atomic_write
 from pipeline.outputs.ics import write_ics
 from pipeline.outputs.schedulers import write_gcal
 from pipeline.outputs.text import write_csv, write_json, write_md
 from pipeline.outputs.xlsx import write_xlsx
+from pipeline.plans import CalendarData
 
 WRITE_FORMATS: tuple[str, ...] = ("xlsx", "csv", "json", "md", "ics", "gcal")
-_WRITERS: dict[str, Callable[[Calendar, Path], None]] = {
+_WRITERS: dict[str, Callable[[CalendarData, Path], None]] = {
     "xlsx": write_xlsx,
     "csv": write_csv,
     "json": write_json,
@@ -42,7 +42,7 @@ _WRITERS: dict[str, Callable[[Calendar, Path], None]] = {
 }
 
 
-def save(calendar: Calendar, path: str | Path, *, format: str | None = None) -> Path:
+def save(calendar: CalendarData, path: str | Path, *, format: str | None = None) -> Path:
     """Write ``calendar`` to ``path`` atomically and return the path.
 
     The format is ``format`` when given, else the file name's suffix; see the module table.

@@ -10,12 +10,12 @@ import hashlib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from pipeline.calendar import Calendar, DayPlan
+from pipeline.plans import CalendarData, DayPlan
 
 ICS_PRODID = "-//reelcal//content calendar//EN"
 
 
-def write_ics(calendar: Calendar, path: Path) -> None:
+def write_ics(calendar: CalendarData, path: Path) -> None:
     path.write_bytes(to_ics(calendar))
 
 
@@ -40,7 +40,7 @@ def event_uid(plan: DayPlan) -> str:
     return f"reelcal-{plan.date.isoformat()}-{digest}@reelcal"
 
 
-def to_ics(calendar: Calendar) -> bytes:
+def to_ics(calendar: CalendarData) -> bytes:
     """The calendar as an RFC 5545 iCalendar: one all-day event per day."""
     from icalendar import Calendar as ICalendar
     from icalendar import Event

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from pipeline.calendar import OUTLINE_COLUMN_TITLES, OutlineDay
 from pipeline.dates import MonthSpec
 from pipeline.errors import CalendarFileError, InvalidDaysError
 from pipeline.outputs.columns import first_error
+from pipeline.plans import OUTLINE_COLUMN_TITLES, OutlineDay
 
 #: OutlineDay field -> column title of an outline file, in order.
 OUTLINE_FILE_COLUMNS: dict[str, str] = {"day": "Day", "title": "Title", **OUTLINE_COLUMN_TITLES}

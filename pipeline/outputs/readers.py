@@ -19,7 +19,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from pipeline.calendar import Calendar, DayPlan, OutlineDay, UsageRecord
 from pipeline.dates import expand_days
 from pipeline.errors import CalendarFileError
 from pipeline.outputs.columns import (
@@ -32,11 +31,12 @@ from pipeline.outputs.columns import (
 )
 from pipeline.outputs.formats import WRITE_FORMATS
 from pipeline.outputs.xlsx import CALENDAR_SHEET, RUN_SHEET
+from pipeline.plans import CalendarData, DayPlan, OutlineDay, UsageRecord
 
 READ_FORMATS: tuple[str, ...] = ("xlsx", "csv", "json")
 
 
-def load(path: str | Path) -> Calendar:
+def load(path: str | Path) -> CalendarData:
     """Read a calendar reelcal wrote, choosing the reader by suffix (.json, .csv, .xlsx)."""
     path = Path(path)
     suffix = path.suffix.lower()
@@ -53,7 +53,7 @@ def load(path: str | Path) -> Calendar:
     return {"json": read_json, "csv": read_csv, "xlsx": read_xlsx}[suffix[1:]](path)
 
 
-def read_json(text_or_path: str | Path) -> Calendar:
+def read_json(text_or_path: str | Path) -> CalendarData:
     """A calendar from JSON text or a .json file (a Path, or a str naming an existing file)."""
     if isinstance(text_or_path, Path) or os.path.isfile(text_or_path):
         path = _existing(text_or_path)
@@ -65,7 +65,7 @@ def read_json(text_or_path: str | Path) -> Calendar:
                 f"{text[:60]!r} is neither an existing file nor calendar JSON; check the path"
             )
     try:
-        return Calendar.model_validate_json(text)
+        return CalendarData.model_validate_json(text)
     except ValidationError as exc:
         raise CalendarFileError(
             f"{source} is not a reelcal calendar: {first_error(exc)}; "
@@ -73,7 +73,7 @@ def read_json(text_or_path: str | Path) -> Calendar:
         ) from None
 
 
-def read_csv(path: str | Path) -> Calendar:
+def read_csv(path: str | Path) -> CalendarData:
     """A calendar from a .csv reelcal wrote (cells may have been edited; a BOM is accepted)."""
     path = _existing(path)
     try:
@@ -89,7 +89,7 @@ def read_csv(path: str | Path) -> Calendar:
     return _calendar_from(path, plans, extra)
 
 
-def read_xlsx(path: str | Path) -> Calendar:
+def read_xlsx(path: str | Path) -> CalendarData:
     """A calendar from an .xlsx reelcal wrote; run metadata comes from its "Run" sheet."""
     import zipfile
 
@@ -125,7 +125,7 @@ def _plans_from_rows(
     source: Path, header: Sequence[Any], rows: Iterable[tuple[int, Sequence[Any]]]
 ) -> tuple[list[DayPlan], dict[str, Any]]:
     """DayPlans from spreadsheet rows, columns found by title; blank rows are skipped.
-    Also the Calendar fields other columns hold: with Pillar and Format, the outline
+    Also the calendar fields other columns hold: with Pillar and Format, the outline
     (each line titled as its reel); with Sources, the sources ("; " between ids)."""
     position = {}
     for i, title in enumerate(header):
@@ -281,7 +281,7 @@ def _read_usage(source: Path, rows: Iterator[tuple[int, tuple[Any, ...]]]) -> li
     return records
 
 
-def _calendar_from(source: Path, plans: list[DayPlan], info: dict[str, Any]) -> Calendar:
+def _calendar_from(source: Path, plans: list[DayPlan], info: dict[str, Any]) -> CalendarData:
     months = sorted({(plan.date.year, plan.date.month) for plan in plans})
     if len(months) > 1:
         spans = ", ".join(f"{y:04d}-{m:02d}" for y, m in months)
@@ -291,7 +291,7 @@ def _calendar_from(source: Path, plans: list[DayPlan], info: dict[str, Any]) -> 
     elif "month" not in info:
         raise CalendarFileError(f"{source} has no day rows and no month; add a row per day")
     try:
-        return Calendar(days=plans, **info)
+        return CalendarData(days=plans, **info)
     except ValidationError as exc:
         raise CalendarFileError(
             f"{source}: {first_error(exc)}; keep one row per day of one month"

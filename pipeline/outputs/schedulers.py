@@ -9,13 +9,13 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from pipeline.calendar import Calendar
 from pipeline.outputs.ics import event_description
+from pipeline.plans import CalendarData
 
 GCAL_COLUMNS: tuple[str, ...] = ("Subject", "Start Date", "All Day Event", "Description")
 
 
-def write_gcal(calendar: Calendar, path: Path) -> None:
+def write_gcal(calendar: CalendarData, path: Path) -> None:
     with open(path, "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
         writer.writerow(GCAL_COLUMNS)

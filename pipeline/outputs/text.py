@@ -15,11 +15,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pipeline.calendar import USAGE_TABLE_TITLES, Calendar
 from pipeline.outputs.columns import cell_text, table_columns, table_rows
+from pipeline.plans import USAGE_TABLE_TITLES, CalendarData
 
 
-def write_csv(calendar: Calendar, path: Path) -> None:
+def write_csv(calendar: CalendarData, path: Path) -> None:
     with open(path, "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
         writer.writerow([title for _, title in table_columns(calendar)])
@@ -27,11 +27,11 @@ def write_csv(calendar: Calendar, path: Path) -> None:
             writer.writerow([cell_text(value) for value in cells])
 
 
-def write_json(calendar: Calendar, path: Path) -> None:
+def write_json(calendar: CalendarData, path: Path) -> None:
     path.write_text(calendar.model_dump_json(indent=2), encoding="utf-8")
 
 
-def write_md(calendar: Calendar, path: Path) -> None:
+def write_md(calendar: CalendarData, path: Path) -> None:
     path.write_text(to_markdown(calendar), encoding="utf-8")
 
 
@@ -45,7 +45,7 @@ def _md_row(cells: Iterable[Any]) -> str:
     return "| " + " | ".join(_md_cell(cell) for cell in cells) + " |"
 
 
-def to_markdown(calendar: Calendar) -> str:
+def to_markdown(calendar: CalendarData) -> str:
     """The calendar as markdown: heading, run facts, one table row per day, usage."""
     lines = [f"# Content calendar: {calendar.month_name}", ""]
     facts = [

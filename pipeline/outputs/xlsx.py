@@ -16,9 +16,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pipeline.calendar import Calendar, UsageRecord
 from pipeline.dates import compact_days
 from pipeline.outputs.columns import table_columns, table_rows
+from pipeline.plans import CalendarData, UsageRecord
 
 CALENDAR_SHEET = "Content Calendar"
 RUN_SHEET = "Run"
@@ -44,7 +44,7 @@ _HEADER_FILL = "1F4E78"
 _LINE_POINTS = 14.5  # one line of 11 pt Calibri
 
 
-def write_xlsx(calendar: Calendar, path: Path) -> None:
+def write_xlsx(calendar: CalendarData, path: Path) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment
     from openpyxl.utils import get_column_letter
@@ -131,7 +131,7 @@ def _xlsx_set(cell: Any, value: Any) -> Any:
 _USAGE_FIELDS: tuple[str, ...] = tuple(UsageRecord.model_fields)
 
 
-def run_info(calendar: Calendar) -> list[tuple[str, str]]:
+def run_info(calendar: CalendarData) -> list[tuple[str, str]]:
     """The run's facts as (key, value) rows, the top of the "Run" sheet."""
     rows = [
         ("month", f"{calendar.year:04d}-{calendar.month:02d}"),
@@ -149,7 +149,7 @@ def run_info(calendar: Calendar) -> list[tuple[str, str]]:
 _RUN_WIDTHS = (16, 40, 22) + (15,) * (len(_USAGE_FIELDS) - 3)
 
 
-def _write_run_sheet(sheet: Any, calendar: Calendar) -> None:
+def _write_run_sheet(sheet: Any, calendar: CalendarData) -> None:
     """Key/value rows (month, model, niche, ...), then one usage row per call and totals."""
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter

@@ -6,7 +6,7 @@ import pytest
 from langchain_core.language_models import BaseChatModel
 from typer.testing import CliRunner
 
-from pipeline.cli import app
+from pipeline.cli.app import app
 
 pytestmark = pytest.mark.integration
 

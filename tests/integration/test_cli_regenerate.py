@@ -7,7 +7,7 @@ from scripted import february_2027
 from typer.testing import CliRunner
 
 from pipeline.calendar import Calendar
-from pipeline.cli import app
+from pipeline.cli.app import app
 
 pytestmark = pytest.mark.integration
 pytest.importorskip("llama_cpp")

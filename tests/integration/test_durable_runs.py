@@ -29,7 +29,7 @@ CHILD = textwrap.dedent(
     from langchain_core.documents import Document
     from langchain_core.runnables import RunnableLambda
     from scripted import ScriptedChatModel, rows_for
-    from pipeline.generation import engine
+    from pipeline.generation.month import engine
 
     LOG = {log!r}
 
@@ -42,7 +42,7 @@ CHILD = textwrap.dedent(
     docs = [Document(page_content="Open with a hook.", metadata={{"creator": "m", "source_id": "a"}})]
     engine.load_chat_model = lambda key, settings: ScriptedChatModel(behaviour=behaviour)
     engine.CalendarEngine.retriever = property(lambda self: RunnableLambda(lambda _: docs))
-    from pipeline.cli import main
+    from pipeline.cli.app import main
     sys.argv = ["reelcal", *{argv!r}]
     main()
     """

@@ -18,8 +18,8 @@ from scripted import FIXED_RETRIEVER, SCRIPTED_SCRIPT_WORDS
 from pipeline.calendar import Calendar
 from pipeline.config import Settings
 from pipeline.errors import IncompleteCalendarError
-from pipeline.generation import failures
 from pipeline.generation.chains import generate_calendar
+from pipeline.models import failures
 
 pytestmark = pytest.mark.integration
 

@@ -9,10 +9,10 @@ pytest.importorskip("llama_cpp")
 from pipeline.config import Settings
 from pipeline.dates import parse_month, special_dates
 from pipeline.generation.chains import default_retriever
-from pipeline.generation.engine import CalendarEngine
-from pipeline.generation.models import load_chat_model, model_limits, token_counter_for
-from pipeline.generation.writer import ChunkRequest, MonthContext
+from pipeline.generation.month.engine import CalendarEngine
+from pipeline.generation.writing.writer import ChunkRequest, MonthContext
 from pipeline.knowledge.retriever import format_documents
+from pipeline.models.chat import load_chat_model, model_limits, token_counter_for
 
 pytestmark = pytest.mark.integration
 

@@ -58,7 +58,7 @@ def small_server(tmp_path_factory):
 
 def serve(tmp_path_factory, n_ctx: int):
     """Start ``python -m llama_cpp.server``, wait until it answers, yield its URL, stop it."""
-    from pipeline.generation.local_model import bundled_gguf_path, local_threads
+    from pipeline.models.local import bundled_gguf_path, local_threads
 
     decode_threads, prompt_threads = local_threads(bundled_gguf_path(), Settings())
     port = _free_port()

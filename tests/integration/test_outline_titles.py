@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.config import Settings
-from pipeline.generation.titles import TitleGuard
+from pipeline.generation.review.titles import TitleGuard
 from pipeline.knowledge.embeddings import load_embeddings
 
 pytestmark = pytest.mark.integration
@@ -38,7 +38,7 @@ def test_a_paraphrased_title_is_caught_and_different_ideas_are_kept(guard):
 def test_the_round_review_drops_a_row_whose_title_rewords_another_chunks(guard):
     """Rows of one round (chunks written at once): the later day whose title rewords an
     earlier one's is dropped with why; the kept calendar's titles count too."""
-    from pipeline.generation.review import review_row_titles
+    from pipeline.generation.review.rows import review_row_titles
 
     def row(day: int, title: str) -> dict:
         return {"date": f"2027-02-{day:02d}", "title": title}

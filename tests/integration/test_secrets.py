@@ -20,10 +20,10 @@ from scripted import SCRIPTED_SCRIPT_WORDS
 from typer.testing import CliRunner
 
 from pipeline.calendar import Calendar
-from pipeline.cli import app
+from pipeline.cli.app import app
 from pipeline.errors import IncompleteCalendarError
-from pipeline.generation import failures
 from pipeline.generation.chains import generate_calendar
+from pipeline.models import failures
 from pipeline.outputs import WRITE_FORMATS
 
 pytestmark = pytest.mark.integration

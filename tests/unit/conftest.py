@@ -6,7 +6,7 @@ import pytest
 @pytest.fixture
 def no_backoff(monkeypatch):
     """Retries without waiting (modules that drive retry loops mark themselves with it)."""
-    from pipeline.generation import failures
+    from pipeline.models import failures
 
     monkeypatch.setattr(failures, "RETRY_BASE_DELAY", 0.0)
 
@@ -17,7 +17,7 @@ def _titles_by_hash_vectors(monkeypatch):
     loading MiniLM (seconds, and hundreds of MB) in every test that writes a month. Tests
     of the comparison pass their own embeddings; the integration tests use the real
     model (tests/integration/test_outline_titles.py)."""
-    from pipeline.generation import titles
+    from pipeline.generation.review import titles
     from pipeline.knowledge.embeddings import load_embeddings
 
     monkeypatch.setattr(titles, "title_embeddings", lambda settings: load_embeddings("fake:384"))

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.errors import TokenBudgetError
-from pipeline.generation import budget as budget_module
-from pipeline.generation.budget import TokenBudget, estimate_tokens_per_day
+from pipeline.generation.writing import budget as budget_module
+from pipeline.generation.writing.budget import TokenBudget, estimate_tokens_per_day
 
 GPT4_TURBO = {"context_window": 128_000, "max_output_tokens": 4096}
 GPT35_TURBO = {"context_window": 16_385, "max_output_tokens": 4096}
@@ -202,7 +202,7 @@ def _call(output: int, days: int, finish: str = "stop") -> dict:
 
 
 def test_the_learned_estimate_does_not_ratchet_on_cut_or_lone_replies():
-    from pipeline.generation.budget import learn_from_round
+    from pipeline.generation.writing.budget import learn_from_round
 
     history = [_call(700, 2), _call(760, 2), _call(690, 2)]  # ~358 tokens a day
     steady, _ = learn_from_round(history, history[-1:], 400, 0)

@@ -213,7 +213,7 @@ def test_calls_stay_within_one_of_the_lower_bound(tmp_path, window, cap, reasoni
     # headroom; the one extra call is the probe that learns tokens per day first
     import math
 
-    from pipeline.generation.budget import ESTIMATE_HEADROOM
+    from pipeline.generation.writing.budget import ESTIMATE_HEADROOM
 
     model = tool_model(window, cap, reasoning, seed=7)
     cal = run(model, tmp_path)

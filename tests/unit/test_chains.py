@@ -23,13 +23,13 @@ from scripted import (
 from pipeline.calendar import Calendar
 from pipeline.config import Settings
 from pipeline.errors import IncompleteCalendarError, TokenBudgetError
-from pipeline.generation.graph import NODES
 from pipeline.generation.chains import (
     build_calendar_chain,
     build_calendar_graph,
     generate_calendar,
     regenerate_days,
 )
+from pipeline.generation.month.graph import NODES
 
 pytestmark = pytest.mark.usefixtures("no_backoff")
 

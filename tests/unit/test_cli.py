@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.cli import app
+from pipeline.cli.app import app
 
 runner = CliRunner()
 
@@ -77,7 +77,7 @@ def scripted_cli(monkeypatch, tmp_path):
     from langchain_core.runnables import RunnableLambda
     from scripted import ScriptedChatModel, rows_for
 
-    from pipeline.generation import engine
+    from pipeline.generation.month import engine
 
     built: list[ScriptedChatModel] = []
     behaviours: list = []
@@ -174,8 +174,8 @@ def test_unreachable_embeddings_while_indexing_is_one_line_and_exits_1(monkeypat
     import httpx
     from langchain_core.embeddings import Embeddings
 
-    from pipeline.generation import failures
     from pipeline.knowledge import index as indexing
+    from pipeline.models import failures
 
     class Unreachable(Embeddings):
         def embed_documents(self, texts):
@@ -198,7 +198,7 @@ def test_an_index_built_with_the_cli_is_used_with_index_and_a_missing_one_exits_
 ):
     from scripted import ScriptedChatModel, rows_for
 
-    from pipeline.generation import engine
+    from pipeline.generation.month import engine
 
     built: list[ScriptedChatModel] = []
 

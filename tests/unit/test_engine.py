@@ -37,7 +37,7 @@ from pipeline.generation.chains import (
     regenerate_days,
     resume_calendar,
 )
-from pipeline.generation.engine import CalendarEngine
+from pipeline.generation.month.engine import CalendarEngine
 from pipeline.generation.planning import plan_month
 
 pytestmark = pytest.mark.usefixtures("no_backoff")

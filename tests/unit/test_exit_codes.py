@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.cli import app
+from pipeline.cli.app import app
 
 runner = CliRunner()
 HOSTED = ("-m", "openai:gpt-4o")
@@ -82,7 +82,7 @@ def scripted_failing_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     from langchain_core.runnables import RunnableLambda
     from scripted import ScriptedChatModel, rows_for
 
-    from pipeline.generation import engine
+    from pipeline.generation.month import engine
 
     def behaviour(days: list[int], index: int, max_tokens: int) -> str:
         if index == 0:
@@ -259,8 +259,9 @@ def offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[list[st
     """
     import socket
 
-    from pipeline.generation import failures, models
     from pipeline.knowledge import embeddings
+    from pipeline.models import chat as models
+    from pipeline.models import failures
 
     sent: list[str] = []
 
@@ -337,7 +338,7 @@ def test_the_console_script_prints_one_line_and_exits_2(args, message, tmp_path)
     """Outside CliRunner: nothing else (warnings, logging) reaches the real stderr.
     These inputs fail before any model is built, so no request can be made."""
     proc = subprocess.run(
-        [sys.executable, "-c", "from pipeline.cli import main; main()", *args],
+        [sys.executable, "-c", "from pipeline.cli.app import main; main()", *args],
         check=False,
         capture_output=True,
         text=True,

@@ -15,8 +15,8 @@ from langchain_core.exceptions import (
 )
 
 from pipeline.errors import ModelCallError
-from pipeline.generation import failures
-from pipeline.generation.failures import (
+from pipeline.models import failures
+from pipeline.models.failures import (
     call_with_retries,
     is_context_overflow,
     is_transient,
@@ -152,6 +152,6 @@ def test_overflow_is_raised_typed_and_never_retried():
 
 
 def test_llama_cpp_overflow_message_is_recognised():
-    from pipeline.generation.local_model import LLAMA_OVERFLOW
+    from pipeline.models.local import LLAMA_OVERFLOW
 
     assert LLAMA_OVERFLOW.search("Requested tokens (5000) exceed context window of 4096")

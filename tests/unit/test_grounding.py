@@ -9,8 +9,8 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from scripted import ScriptedToolModel, is_outline_prompt, outline_dict, outline_settings
 
-from pipeline.generation.budget import TokenBudget
 from pipeline.generation.chains import generate_calendar
+from pipeline.generation.writing.budget import TokenBudget
 from pipeline.knowledge.retriever import MentorRetriever
 
 pytestmark = pytest.mark.usefixtures("no_backoff")

@@ -40,7 +40,7 @@ def test_public_api_is_pinned():
 def test_import_leaves_the_environment_unchanged():
     code = (
         "import json, os; before = dict(os.environ); import pipeline, pipeline.generation.chains, "
-        "pipeline.cli; print(json.dumps({k: v for k, v in os.environ.items() "
+        "pipeline.cli.app; print(json.dumps({k: v for k, v in os.environ.items() "
         "if before.get(k) != v}))"
     )
     env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp"}
@@ -80,7 +80,7 @@ def test_nothing_is_unpickled():
     from pathlib import Path
 
     from pipeline.config import Settings
-    from pipeline.generation.runs import open_checkpointer
+    from pipeline.generation.month.runs import open_checkpointer
 
     package = Path(pipeline.__file__).parent
     for path in package.rglob("*.py"):

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import ConfigError
-from pipeline.generation.tokens import tiktoken_counter
 from pipeline.knowledge.ingest import load_files, read_records, subtitles_to_text
+from pipeline.models.tokens import tiktoken_counter
 
 RECORD = {
     "reel_id": "r-1",

@@ -15,7 +15,7 @@ from pathlib import Path
 import typer
 
 import pipeline
-from pipeline.cli import app
+from pipeline.cli.app import app
 from pipeline.config import Settings
 
 PACKAGE = Path(pipeline.__file__).parent

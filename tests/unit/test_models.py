@@ -12,14 +12,14 @@ from pipeline.errors import (
     ModelLimitsError,
     ModelSetupError,
 )
-from pipeline.generation.models import (
+from pipeline.knowledge.embeddings import load_embeddings
+from pipeline.models.chat import (
     load_chat_model,
     model_label,
     model_limits,
     split_key,
     token_counter_for,
 )
-from pipeline.knowledge.embeddings import load_embeddings
 
 
 @pytest.mark.parametrize(
@@ -127,7 +127,7 @@ def test_plan_builds_hosted_models_without_touching_the_environment(monkeypatch)
 def test_cpu_count_works_without_sched_getaffinity(monkeypatch):
     import os
 
-    from pipeline.generation.local_model import available_cpus
+    from pipeline.models.local import available_cpus
 
     monkeypatch.delattr(os, "sched_getaffinity", raising=False)
     monkeypatch.delattr(os, "process_cpu_count", raising=False)
@@ -138,7 +138,7 @@ def test_small_local_models_decode_on_one_thread_and_read_prompts_on_every_core(
     tmp_path, monkeypatch
 ):
     from pipeline.config import Settings
-    from pipeline.generation import local_model as models
+    from pipeline.models import local as models
 
     monkeypatch.setattr(models, "available_cpus", lambda: 4)
     small = tmp_path / "small.gguf"

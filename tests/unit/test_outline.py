@@ -23,9 +23,9 @@ from pipeline.calendar import OutlineDay
 from pipeline.config import Settings
 from pipeline.errors import ConfigError, IncompleteCalendarError
 from pipeline.generation.chains import generate_calendar
-from pipeline.generation.outline_replies import OUTLINE_FIELDS, outline_schema, parse_outline
-from pipeline.generation.schema import words_pattern
-from pipeline.generation.titles import TitleGuard
+from pipeline.generation.outline.replies import OUTLINE_FIELDS, outline_schema, parse_outline
+from pipeline.generation.review.titles import TitleGuard
+from pipeline.generation.writing.schema import words_pattern
 
 pytestmark = pytest.mark.usefixtures("no_backoff")
 
@@ -310,8 +310,9 @@ def test_cli_outline_then_generate_from_the_edited_file(monkeypatch, tmp_path):
     from typer.testing import CliRunner
 
     from pipeline.calendar import Calendar
-    from pipeline.cli import app
-    from pipeline.generation import engine, titles
+    from pipeline.cli.app import app
+    from pipeline.generation.month import engine
+    from pipeline.generation.review import titles
 
     built: list[ScriptedChatModel] = []
 
@@ -363,7 +364,7 @@ def test_cli_outline_then_generate_from_the_edited_file(monkeypatch, tmp_path):
 
 
 def test_a_trend_short_of_its_floor_that_cannot_be_moved_is_named_in_the_notes():
-    from pipeline.generation.uses import trend_notes
+    from pipeline.generation.review.uses import trend_notes
 
     lines = [OutlineDay(**{**outline_dict(d), "uses": "AI agents"}) for d in range(1, 29)]
     assert trend_notes(lines, ["AI agents", "automation"], 28) == [
@@ -373,7 +374,7 @@ def test_a_trend_short_of_its_floor_that_cannot_be_moved_is_named_in_the_notes()
 
 
 def test_balance_gives_a_short_trend_free_days_spread_out_then_a_surplus_trends_days():
-    from pipeline.generation.uses import balance_trends
+    from pipeline.generation.review.uses import balance_trends
 
     dates = [f"2027-03-{d:02d}" for d in range(1, 13)]  # 12 days, 2 trends: 3 days each
     uses = ["AI agents"] * 6 + [""] * 6  # automation on none; 6 free days, 1 of them fixed
@@ -397,7 +398,7 @@ def test_balance_gives_a_short_trend_free_days_spread_out_then_a_surplus_trends_
 
 
 def test_each_special_date_lands_on_its_own_day_and_on_no_other():
-    from pipeline.generation.uses import place_special_dates
+    from pipeline.generation.review.uses import place_special_dates
 
     line = outline_dict(1)
     lines = {
@@ -484,8 +485,9 @@ def test_an_interrupted_cli_outline_resumes_with_reelcal_outline(monkeypatch, tm
 
     from typer.testing import CliRunner
 
-    from pipeline.cli import app
-    from pipeline.generation import engine, titles
+    from pipeline.cli.app import app
+    from pipeline.generation.month import engine
+    from pipeline.generation.review import titles
     from pipeline.outputs.outline_files import read_outline
 
     built: list[ScriptedChatModel] = []
@@ -527,7 +529,7 @@ def test_an_interrupted_cli_outline_resumes_with_reelcal_outline(monkeypatch, tm
 
 # ---------------------------------------------------------------- pillars
 def test_pillar_shares_follow_the_mix_and_split_what_it_leaves_out():
-    from pipeline.generation.pillars import pillar_shares
+    from pipeline.generation.review.pillars import pillar_shares
 
     assert pillar_shares(["A", "B", "C", "D"], None) == {p: 0.25 for p in "ABCD"}
     shares = pillar_shares(["A", "B", "C"], {"A": 0.5})
@@ -536,7 +538,7 @@ def test_pillar_shares_follow_the_mix_and_split_what_it_leaves_out():
 
 
 def test_over_share_names_the_latest_new_lines_of_a_crowded_pillar_and_a_stray_one():
-    from pipeline.generation.pillars import over_share
+    from pipeline.generation.review.pillars import over_share
 
     dates = [f"2027-03-{d:02d}" for d in range(1, 13)]  # 12 days, 3 pillars: 4 each
     pillars = ["Education", "Proof", "Story"]
@@ -570,7 +572,7 @@ def test_a_crowded_pillar_is_planned_again_once_and_the_schema_names_the_pillars
     assert len(outline_prompts) == 2
     assert "pillar 'Education' is on 31 days, its share is about 11" in outline_prompts[1]
     assert {line.pillar for line in cal.outline} == set(pillars)  # the settings' spelling
-    from pipeline.generation.outline import OutlineWriter
+    from pipeline.generation.outline.stage import OutlineWriter
 
     writer = OutlineWriter(model, settings(tmp_path, content_pillars=pillars), role="outline")
     item = writer.tool_parameters(None)["properties"]["days"]["items"]

@@ -1,4 +1,4 @@
-"""Tests of pipeline.generation.parsing: every reply shape seen from real models, the rejection rules,
+"""Tests of pipeline.generation.replies.parsing: every reply shape seen from real models, the rejection rules,
 truncation, pipes inside cells, and properties (JSON round-trips; no text makes it raise)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from pipeline.calendar import COLUMN_TITLES, CONTENT_FIELDS, DayPlan
-from pipeline.generation.parsing import (
+from pipeline.generation.replies.parsing import (
     PLACEHOLDERS,
     ParseResult,
     Rejection,

@@ -1,4 +1,4 @@
-"""Property-based tests of :func:`pipeline.generation.parsing.parse_day_plans`.
+"""Property-based tests of :func:`pipeline.generation.replies.parsing.parse_day_plans`.
 
 What must hold for any reply: it never raises on text or JSON-like data (a reply of another
 type is the one documented TypeError); accepted plans are requested days inside the month,
@@ -20,8 +20,13 @@ from hypothesis import strategies as st
 
 from pipeline.calendar import COLUMN_TITLES, CONTENT_FIELDS, DayPlan
 from pipeline.dates import MonthSpec
-from pipeline.generation.cells import clean_cell
-from pipeline.generation.parsing import PLACEHOLDERS, ParseResult, Rejection, parse_day_plans
+from pipeline.generation.replies.cells import clean_cell
+from pipeline.generation.replies.parsing import (
+    PLACEHOLDERS,
+    ParseResult,
+    Rejection,
+    parse_day_plans,
+)
 
 FINISH = st.sampled_from([None, "stop", "length"])
 MONTHS = st.sampled_from([(2026, 4), (2026, 2), (2024, 2), (2026, 3), (2025, 12)])

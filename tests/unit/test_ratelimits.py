@@ -8,7 +8,7 @@ from scripted import FIXED_RETRIEVER, SCRIPTED_SCRIPT_WORDS, ScriptedChatModel, 
 
 from pipeline.config import Settings
 from pipeline.generation.chains import generate_calendar
-from pipeline.generation.ratelimits import account_of, rate_limiter_for, with_rate_limit
+from pipeline.models.ratelimits import account_of, rate_limiter_for, with_rate_limit
 
 
 def _openai(key: str, base_url: str | None = None) -> ChatOpenAI:

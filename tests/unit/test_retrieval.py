@@ -16,7 +16,6 @@ from pydantic import ValidationError
 
 from pipeline.config import Settings
 from pipeline.errors import IngestError, VectorStoreError
-from pipeline.generation.tokens import tiktoken_counter
 from pipeline.knowledge import index as indexing
 from pipeline.knowledge.index import (
     build_index,
@@ -28,6 +27,7 @@ from pipeline.knowledge.ingest import load_files
 from pipeline.knowledge.retriever import MentorRetriever, format_documents
 from pipeline.knowledge.store import empty_store, read_manifest, store_documents
 from pipeline.knowledge.trimming import TokenBudgetTrimmer
+from pipeline.models.tokens import tiktoken_counter
 
 KEY = "fake:64"
 

@@ -13,7 +13,7 @@ from pipeline.calendar import DayPlan
 from pipeline.config import Settings
 from pipeline.errors import IncompleteCalendarError
 from pipeline.generation.chains import generate_calendar
-from pipeline.generation.rules import ContentRules, copied_run, normalized
+from pipeline.generation.review.rules import ContentRules, copied_run, normalized
 
 pytestmark = pytest.mark.usefixtures("no_backoff")
 
@@ -248,7 +248,7 @@ def paraphrases_day_2_on_day_20_once():
 
 @pytest.fixture
 def titles_by_number(monkeypatch):
-    from pipeline.generation import titles
+    from pipeline.generation.review import titles
 
     monkeypatch.setattr(titles, "title_embeddings", lambda settings: NumberEmbeddings())
 
@@ -274,8 +274,8 @@ def test_strict_off_keeps_a_title_alike_by_meaning_and_flags_it(tmp_path, titles
 
 
 def test_the_round_review_compares_new_rows_with_kept_and_reviewed_ones_in_day_order():
-    from pipeline.generation.review import review_row_titles
-    from pipeline.generation.titles import TitleGuard
+    from pipeline.generation.review.rows import review_row_titles
+    from pipeline.generation.review.titles import TitleGuard
 
     def row(date: str, title: str) -> dict:
         return {"date": date, "title": title}
@@ -303,7 +303,7 @@ def test_the_round_review_compares_new_rows_with_kept_and_reviewed_ones_in_day_o
 
 
 def test_embeddings_that_fail_leave_the_text_check_and_the_run_goes_on(tmp_path, monkeypatch):
-    from pipeline.generation import titles
+    from pipeline.generation.review import titles
 
     class Failing(NumberEmbeddings):
         def embed_documents(self, texts):
@@ -320,7 +320,7 @@ def test_embeddings_that_fail_leave_the_text_check_and_the_run_goes_on(tmp_path,
 
 
 def test_titles_seen_before_are_not_embedded_again():
-    from pipeline.generation.titles import TitleGuard
+    from pipeline.generation.review.titles import TitleGuard
 
     class Counting(NumberEmbeddings):
         def __init__(self) -> None:

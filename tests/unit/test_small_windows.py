@@ -25,11 +25,11 @@ from scripted import (
 from pipeline.calendar import OutlineDay
 from pipeline.config import Settings
 from pipeline.dates import parse_month
-from pipeline.generation.budget import TokenBudget
 from pipeline.generation.chains import generate_calendar
-from pipeline.generation.fitting import GIVE_WAY_ORDER, fit_request, plan_requests
-from pipeline.generation.outline import outline_call_allowance
-from pipeline.generation.writer import ChunkRequest, DayWriter, MonthContext
+from pipeline.generation.outline.stage import outline_call_allowance
+from pipeline.generation.writing.budget import TokenBudget
+from pipeline.generation.writing.fitting import GIVE_WAY_ORDER, fit_request, plan_requests
+from pipeline.generation.writing.writer import ChunkRequest, DayWriter, MonthContext
 from pipeline.knowledge.embeddings import load_embeddings
 
 pytestmark = pytest.mark.usefixtures("no_backoff")
@@ -192,7 +192,7 @@ def test_the_prompts_optional_parts_give_way_in_the_stated_order(tmp_path):
 
 
 def test_a_day_whose_fixed_prompt_leaves_no_room_is_named_and_the_others_go_on(tmp_path):
-    from pipeline.generation.fitting import _bare
+    from pipeline.generation.writing.fitting import _bare
 
     writer, request = writer_and_request(tmp_path, 128_000)
     fixed = prompt_size(writer, _bare(request))

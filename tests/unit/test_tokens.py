@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import pipeline  # noqa: F401  (seeds the tiktoken cache)
-from pipeline.generation import tokens
-from pipeline.generation.tokens import (
+from pipeline.models import tokens
+from pipeline.models.tokens import (
     TokenCounter,
     ensure_tiktoken_cache,
     estimate_counter,

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from langchain_core.documents import Document
 
 from pipeline.errors import ConfigError
-from pipeline.generation.tokens import TokenCounter, tiktoken_counter
 from pipeline.knowledge.retriever import format_documents, render_document
 from pipeline.knowledge.trimming import TokenBudgetTrimmer, TrimReport
+from pipeline.models.tokens import TokenCounter, tiktoken_counter
 
 COUNTER = tiktoken_counter("cl100k_base")
 

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from pipeline.calendar import split_hashtags
-from pipeline.generation.cells import (
+from pipeline.generation.replies.cells import (
     COLUMNS,
     DAY,
     DAY_AND_TITLE,

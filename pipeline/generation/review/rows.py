@@ -2,11 +2,11 @@
 titles of the whole round.
 
 A ``write`` task checks its own rows against the content rules
-(:class:`~pipeline.generation.rules.ContentRules`) and the titles already taken
+(:class:`~pipeline.generation.review.rules.ContentRules`) and the titles already taken
 (:func:`rows_written`). Chunks of one round are written at the same time and cannot see
 each other's titles, so ``merge`` then reviews the titles new since the last review
 against every title kept before, by meaning (:func:`review_row_titles`, with
-:class:`~pipeline.generation.titles.TitleGuard`): a later day whose title repeats an
+:class:`~pipeline.generation.review.titles.TitleGuard`): a later day whose title repeats an
 earlier one is dropped and asked again with why (``strict``), or kept and flagged.
 """
 
@@ -17,9 +17,9 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from pipeline.generation.rules import ContentRules, soft_score
+from pipeline.generation.review.rules import ContentRules, soft_score
+from pipeline.generation.review.titles import TitleGuard
 from pipeline.generation.state import ChunkTask
-from pipeline.generation.titles import TitleGuard
 
 logger = logging.getLogger("reelcal")
 
@@ -66,7 +66,7 @@ def candidate(
     row: dict[str, Any], reasons: list[str], sources: Sequence[str], score: list[float]
 ) -> dict[str, Any]:
     """A ``candidates`` entry: a dropped row that broke only soft rules, why, and how badly
-    (:func:`~pipeline.generation.rules.soft_score`)."""
+    (:func:`~pipeline.generation.review.rules.soft_score`)."""
     return {"row": row, "reasons": list(reasons), "sources": list(sources), "score": score}
 
 

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from pipeline.calendar import CONTENT_FIELDS
-from pipeline.generation.cells import CONTAINER_KEYS, day_number, map_keys, normalize_key
+from pipeline.generation.replies.cells import CONTAINER_KEYS, day_number, map_keys, normalize_key
 
 _OBJECT = re.compile(r"\{\s*[\"']")
 _SIGNIFICANT = re.compile(r'\\.|["{}\[\]]', re.DOTALL)

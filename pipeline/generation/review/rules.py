@@ -24,7 +24,7 @@ caption at most               no    Instagram cuts captions at 2,200 characters
 title unlike other days'      no    same text once case, punctuation and spaces are
                                     ignored; alike by meaning (embeddings' cosine at
                                     least ``title_similarity``) is checked after each
-                                    round (:mod:`pipeline.generation.review`)
+                                    round (:mod:`pipeline.generation.review.rows`)
 ============================  ====  =====================================================
 """
 

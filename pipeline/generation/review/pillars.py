@@ -18,7 +18,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pipeline.generation.rules import normalized
+from pipeline.generation.review.rules import normalized
 
 #: Days a pillar may be over its share before its latest lines are planned again.
 PILLAR_SLACK = 1

@@ -4,7 +4,7 @@ still to ask for are cut into requests that fit.
 A chunk's prompt is a fixed part (the instructions, mentor patterns and mentors, the
 special dates and outline lines of its days, the answer format) and optional parts that
 help the model but are not needed to ask for a day. When a request does not leave room
-for the days it asks for (:meth:`~pipeline.generation.writer.DayWriter.days_per_call`),
+for the days it asks for (:meth:`~pipeline.generation.writing.writer.DayWriter.days_per_call`),
 its optional parts give way in this order, each counted with the model's tokenizer:
 
 1. ``day_examples``: the transcripts retrieved for the chunk's outline lines (the engine
@@ -42,7 +42,7 @@ from pipeline.calendar import days_label
 from pipeline.dates import parse_month
 from pipeline.errors import TokenBudgetError
 from pipeline.generation.state import ChunkTask
-from pipeline.generation.writer import ChunkRequest, DayWriter
+from pipeline.generation.writing.writer import ChunkRequest, DayWriter
 
 logger = logging.getLogger("reelcal")
 

@@ -27,12 +27,13 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableConfig
 
+from pipeline.config import Settings
 from pipeline.errors import TokenBudgetError
-from pipeline.generation.budget import shrink_rag_budget
-from pipeline.generation.writer import ChunkRequest, DayWriter
+from pipeline.generation.writing.budget import shrink_rag_budget
+from pipeline.generation.writing.writer import ChunkRequest, DayWriter
 
 if TYPE_CHECKING:
-    from pipeline.generation.engine import CalendarEngine
+    from pipeline.generation.month.engine import CalendarEngine
 
 logger = logging.getLogger("reelcal")
 
@@ -40,6 +41,15 @@ logger = logging.getLogger("reelcal")
 SECTION_TOKENS = 40
 #: Transcripts fetched per outline title before trimming.
 EXAMPLES_PER_TITLE = 2
+
+
+def default_retriever(settings: Settings) -> Runnable[Any, list[Document]]:
+    """The mentor retriever over ``settings.vectorstore`` (or the bundled index): what a
+    run, ``reelcal plan`` and the public builders use when no retriever is given."""
+    from pipeline.knowledge.index import load_vectorstore
+    from pipeline.knowledge.retriever import MentorRetriever
+
+    return MentorRetriever.from_settings(settings, vectorstore=load_vectorstore(settings))
 
 
 def ask(
@@ -116,7 +126,7 @@ def fit_examples(
                     )
                 )
             # one id per example, in order ("" when it has none): a request whose shared
-            # examples give way keeps the ids of those it kept (pipeline.generation.fitting)
+            # examples give way keeps the ids of those it kept (pipeline.generation.writing.fitting)
             return {"examples": context.examples, "example_sources": [source_id(d) for d in kept]}
         except TokenBudgetError:
             if not kept:

@@ -3,7 +3,7 @@ leaves it in.
 
 - **spend cap** (``max_calls``): the setting, else the calls the days need at the starting
   estimate plus one per day (each day may be asked for once more on its own), plus the
-  outline's share (:func:`~pipeline.generation.outline.outline_call_allowance`) while it
+  outline's share (:func:`~pipeline.generation.outline.stage.outline_call_allowance`) while it
   is still to plan; ``outline_max_calls``: the outline stops when the run's calls reach it.
 - **learning**: what a round's calls teach each writer (tokens per day, the reasoning
   reserve; a reply cut with nothing parsed grows the budget, splits the chunk, or names
@@ -22,9 +22,9 @@ from typing import Any
 
 from pipeline.config import Settings
 from pipeline.dates import parse_month
-from pipeline.generation.budget import TokenBudget, answer_length_cuts, learn_from_round
-from pipeline.generation.outline import outline_call_allowance
+from pipeline.generation.outline.stage import outline_call_allowance
 from pipeline.generation.state import MonthState, Status, missing_dates, not_asked_entry
+from pipeline.generation.writing.budget import TokenBudget, answer_length_cuts, learn_from_round
 
 logger = logging.getLogger("reelcal")
 
@@ -97,7 +97,7 @@ def learn_round(
     (learned from every call of its model, ``same_model(role, other_role)``); what to do
     with a day whose one-day reply was cut at the most its call could ask for: asked again
     with why and with more room (a ``rule_breaks`` entry with ``cut``: the request changes,
-    never sent unchanged; see :func:`~pipeline.generation.fitting.plan_with_more_room`) up
+    never sent unchanged; see :func:`~pipeline.generation.writing.fitting.plan_with_more_room`) up
     to ``max_reasks + 1`` times, then a ``not_asked`` entry (an outline line is given up at
     once); and whether a budget grew or a chunk cap shrank (``cap_chunks(role, days)``)."""
     usage = state.get("usage") or []
@@ -134,7 +134,7 @@ def learn_round(
                     f"{replies} ran past {cut:,} tokens before ending: keep the whole reel "
                     f"under {cut // 2:,} words"
                 )
-                # "cut": the next ask gets more room (pipeline.generation.fitting)
+                # "cut": the next ask gets more room (pipeline.generation.writing.fitting)
                 reasks.append({"day": day, "reasons": [why], "round": state["round"], "cut": cut})
                 continue
             logger.warning("Day %d is not asked for again: %s", day, reason)

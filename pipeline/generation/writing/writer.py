@@ -1,7 +1,7 @@
 """One model call for a chunk of days: prompt -> bind_max_tokens -> model -> parse.
 
 :class:`DayWriter` owns everything about calling one model (main or supplement):
-its limits, its tokenizer, its :class:`~pipeline.generation.budget.TokenBudget`, how it is
+its limits, its tokenizer, its :class:`~pipeline.generation.writing.budget.TokenBudget`, how it is
 asked for structured output (a JSON grammar for llama.cpp, a forced tool call for
 models with tool calling, pipe-separated rows for the rest), and the retry loop.
 Its :attr:`DayWriter.chain` is an LCEL chain whose steps are named as above.
@@ -30,22 +30,25 @@ from pipeline.dates import (
     special_dates,
 )
 from pipeline.errors import ConfigError, ModelCallError
-from pipeline.generation import prompts
-from pipeline.generation.budget import (
+from pipeline.generation.replies.parsing import ParseResult, parse_day_plans
+from pipeline.generation.review.rules import ContentRules, feedback_lines
+from pipeline.generation.writing import prompts
+from pipeline.generation.writing.budget import (
     CALIBRATED_TOKENS_PER_DAY,
     GRAMMAR_DAYS_PER_CALL,
     OutputMode,
     TokenBudget,
 )
-from pipeline.generation.failures import call_with_retries
-from pipeline.generation.models import (
+from pipeline.generation.writing.schema import grammar_schema, tool_schema
+from pipeline.models.chat import (
     is_cached_reply,
     model_label,
     model_limits,
     token_counter_for,
 )
-from pipeline.generation.parsing import ParseResult, parse_day_plans
-from pipeline.generation.replies import (
+from pipeline.models.failures import call_with_retries
+from pipeline.models.tokens import TokenCounter
+from pipeline.models.traits import (
     OLLAMA_OPTIONS,
     finish_reason,
     is_ollama,
@@ -54,9 +57,6 @@ from pipeline.generation.replies import (
     supports_tools,
     thinks_before_tools,
 )
-from pipeline.generation.rules import ContentRules, feedback_lines
-from pipeline.generation.schema import grammar_schema, tool_schema
-from pipeline.generation.tokens import TokenCounter
 
 logger = logging.getLogger("reelcal")
 
@@ -232,7 +232,7 @@ class DayWriter:
     def tool(self, days: Sequence[int]) -> dict[str, Any]:
         """The tool a tool-calling model is made to call, in OpenAI's format: the same for
         every chunk, except on OpenAI-compatible servers, which get the days pinned (see
-        :func:`~pipeline.generation.schema.tool_schema`)."""
+        :func:`~pipeline.generation.writing.schema.tool_schema`)."""
         pinned = days if is_openai_compatible_server(self.model) else None
         return {
             "type": "function",
@@ -272,7 +272,7 @@ class DayWriter:
         (the one naming every day); raises TokenBudgetError when one day cannot fit.
 
         ``max_days`` caps a chunk (the engine lowers it after a context overflow); the
-        local grammar mode caps it at :data:`~pipeline.generation.budget.GRAMMAR_DAYS_PER_CALL`.
+        local grammar mode caps it at :data:`~pipeline.generation.writing.budget.GRAMMAR_DAYS_PER_CALL`.
         """
         caps = [
             c
@@ -340,7 +340,7 @@ class DayWriter:
         return self.model.bind(**limit)
 
     def _call(self, request: ChunkRequest, config: RunnableConfig) -> tuple[ChunkRequest, Any]:
-        """Invoke the model; transient errors are retried (see :mod:`pipeline.generation.failures`).
+        """Invoke the model; transient errors are retried (see :mod:`pipeline.models.failures`).
 
         Raises ``ContextOverflowError`` (the engine splits the chunk) or
         :class:`~pipeline.errors.ModelCallError` (recorded as a failed call).

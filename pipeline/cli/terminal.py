@@ -23,8 +23,8 @@ from rich.table import Table
 from pipeline.dates import compact_days
 
 if TYPE_CHECKING:  # pragma: no cover
+    from pipeline.generation.month.runs import Progress as Progress_
     from pipeline.generation.planning import ModelPlan
-    from pipeline.generation.runs import Progress as Progress_
 
 
 class DaysProgress:

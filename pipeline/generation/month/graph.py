@@ -9,7 +9,7 @@
     route -- days still missing --> plan_chunks
     route -- complete, no room, stalled or spend cap --> END
 
-The nodes are :class:`~pipeline.generation.engine.CalendarEngine` methods; this module
+The nodes are :class:`~pipeline.generation.month.engine.CalendarEngine` methods; this module
 owns the edges, the compiled graph's name (``reelcal_calendar``), its recursion limit
 and its executor threads.
 """
@@ -25,11 +25,7 @@ from pipeline.config import Settings
 from pipeline.generation.state import MonthState
 
 if TYPE_CHECKING:  # pragma: no cover
-    from langchain_core.documents import Document
-    from langchain_core.language_models import BaseChatModel
-    from langchain_core.runnables import Runnable
-
-    from pipeline.generation.engine import CalendarEngine
+    from pipeline.generation.month.engine import CalendarEngine
 
 #: Graph steps per round (plan_chunks, write, review, route; an outline round takes
 #: three) and before the first (prepare, retrieve, fit, plan_outline): the recursion limit
@@ -110,32 +106,3 @@ def compile_month_graph(
     return graph.with_config(
         recursion_limit=recursion_limit(engine.settings), max_concurrency=GRAPH_THREADS
     )
-
-
-def build_calendar_graph(
-    settings: Settings | None = None,
-    model: BaseChatModel | str | None = None,
-    *,
-    supplement_model: BaseChatModel | str | None = None,
-    retriever: Runnable[Any, list[Document]] | None = None,
-    checkpointer: Any = None,
-):
-    """The month engine as a compiled LangGraph graph (input: ``{"month", "trends",
-    "niche"?}``; output: the final :class:`MonthState`). ``build_calendar_chain`` wraps
-    it into a Runnable that returns a :class:`~pipeline.calendar.Calendar`.
-
-    Example:
-        .. code-block:: python
-
-            graph = build_calendar_graph(Settings(), model="openai:gpt-4o")
-            graph.get_graph().draw_mermaid()
-    """
-    from pipeline.generation.engine import CalendarEngine
-
-    engine = CalendarEngine(
-        settings or Settings.load(),
-        model=model,
-        supplement_model=supplement_model,
-        retriever=retriever,
-    )
-    return engine.graph(checkpointer=checkpointer)

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pipeline.cli_common import (
+from pipeline.cli.common import (
     BadArguments,
     ConfigOpt,
     IndexOpt,
@@ -68,7 +68,7 @@ def models(
 
     Example: reelcal models llamacpp:smollm2 openai:gpt-4o
     """
-    from pipeline.generation.models import load_chat_model, model_limits, token_counter_for
+    from pipeline.models.chat import load_chat_model, model_limits, token_counter_for
 
     try:
         settings = load_settings(config)
@@ -137,14 +137,14 @@ def generate(
 
     Example: reelcal generate --month 'March 2026' --trend 'AI agents' --out march.xlsx
     """
+    from pipeline.cli.terminal import DaysProgress
     from pipeline.dates import parse_month
     from pipeline.errors import IncompleteCalendarError, RunNotFoundError
     from pipeline.generation.chains import generate_calendar, resume_calendar
-    from pipeline.generation.runs import check_run_id, new_run_id, saved_run
+    from pipeline.generation.month.runs import check_run_id, new_run_id, saved_run
     from pipeline.generation.state import check_request_text
     from pipeline.outputs.formats import check_output_path
     from pipeline.outputs.outline_files import check_outline_days, read_outline
-    from pipeline.outputs.terminal import DaysProgress
 
     setup_logging(quiet, verbose)
     try:
@@ -231,7 +231,7 @@ def outline_command(
     from pipeline.dates import parse_month
     from pipeline.errors import IncompleteCalendarError, RunNotFoundError
     from pipeline.generation.chains import generate_outline, resume_calendar
-    from pipeline.generation.runs import check_run_id, new_run_id, saved_run
+    from pipeline.generation.month.runs import check_run_id, new_run_id, saved_run
     from pipeline.generation.state import check_request_text
     from pipeline.outputs.formats import check_output_path
 
@@ -294,8 +294,8 @@ def plan(
 
     Example: reelcal plan --month 2026-03 --model openai:gpt-3.5-turbo --model openai:gpt-4o
     """
+    from pipeline.cli.terminal import print_plans
     from pipeline.generation.planning import plan_month
-    from pipeline.outputs.terminal import print_plans
 
     try:
         settings = load_settings(config, speed=speed, vectorstore=index)
@@ -341,9 +341,9 @@ def regenerate(
     except ValueError:
         err.print(f"error: --days {days!r} is not a list like 3,7,12-14.", markup=False)
         raise typer.Exit(2) from None
+    from pipeline.cli.terminal import DaysProgress
     from pipeline.errors import IncompleteCalendarError
     from pipeline.outputs.formats import check_output_path
-    from pipeline.outputs.terminal import DaysProgress
 
     try:
         settings = load_settings(config, model=model, speed=speed, vectorstore=index)

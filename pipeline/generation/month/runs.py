@@ -43,9 +43,9 @@ from pipeline.errors import (
     ReelcalError,
     RunNotFoundError,
 )
-from pipeline.generation.engine import CalendarEngine
+from pipeline.generation.month.engine import CalendarEngine
+from pipeline.generation.review.uses import trend_notes
 from pipeline.generation.state import GRAPH_VERSION, latest_rule_breaks
-from pipeline.generation.uses import trend_notes
 
 logger = logging.getLogger("reelcal")
 

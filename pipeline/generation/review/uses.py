@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pipeline.calendar import OutlineDay, days_label
-from pipeline.generation.rules import normalized
+from pipeline.generation.review.rules import normalized
 
 
 def in_their_lists(

@@ -13,8 +13,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from pipeline.calendar import OutlineDay
-from pipeline.generation.json_rows import find_json_rows
-from pipeline.generation.schema import reply_schema, words_pattern
+from pipeline.generation.replies.json_rows import find_json_rows
+from pipeline.generation.writing.schema import reply_schema, words_pattern
 
 OUTLINE_FIELDS = ("day", "title", "pillar", "format", "series", "uses")
 #: Word caps of the outline's text fields in the local model's grammar ((min, max)).

@@ -31,12 +31,12 @@ from pipeline.errors import (
     ModelLimitsError,
     ModelSetupError,
 )
-from pipeline.generation.local_model import (
+from pipeline.models.local import (
     load_local_model,
     local_model_path,
     require_llama_cpp,
 )
-from pipeline.generation.tokens import (
+from pipeline.models.tokens import (
     TokenCounter,
     estimate_counter,
     llama_counter,
@@ -142,7 +142,7 @@ def load_chat_model(
     check_provider(provider, settings, api_key=api_key)
     from langchain.chat_models import init_chat_model
 
-    # reelcal retries itself (pipeline.generation.failures): the client's own retries are off
+    # reelcal retries itself (pipeline.models.failures): the client's own retries are off
     kwargs: dict[str, Any] = {"temperature": settings.temperature, "max_retries": 0}
     if provider in TIMEOUT_PROVIDERS:
         kwargs["timeout"] = settings.request_timeout

@@ -1,6 +1,6 @@
 """The month engine's nodes: what each step of the month graph does.
 
-The graph that wires them (edges, recursion limit) is :mod:`pipeline.generation.graph`;
+The graph that wires them (edges, recursion limit) is :mod:`pipeline.generation.month.graph`;
 the state they read and write is :mod:`pipeline.generation.state`.
 
 ::
@@ -17,15 +17,15 @@ the state they read and write is :mod:`pipeline.generation.state`.
 - **prepare**: read the month and the days wanted (the whole month, or chosen days).
 - **retrieve** / **fit**: mentor examples, trimmed to ``rag_token_budget`` and then further
   until the largest prompt of the run fits (nothing is sent that cannot fit); see
-  :mod:`pipeline.generation.grounding`, which also adds each write chunk's own examples.
+  :mod:`pipeline.generation.month.grounding`, which also adds each write chunk's own examples.
 - **plan_outline**: the run's spend caps, then the outline's next round within its share
-  of the calls (:mod:`pipeline.generation.outline`); none when it is done, off or spent.
+  of the calls (:mod:`pipeline.generation.outline.stage`); none when it is done, off or spent.
 - **write_outline**: one outline call per chunk; any failure is recorded, never raised.
 - **review_outline**: what the round taught the outline's writer; titles unique by
   meaning, pillar shares, values in their lists; once done, special dates placed and each
   trend on its floor of days. An outline that fails leaves the days to be written without it.
 - **plan_chunks**: split the days still missing into requests that fit the writer's
-  window (:mod:`pipeline.generation.fitting`: optional prompt parts give way in a stated
+  window (:mod:`pipeline.generation.writing.fitting`: optional prompt parts give way in a stated
   order, then chunks split; a day that cannot fit alone is named in ``not_asked``).
 - **write**: one LCEL chain call per chunk (prompt | bind_max_tokens | model | parse), run
   in parallel with ``Send``; the call's content rules keep or drop each row. A failed call
@@ -33,7 +33,7 @@ the state they read and write is :mod:`pipeline.generation.state`.
   a bug of ours raises.
 - **review**: what the round taught the writers (tokens per day; a cut reply grows, splits
   or is asked again), titles by meaning, the best soft row of a day whose re-asks stall.
-- **route** (:mod:`pipeline.generation.rounds`): complete -> END; days missing ->
+- **route** (:mod:`pipeline.generation.month.rounds`): complete -> END; days missing ->
   plan_chunks again; no room for the days left, ``max_stalled_rounds`` rounds in a row
   that add no day, or ``max_calls`` calls -> END (the runner raises
   ``IncompleteCalendarError``). After the first paid call no budget condition raises.
@@ -55,23 +55,21 @@ from pipeline.calendar import OutlineDay, days_label
 from pipeline.config import Settings
 from pipeline.dates import parse_month
 from pipeline.errors import InvalidDaysError, ModelCallError, TokenBudgetError
-from pipeline.generation.budget import (
-    PARALLEL_CALLS,
-    chunk_cap_for_speed,
-    split_days,
+from pipeline.generation.month.grounding import (
+    default_retriever,
+    fit_examples,
+    retrieve_documents,
+    with_day_examples,
 )
-from pipeline.generation.fitting import chunk_task, plan_days, unfit_task
-from pipeline.generation.grounding import fit_examples, retrieve_documents, with_day_examples
-from pipeline.generation.models import load_chat_model, with_response_cache
-from pipeline.generation.outline import OutlineStage, OutlineWriter, prepare_outline
-from pipeline.generation.ratelimits import with_rate_limit
-from pipeline.generation.review import (
+from pipeline.generation.month.rounds import learn_round, run_status, spend_caps
+from pipeline.generation.outline.stage import OutlineStage, OutlineWriter, prepare_outline
+from pipeline.generation.review.rows import (
     keep_stalled_days,
     merge_updates,
     review_row_titles,
     rows_written,
 )
-from pipeline.generation.rounds import learn_round, run_status, spend_caps
+from pipeline.generation.review.titles import TitleGuard
 from pipeline.generation.state import (
     GRAPH_VERSION,
     ROLES,
@@ -84,8 +82,15 @@ from pipeline.generation.state import (
     missing_dates,
     not_asked_entry,
 )
-from pipeline.generation.titles import TitleGuard
-from pipeline.generation.writer import ChunkRequest, DayWriter, MonthContext
+from pipeline.generation.writing.budget import (
+    PARALLEL_CALLS,
+    chunk_cap_for_speed,
+    split_days,
+)
+from pipeline.generation.writing.fitting import chunk_task, plan_days, unfit_task
+from pipeline.generation.writing.writer import ChunkRequest, DayWriter, MonthContext
+from pipeline.models.chat import load_chat_model, with_response_cache
+from pipeline.models.ratelimits import with_rate_limit
 
 logger = logging.getLogger("reelcal")
 
@@ -146,12 +151,7 @@ class CalendarEngine:
     @property
     def retriever(self) -> Runnable[Any, list[Document]]:
         if self._retriever is None:
-            from pipeline.knowledge.index import load_vectorstore
-            from pipeline.knowledge.retriever import MentorRetriever
-
-            self._retriever = MentorRetriever.from_settings(
-                self.settings, vectorstore=load_vectorstore(self.settings)
-            )
+            self._retriever = default_retriever(self.settings)
         return self._retriever
 
     def writer(self, role: str) -> DayWriter:
@@ -271,7 +271,7 @@ class CalendarEngine:
     def plan_chunks(self, state: MonthState) -> dict[str, Any]:
         """Days never asked for go to the main writer, days still missing to the supplement
         writer (exactly those). Chunks are as large as the budget allows, capped by
-        ``speed`` for first asks, fitted to the window (:mod:`pipeline.generation.fitting`;
+        ``speed`` for first asks, fitted to the window (:mod:`pipeline.generation.writing.fitting`;
         a day that cannot fit alone is named in ``not_asked``). When the budget sets the
         chunks and the writer has not learned its tokens per day, only the first is sent
         (a probe): the rest are planned from its output."""
@@ -422,7 +422,7 @@ class CalendarEngine:
         self, state: MonthState, roles: list[str]
     ) -> tuple[dict[str, Any], bool, dict[str, Any], list[dict[str, Any]]]:
         """What this round's calls of ``roles`` teach the writers
-        (:func:`~pipeline.generation.rounds.learn_round`): the state update (chunk caps,
+        (:func:`~pipeline.generation.month.rounds.learn_round`): the state update (chunk caps,
         tokens per day, reasoning reserves), whether the plan changed (a cap shrank, a
         budget grew, a day is asked again with more room), the days no call can ask for,
         and the re-asks."""
@@ -465,7 +465,7 @@ class CalendarEngine:
         }
 
     def route(self, state: MonthState) -> dict[str, Any]:
-        """The run's status after the round (:func:`~pipeline.generation.rounds.run_status`):
+        """The run's status after the round (:func:`~pipeline.generation.month.rounds.run_status`):
         another round, complete, or the end (no room, stalled, spend cap), where each
         missing day keeps its best soft row, flagged."""
         rows = dict(state.get("rows") or {})
@@ -494,8 +494,8 @@ class CalendarEngine:
 
     # ------------------------------------------------------------------ graph
     def graph(self, *, checkpointer: Any = None, interrupt_before: list[str] | None = None):
-        """The compiled month graph of this engine (see :mod:`pipeline.generation.graph`)."""
-        from pipeline.generation.graph import compile_month_graph
+        """The compiled month graph of this engine (see :mod:`pipeline.generation.month.graph`)."""
+        from pipeline.generation.month.graph import compile_month_graph
 
         return compile_month_graph(
             self, checkpointer=checkpointer, interrupt_before=interrupt_before

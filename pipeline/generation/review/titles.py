@@ -1,7 +1,7 @@
 """Titles compared as ideas: the same text once case, punctuation and spaces are ignored,
 or a cosine similarity of their embeddings (the bundled MiniLM by default) at or above
 ``title_similarity`` (0.9). The outline's review and the review of each round's rows
-(:mod:`pipeline.generation.review`) use it to keep titles unique across the month.
+(:mod:`pipeline.generation.review.rows`) use it to keep titles unique across the month.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from langchain_core.embeddings import Embeddings
 
 from pipeline.config import Settings
 from pipeline.errors import ReelcalError
-from pipeline.generation.rules import normalized
+from pipeline.generation.review.rules import normalized
 
 logger = logging.getLogger("reelcal")
 

@@ -34,7 +34,7 @@ from pydantic import ValidationError
 
 from pipeline.calendar import CONTENT_FIELDS, DayPlan
 from pipeline.dates import MonthSpec
-from pipeline.generation.cells import (
+from pipeline.generation.replies.cells import (
     PLACEHOLDERS,
     clean_cell,
     day_number,
@@ -42,14 +42,14 @@ from pipeline.generation.cells import (
     map_keys,
     text_value,
 )
-from pipeline.generation.json_rows import (
+from pipeline.generation.replies.json_rows import (
     DAY_IN_RAW,
     dump_json,
     find_json_rows,
     looks_like_row,
     rows_in,
 )
-from pipeline.generation.pipe_rows import PipeRow, find_pipe_rows, fit_cells
+from pipeline.generation.replies.pipe_rows import PipeRow, find_pipe_rows, fit_cells
 
 __all__ = ["PLACEHOLDERS", "ParseResult", "Rejection", "describe", "parse_day_plans"]
 

@@ -1,12 +1,12 @@
 """The month outline: a first, small call that plans every day before any is written.
 
-Owns :class:`OutlineWriter` (a :class:`~pipeline.generation.writer.DayWriter` whose rows
+Owns :class:`OutlineWriter` (a :class:`~pipeline.generation.writing.writer.DayWriter` whose rows
 are :class:`~pipeline.calendar.OutlineDay` lines, about a tenth of a reel's tokens; its
-reply schema and parser are :mod:`pipeline.generation.outline_replies`), and
+reply schema and parser are :mod:`pipeline.generation.outline.replies`), and
 :class:`OutlineStage`, the outline's rounds, whose review keeps titles unique across the
-month (:class:`~pipeline.generation.titles.TitleGuard`) and pillars near their shares
-(:mod:`pipeline.generation.pillars`), and whose end places what each day builds on
-(:mod:`pipeline.generation.uses`).
+month (:class:`~pipeline.generation.review.titles.TitleGuard`) and pillars near their shares
+(:mod:`pipeline.generation.review.pillars`), and whose end places what each day builds on
+(:mod:`pipeline.generation.review.uses`).
 
 The engine runs the outline as the first rounds of the month graph (role ``"outline"``),
 chunked to fit like any other call; write chunks then expand their outline lines.
@@ -25,25 +25,25 @@ from langchain_core.messages import BaseMessage
 from pipeline.calendar import OutlineDay, days_label
 from pipeline.config import Settings
 from pipeline.dates import format_special_dates, parse_month
-from pipeline.generation import prompts
-from pipeline.generation.budget import chunk_cap_for_speed
-from pipeline.generation.outline_replies import (
+from pipeline.generation.outline.replies import (
     OUTLINE_GRAMMAR_WORDS,
     outline_schema,
     parse_outline,
 )
-from pipeline.generation.parsing import ParseResult
-from pipeline.generation.pillars import over_share, pillar_notes, spelled
-from pipeline.generation.rules import feedback_lines
-from pipeline.generation.state import already_used
-from pipeline.generation.titles import TitleGuard
-from pipeline.generation.uses import (
+from pipeline.generation.replies.parsing import ParseResult
+from pipeline.generation.review.pillars import over_share, pillar_notes, spelled
+from pipeline.generation.review.rules import feedback_lines
+from pipeline.generation.review.titles import TitleGuard
+from pipeline.generation.review.uses import (
     balance_trends,
     in_their_lists,
     place_special_dates,
     trend_days_rule,
 )
-from pipeline.generation.writer import ChunkRequest, DayWriter, MonthContext
+from pipeline.generation.state import already_used
+from pipeline.generation.writing import prompts
+from pipeline.generation.writing.budget import chunk_cap_for_speed
+from pipeline.generation.writing.writer import ChunkRequest, DayWriter, MonthContext
 
 logger = logging.getLogger("reelcal")
 
@@ -212,10 +212,10 @@ class OutlineStage:
 
     def tasks(self, state: dict[str, Any], context: dict[str, Any], month_context: Any):
         """One outline task per chunk of the days without a line (or a row): chunks fit
-        the budget (:func:`~pipeline.generation.fitting.plan_requests`; a day that cannot
+        the budget (:func:`~pipeline.generation.writing.fitting.plan_requests`; a day that cannot
         fit is left to be written without a line); only ``speed: fast`` splits them for
         wall time."""
-        from pipeline.generation.fitting import chunk_task, plan_requests
+        from pipeline.generation.writing.fitting import chunk_task, plan_requests
 
         rows = state.get("rows") or {}
         outline = state.get("outline") or {}
@@ -252,7 +252,7 @@ class OutlineStage:
         """The lines new since the last review, checked in day order against every title
         planned or written: repeats are dropped (``None`` in the update removes a line)
         and recorded with why. Before the last round, so are the latest lines of a pillar
-        over its share (:func:`~pipeline.generation.pillars.over_share`)."""
+        over its share (:func:`~pipeline.generation.review.pillars.over_share`)."""
         outline = state.get("outline") or {}
         checked = set(state.get("outline_checked") or [])
         new = sorted(d for d in outline if d not in checked)
@@ -352,7 +352,7 @@ class OutlineStage:
 
     def balanced(self, state: dict[str, Any], kept: set[str]) -> dict[str, Any]:
         """The done outline with each special date on its own day and each trend on at
-        least its floor of days (:mod:`pipeline.generation.uses`); the lines the user
+        least its floor of days (:mod:`pipeline.generation.review.uses`); the lines the user
         gave stay as they are."""
         outline = state.get("outline") or {}
         month = parse_month(state["month"])

@@ -3,7 +3,7 @@ settings, the checks before a run, one-line errors and writing the result.
 
 Every command turns a :class:`~pipeline.errors.ReelcalError` into one line on stderr
 and a non-zero exit code (2 for bad arguments or settings, 1 for a failed run, 130 after
-Ctrl-C); the commands are in :mod:`pipeline.cli`.
+Ctrl-C); the commands are in :mod:`pipeline.cli.app`.
 """
 
 from __future__ import annotations
@@ -85,8 +85,8 @@ def load_settings(config: Path | None, **overrides: object):
 def check_setup(settings, *, model_keys: list[str] | None = None) -> None:
     """Model keys and the vector store, checked before a run starts (bad input exits 2
     before a run id is printed or a model loads)."""
-    from pipeline.generation.models import check_model_key
     from pipeline.knowledge.index import check_vectorstore
+    from pipeline.models.chat import check_model_key
 
     keys = model_keys or [settings.model, settings.supplement_model]
     for key in filter(None, keys):
