@@ -47,21 +47,20 @@ import threading
 from typing import Any
 
 from langchain_core.documents import Document
-from langchain_core.exceptions import ContextOverflowError
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableConfig
 
-from pipeline.calendar import OutlineDay, days_label
+from pipeline.calendar import OutlineDay
 from pipeline.config import Settings
 from pipeline.dates import parse_month
-from pipeline.errors import InvalidDaysError, ModelCallError, TokenBudgetError
+from pipeline.errors import InvalidDaysError
 from pipeline.generation.month.grounding import (
     default_retriever,
     fit_examples,
     retrieve_documents,
     with_day_examples,
 )
-from pipeline.generation.month.rounds import learn_round, run_status, spend_caps
+from pipeline.generation.month.rounds import learn_from_calls, run_status, spend_caps
 from pipeline.generation.outline.stage import OutlineStage, OutlineWriter, prepare_outline
 from pipeline.generation.review.rows import (
     keep_stalled_days,
@@ -85,9 +84,9 @@ from pipeline.generation.state import (
 from pipeline.generation.writing.budget import (
     PARALLEL_CALLS,
     chunk_cap_for_speed,
-    split_days,
 )
-from pipeline.generation.writing.fitting import chunk_task, plan_days, unfit_task
+from pipeline.generation.writing.calls import send_chunk
+from pipeline.generation.writing.fitting import chunk_task, plan_days
 from pipeline.generation.writing.writer import ChunkRequest, DayWriter, MonthContext
 from pipeline.models.chat import load_chat_model, with_response_cache
 from pipeline.models.ratelimits import with_rate_limit
@@ -263,7 +262,9 @@ class CalendarEngine:
         """What the outline round taught its writer, then its lines reviewed (titles,
         pillar shares, values in their lists) and, once it is done, balanced (special
         dates, the trend floor)."""
-        learned, shrunk, no_room, _ = self._learn(state, ["outline"])
+        learned, shrunk, no_room, _ = learn_from_calls(
+            state, ["outline"], writer_of=self.writer, max_reasks=self.settings.max_reasks
+        )
         # a line that cannot be asked for ends the outline (days go on without)
         update = self.outline.merged(state, shrunk, gave_up=bool(no_room)) if self.outline else {}
         return {**update, **learned, "round": state["round"] + 1}
@@ -379,79 +380,22 @@ class CalendarEngine:
     def _send(
         self, task: ChunkTask, request: ChunkRequest, config: RunnableConfig
     ) -> tuple[Any, dict[str, Any]]:
-        """``(result, {})`` of one call, or ``(None, update)`` recording why it failed:
-        a failed call returns an error record instead of raising (a raising task would
-        cancel its siblings); a bug of ours raises, except in an outline call."""
-        writer = self.writer(task["role"])
-        with self._slots:
-            if self.cancelled.is_set():
-                # No writes: LangGraph saves nothing for this task, so a resume runs it.
-                # (Raising here would print executor-shutdown noise as the run stops.)
-                logger.debug("interrupted: %s not sent", days_label(task["days"]))
-                return None, {}
-            try:
-                return writer.chain.invoke(request, config), {}
-            except TokenBudgetError as exc:  # planned to fit; a guard, never a paid call
-                return None, unfit_task(task, str(exc))
-            except KeyboardInterrupt:
-                self.cancelled.set()
-                raise
-            except ContextOverflowError as exc:
-                logger.warning(
-                    "context overflow for %d days; the next round splits them", len(request.days)
-                )
-                failed = writer.failed(request, exc)
-                overflow = {"role": task["role"], "days": task["days"], "round": task["round"]}
-                return None, {
-                    "usage": [failed.usage.model_dump(mode="json")],
-                    "overflows": [overflow],
-                }
-            except ModelCallError as exc:
-                failed = writer.failed(request, exc)
-                logger.info(failed.usage.summary())
-                return None, {"usage": [failed.usage.model_dump(mode="json")]}
-            except Exception as exc:
-                if task["role"] != "outline":
-                    raise  # a fault of ours: the run ends with what it has (resumable)
-                # the outline never costs the month: recorded as a failed call, and its
-                # days are written without the lines it lacks
-                logger.warning("the outline call failed: %s", exc, exc_info=True)
-                return None, {"usage": [writer.failed(request, exc).usage.model_dump(mode="json")]}
-
-    def _learn(
-        self, state: MonthState, roles: list[str]
-    ) -> tuple[dict[str, Any], bool, dict[str, Any], list[dict[str, Any]]]:
-        """What this round's calls of ``roles`` teach the writers
-        (:func:`~pipeline.generation.month.rounds.learn_round`): the state update (chunk caps,
-        tokens per day, reasoning reserves), whether the plan changed (a cap shrank, a
-        budget grew, a day is asked again with more room), the days no call can ask for,
-        and the re-asks."""
-        round_no = state["round"]
-        this_round = [u for u in state.get("usage") or [] if u["round"] == round_no]
-        this_round = [u for u in this_round if u["role"] in roles]
-        max_days = dict(state["max_days"])
-        shrunk = False
-        for overflow in (o for o in state.get("overflows") or [] if o["round"] == round_no):
-            if overflow["role"] in roles:
-                shrunk |= self._cap_chunks(
-                    max_days, overflow["role"], split_days(len(overflow["days"]))
-                )
-        learned, reserves, no_room, reasks, grew = learn_round(
-            state,
-            this_round,
-            budget_of=lambda role: self.writer(role).budget,
-            cap_chunks=lambda role, days: self._cap_chunks(max_days, role, days),
-            same_model=lambda one, other: self.writer(one).model is self.writer(other).model,
-            max_reasks=self.settings.max_reasks,
+        return send_chunk(
+            self.writer(task["role"]),
+            task,
+            request,
+            config,
+            slots=self._slots,
+            cancelled=self.cancelled,
         )
-        update = {"max_days": max_days, "tokens_per_day": learned, "reasoning_reserve": reserves}
-        return update, shrunk or grew or bool(reasks), no_room, reasks
 
     def review(self, state: MonthState) -> dict[str, Any]:
         """The writing round reviewed: what its calls teach the writers, the titles new
         since the last review (by meaning), and, complete first then flagged, the best soft
         row of each day whose re-asks stalled."""
-        learned, changed, no_room, reasks = self._learn(state, list(ROLES))
+        learned, changed, no_room, reasks = learn_from_calls(
+            state, list(ROLES), writer_of=self.writer, max_reasks=self.settings.max_reasks
+        )
         review = review_row_titles(state, self.titles, strict=self.settings.strict)
         rows = {
             d: r for d, r in (state.get("rows") or {}).items() if review.get("rows", {}).get(d, r)
@@ -480,17 +424,6 @@ class CalendarEngine:
             rows |= {d: r for d, r in last.get("rows", {}).items() if r}
             status = run_status(state, rows, not_asked, stalled, calls, self.settings)
         return {**last, "round": state["round"] + 1, "stalled": stalled, "status": status}
-
-    def _cap_chunks(self, max_days: dict[str, int], role: str, days: int) -> bool:
-        """Cap chunk size for ``role`` (and the other writing role when it shares the model;
-        outline lines are a tenth of a reel, so the outline's cap is its own)."""
-        changed = False
-        model = self.writer(role).model
-        for other in [role] if role == "outline" else ROLES:
-            if self.writer(other).model is model and days < max_days.get(other, 10**6):
-                max_days[other] = days
-                changed = True
-        return changed
 
     # ------------------------------------------------------------------ graph
     def graph(self, *, checkpointer: Any = None, interrupt_before: list[str] | None = None):

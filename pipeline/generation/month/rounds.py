@@ -23,8 +23,14 @@ from typing import Any
 from pipeline.config import Settings
 from pipeline.dates import parse_month
 from pipeline.generation.outline.stage import outline_call_allowance
-from pipeline.generation.state import MonthState, Status, missing_dates, not_asked_entry
-from pipeline.generation.writing.budget import TokenBudget, answer_length_cuts, learn_from_round
+from pipeline.generation.state import ROLES, MonthState, Status, missing_dates, not_asked_entry
+from pipeline.generation.writing.budget import (
+    TokenBudget,
+    answer_length_cuts,
+    learn_from_round,
+    split_days,
+)
+from pipeline.generation.writing.writer import DayWriter
 
 logger = logging.getLogger("reelcal")
 
@@ -140,6 +146,50 @@ def learn_round(
             logger.warning("Day %d is not asked for again: %s", day, reason)
             no_room[month.date_of(day).isoformat()] = not_asked_entry(day, reason, state)
     return learned, reserves, no_room, reasks, changed
+
+
+def learn_from_calls(
+    state: MonthState,
+    roles: list[str],
+    *,
+    writer_of: Callable[[str], DayWriter],
+    max_reasks: int,
+) -> tuple[dict[str, Any], bool, dict[str, Any], list[dict[str, Any]]]:
+    """What this round's calls of ``roles`` teach the writers (:func:`learn_round`, and a
+    context overflow halves its chunk): the state update (chunk caps, tokens per day,
+    reasoning reserves), whether the plan changed (a cap shrank, a budget grew, a day is
+    asked again with more room), the days no call can ask for, and the re-asks."""
+    round_no = state["round"]
+    this_round = [
+        u for u in state.get("usage") or [] if u["round"] == round_no and u["role"] in roles
+    ]
+    max_days = dict(state["max_days"])
+
+    def cap_chunks(role: str, days: int) -> bool:
+        """Cap chunk size for ``role`` (and the other writing role when it shares the
+        model; outline lines are a tenth of a reel, so the outline's cap is its own)."""
+        changed = False
+        model = writer_of(role).model
+        for other in [role] if role == "outline" else ROLES:
+            if writer_of(other).model is model and days < max_days.get(other, 10**6):
+                max_days[other] = days
+                changed = True
+        return changed
+
+    shrunk = False
+    for overflow in state.get("overflows") or []:
+        if overflow["round"] == round_no and overflow["role"] in roles:
+            shrunk |= cap_chunks(overflow["role"], split_days(len(overflow["days"])))
+    learned, reserves, no_room, reasks, grew = learn_round(
+        state,
+        this_round,
+        budget_of=lambda role: writer_of(role).budget,
+        cap_chunks=cap_chunks,
+        same_model=lambda one, other: writer_of(one).model is writer_of(other).model,
+        max_reasks=max_reasks,
+    )
+    update = {"max_days": max_days, "tokens_per_day": learned, "reasoning_reserve": reserves}
+    return update, shrunk or grew or bool(reasks), no_room, reasks
 
 
 def _cut_reasks(state: MonthState, day: int) -> int:
