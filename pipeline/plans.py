@@ -13,6 +13,7 @@ from datetime import date, datetime, timezone
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from typing_extensions import TypedDict
 
 from pipeline.dates import MonthSpec
 
@@ -147,6 +148,32 @@ class OutlineDay(BaseModel):
         return f"Day {self.day}: {json.dumps(self.title, ensure_ascii=False)} ({'; '.join(parts)})"
 
 
+class RuleBreakNote(TypedDict):
+    """A content rule a row of a call broke: its day, why, and whether the row was kept
+    anyway (a soft break, flagged, with ``strict: false``)."""
+
+    day: int
+    reason: str
+    kept: bool
+
+
+_RULE_BREAK_TEXT = re.compile(r"^\s*Day (\d+)( \(kept\))?: (.*)$", re.DOTALL)
+
+
+def rule_break_text(note: RuleBreakNote) -> str:
+    """A note as one line of text: "Day 5: why", or "Day 5 (kept): why"."""
+    return f"Day {note['day']}{' (kept)' if note['kept'] else ''}: {note['reason']}"
+
+
+def rule_break_from_text(text: str) -> RuleBreakNote:
+    """A note read back from :func:`rule_break_text`'s line (an .xlsx cell, or JSON
+    written before breaks were structured); raises ValueError on any other text."""
+    match = _RULE_BREAK_TEXT.match(text)
+    if not match:
+        raise ValueError(f"{text[:60]!r} is not a rule break ('Day N: why')")
+    return {"day": int(match[1]), "reason": match[3].strip(), "kept": bool(match[2])}
+
+
 class UsageRecord(BaseModel):
     """What one model call asked for and got back."""
 
@@ -171,11 +198,21 @@ class UsageRecord(BaseModel):
     cached: bool = Field(
         default=False, description="Answered from the response cache (``cache``): not paid."
     )
-    rule_breaks: list[str] = Field(
+    rule_breaks: list[RuleBreakNote] = Field(
         default_factory=list,
-        description="Content rules the call's rows broke: 'Day 5: hook has 12 words: at "
-        "most 8' (not kept, so asked again), or 'Day 5 (kept): ...' when strict is off.",
+        description="Content rules the call's rows broke: {day: 5, reason: 'hook has 12 "
+        "words: at most 8', kept: false} (not kept, so asked again); kept: true when strict "
+        "is off and the break is soft.",
     )
+
+    @field_validator("rule_breaks", mode="before")
+    @classmethod
+    def _notes_from_text(cls, value: Any) -> Any:
+        """Files written before breaks were structured hold "Day 5: why" lines (and an
+        .xlsx cell holds the same text): read them as notes."""
+        if not isinstance(value, list):
+            return value
+        return [rule_break_from_text(v) if isinstance(v, str) else v for v in value]
 
     def table_cells(self) -> list[Any]:
         """This call as a row of a usage table (see :data:`USAGE_TABLE_TITLES`)."""
@@ -199,7 +236,7 @@ class UsageRecord(BaseModel):
         out = f"{self.output_tokens:,}" if self.output_tokens is not None else "?"
         tail = f"; error: {self.error}" if self.error else ""
         cached = " from the cache (not paid)" if self.cached else ""
-        dropped = {b.split(":", 1)[0] for b in self.rule_breaks if "(kept)" not in b}
+        dropped = {b["day"] for b in self.rule_breaks if not b["kept"]}
         if dropped:
             tail = f"; {len(dropped)} not kept by the content rules{tail}"
         return (

@@ -96,6 +96,44 @@ def best_candidate(left: dict[str, Any] | None, right: dict[str, Any] | None) ->
     return merged
 
 
+class DayBreak(TypedDict):
+    """A day not kept (or kept, flagged) by a review, and why: a ``rule_breaks`` or
+    ``outline_breaks`` entry."""
+
+    day: int
+    reasons: list[str]
+    round: int
+    kept: NotRequired[bool]  # kept anyway, flagged (a soft break)
+    why_kept: NotRequired[str]  # e.g. "its re-asks stalled (2 rows broke rules)"
+    cut: NotRequired[int]  # its one-day reply was cut at this max_tokens: ask with more room
+
+
+class NotAsked(TypedDict):
+    """A day no request can ask for on this model, and why (a resume asks again)."""
+
+    day: int
+    reason: str
+    round: int
+
+
+class Overflow(TypedDict):
+    """A call the model refused as larger than its window: the next round splits it."""
+
+    role: Role
+    days: list[int]
+    round: int
+
+
+class Candidate(TypedDict):
+    """The best row of a missing day that broke only soft rules, kept (flagged) once its
+    re-asks stall or the run would end; the lower ``score`` wins: [breaks, off by]."""
+
+    row: dict[str, Any]
+    reasons: list[str]
+    sources: list[str]
+    score: list[float]
+
+
 class MonthState(TypedDict, total=False):
     """The engine's state: plain JSON, checkpointed after every step."""
 
@@ -125,23 +163,23 @@ class MonthState(TypedDict, total=False):
     #: ISO date -> source ids of the retrieved examples the row's call was given
     sources: Annotated[dict[str, list[str]], keep_first_or_drop]
     usage: Annotated[list[dict[str, Any]], operator.add]  # UsageRecord JSON, as calls end
-    overflows: Annotated[list[dict[str, Any]], operator.add]  # {"role", "days", "round"}
+    overflows: Annotated[list[Overflow], operator.add]
     #: {"day", "reasons", "round"}: days not kept by the content rules, and why
     #: (``"kept": True``: a title repeat kept and flagged, ``strict: false``)
-    rule_breaks: Annotated[list[dict[str, Any]], operator.add]
+    rule_breaks: Annotated[list[DayBreak], operator.add]
     #: the month outline: ISO date -> OutlineDay JSON, and days whose line was not kept
     outline: Annotated[dict[str, dict[str, Any]], replace_or_drop]
-    outline_breaks: Annotated[list[dict[str, Any]], operator.add]
+    outline_breaks: Annotated[list[DayBreak], operator.add]
     outline_checked: list[str]  # ISO dates whose line passed the title review
     outline_rounds: int
     outline_done: bool
     #: ISO date -> {"day", "reason", "round"}: days no request can ask for on this model
     #: (their prompt leaves no room, or their one-day reply is cut at the output cap);
     #: the other days go on, a resume asks again (``None`` removes an entry)
-    not_asked: Annotated[dict[str, dict[str, Any]], replace_or_drop]
+    not_asked: Annotated[dict[str, NotAsked], replace_or_drop]
     #: ISO date -> {"row", "reasons", "sources"}: the best row of a missing day that broke
     #: only soft rules, kept (flagged) once its re-asks stall or the run would end
-    candidates: Annotated[dict[str, dict[str, Any]], best_candidate]
+    candidates: Annotated[dict[str, Candidate], best_candidate]
     outline_max_calls: int  # outline calls stop when the run's calls reach this
     round: int
     planned: list[dict[str, Any]]
@@ -173,7 +211,7 @@ class ChunkTask(TypedDict):
     reply_tokens: NotRequired[int]  # the reply room asked (a day asked again after a cut)
 
 
-def not_asked_entry(day: int, reason: str, state: MonthState) -> dict[str, Any]:
+def not_asked_entry(day: int, reason: str, state: MonthState) -> NotAsked:
     """A ``not_asked`` record: a day that no request can ask for, and why."""
     return {"day": day, "reason": reason, "round": state.get("round", 0)}
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from pipeline.dates import compact_days
 from pipeline.outputs.columns import table_columns, table_rows
-from pipeline.plans import CalendarData, UsageRecord
+from pipeline.plans import CalendarData, UsageRecord, rule_break_text
 
 CALENDAR_SHEET = "Content Calendar"
 RUN_SHEET = "Run"
@@ -171,7 +171,9 @@ def _write_run_sheet(sheet: Any, calendar: CalendarData) -> None:
     for row, record in enumerate(calendar.usage, start=header_row + 1):
         values = [getattr(record, field) for field in _USAGE_FIELDS]
         values[_USAGE_FIELDS.index("days_requested")] = compact_days(record.days_requested)
-        values[_USAGE_FIELDS.index("rule_breaks")] = "\n".join(record.rule_breaks)
+        values[_USAGE_FIELDS.index("rule_breaks")] = "\n".join(
+            rule_break_text(note) for note in record.rule_breaks
+        )
         for col, value in enumerate(values, start=1):
             _xlsx_set(sheet.cell(row=row, column=col), value).alignment = top
         sheet.row_dimensions[row].height = _row_height(values, _RUN_WIDTHS)

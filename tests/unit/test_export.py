@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -442,3 +443,21 @@ def test_the_outline_is_exported_as_columns_and_read_back(cal, tmp_path):
     assert list(outlined.to_dataframe().columns)[-4:] == titles
     # a calendar without an outline keeps the day columns only
     assert "Pillar" not in cal.save(tmp_path / "plain.csv").read_text(encoding="utf-8")
+
+
+def test_rule_breaks_are_structured_and_old_text_files_still_read(cal, tmp_path):
+    notes = [
+        {"day": 3, "reason": "hook has 12 words: at most 8", "kept": False},
+        {"day": 4, "reason": "title 'A' repeats 'B': pick a new idea", "kept": True},
+    ]
+    usage = cal.usage[0].model_copy(update={"rule_breaks": notes})
+    with_notes = cal.model_copy(update={"usage": [usage]})
+    for name in ("notes.json", "notes.xlsx"):
+        back = Calendar.load(with_notes.save(tmp_path / name))
+        assert back.usage[0].rule_breaks == notes, name
+    # JSON written before breaks were structured held "Day N: why" lines
+    old = with_notes.model_dump(mode="json")
+    old["usage"][0]["rule_breaks"] = ["Day 3: hook has 12 words: at most 8", "Day 4 (kept): x"]
+    read = Calendar.from_json(json.dumps(old))
+    assert read.usage[0].rule_breaks == [notes[0], {"day": 4, "reason": "x", "kept": True}]
+    assert "1 not kept by the content rules" in read.usage[0].summary()

@@ -165,7 +165,8 @@ def test_days_that_break_the_rules_are_asked_again_with_the_reasons(tmp_path):
     for day in cal.days:
         assert rules.check(day, other_titles=[t for t in titles if t != day.title]) == []
     first = cal.usage[0]
-    assert {line.split(":")[0] for line in first.rule_breaks} == {"Day 3", "Day 4", "Day 5"}
+    assert {note["day"] for note in first.rule_breaks} == {3, 4, 5}
+    assert not any(note["kept"] for note in first.rule_breaks)
     assert first.days_parsed == 28 and "3 not kept by the content rules" in first.summary()
     [again] = [p for p in model.prompts[1:] if sorted(requested_days(p)) == [3, 4, 5]]
     assert "- Day 3: hook is empty or only punctuation" in again

@@ -160,10 +160,9 @@ def _flagged(values: dict[str, Any]) -> list[str]:
     kept = {dt.date.fromisoformat(d).day for d in values.get("rows") or {}}
     flags: dict[int, list[str]] = {}
     for usage in values.get("usage") or []:
-        for line in usage.get("rule_breaks") or []:
-            head, _, why = line.partition(": ")
-            if head.endswith("(kept)") and int(head.split()[1]) in kept:
-                flags.setdefault(int(head.split()[1]), []).append(why)
+        for note in UsageRecord.model_validate(usage).rule_breaks:
+            if note["kept"] and note["day"] in kept:
+                flags.setdefault(note["day"], []).append(note["reason"])
     for entry in values.get("rule_breaks") or []:  # kept by the review, or after re-asks
         if entry.get("kept") and entry["day"] in kept:
             why = entry["reasons"]

@@ -19,7 +19,7 @@ from typing import Any
 
 from pipeline.generation.review.rules import ContentRules, soft_score
 from pipeline.generation.review.titles import TitleGuard
-from pipeline.generation.state import ChunkTask
+from pipeline.generation.state import Candidate, ChunkTask
 
 logger = logging.getLogger("reelcal")
 
@@ -64,7 +64,7 @@ def rows_written(
 
 def candidate(
     row: dict[str, Any], reasons: list[str], sources: Sequence[str], score: list[float]
-) -> dict[str, Any]:
+) -> Candidate:
     """A ``candidates`` entry: a dropped row that broke only soft rules, why, and how badly
     (:func:`~pipeline.generation.review.rules.soft_score`)."""
     return {"row": row, "reasons": list(reasons), "sources": list(sources), "score": score}

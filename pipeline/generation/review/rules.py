@@ -35,7 +35,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pipeline.calendar import CONTENT_FIELDS, DayPlan
+from pipeline.calendar import CONTENT_FIELDS, DayPlan, RuleBreakNote
 from pipeline.config import Settings
 
 #: Script length of the local profile: the bundled 135M model under its grammar writes
@@ -151,20 +151,21 @@ class ContentRules:
     def review(
         self, plans: list[DayPlan], *, taken_titles: Iterable[str] = (), examples: str = ""
     ) -> tuple[
-        list[DayPlan], dict[int, list[str]], list[str], list[tuple[DayPlan, list[RuleBreak]]]
+        list[DayPlan],
+        dict[int, list[str]],
+        list[RuleBreakNote],
+        list[tuple[DayPlan, list[RuleBreak]]],
     ]:
-        """The plans these rules keep, the days they drop with why, every break as
-        "Day N: why" ("Day N (kept): why" for a day kept with soft breaks when ``strict``
-        is off), and the dropped plans that broke only soft rules, with their breaks (the
+        """The plans these rules keep, the days they drop with why, every break as a
+        note (``kept`` for a day kept with soft breaks when ``strict`` is off), and the dropped plans that broke only soft rules, with their breaks (the
         engine keeps the best of them when a day's re-asks stall). A kept plan's title is taken for the
         plans after it."""
         titles = list(taken_titles)
-        kept, dropped, lines, soft = [], {}, [], []
+        kept, dropped, notes, soft = [], {}, [], []
         for plan in plans:
             found = self.check(plan, other_titles=titles, examples=examples)
             keep = self.keeps(found)
-            label = f"Day {plan.day}" + (" (kept)" if keep else "")
-            lines += [f"{label}: {b.message}" for b in found]
+            notes += [RuleBreakNote(day=plan.day, reason=b.message, kept=keep) for b in found]
             if keep:
                 kept.append(plan)
                 titles.append(plan.title)
@@ -172,7 +173,7 @@ class ContentRules:
                 dropped[plan.day] = [b.message for b in found]
                 if not any(b.hard for b in found):
                     soft.append((plan, found))
-        return kept, dropped, lines, soft
+        return kept, dropped, notes, soft
 
 
 def _off_by(value: int, low: int, high: int) -> float:
