@@ -29,9 +29,5 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest
     for var in list(os.environ):
         if var.startswith("REELCAL_"):
             monkeypatch.delenv(var, raising=False)
-    # The month outline (its own tests turn it on) is a first round of calls; tests of the
-    # writing loop count calls and prompts without it. The notebooks and the local-model
-    # integration test run with the default (outline on).
-    monkeypatch.setenv("REELCAL_OUTLINE", "false")
     # Settings.load() reads ./reelcal.yaml when present: run each test from an empty dir
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))

@@ -120,12 +120,14 @@ def test_a_bad_out_path_exits_2_before_any_model_call(scripted_cli, out, message
 def test_ctrl_c_exits_130_with_the_resume_command_and_resume_completes(scripted_cli, tmp_path):
     import re
 
-    from scripted import requested_days, rows_for
+    from scripted import is_outline_prompt, requested_days, rows_for
 
     built, behaviours = scripted_cli
+    writing_calls = []  # after the outline's (the default)
 
     def interrupted(days, i, mt):
-        if i == 2:
+        writing_calls.append(days)
+        if len(writing_calls) == 3:
             raise KeyboardInterrupt
         return rows_for(days)
 
@@ -141,7 +143,9 @@ def test_ctrl_c_exits_130_with_the_resume_command_and_resume_completes(scripted_
 
     result = invoke("generate", "--resume", run_id, "--out", "feb.json", "-q")
     assert result.exit_code == 0, result.output
-    asked = {d for prompt in built[-1].prompts for d in requested_days(prompt)}
+    resumed = built[-1].prompts
+    assert not any(is_outline_prompt(p) for p in resumed)  # the outline is done and kept
+    asked = {d for prompt in resumed for d in requested_days(prompt)}
     assert asked == set(range(1, 29)) - written
     from pipeline.calendar import Calendar
 
@@ -196,7 +200,7 @@ def test_unreachable_embeddings_while_indexing_is_one_line_and_exits_1(monkeypat
 def test_an_index_built_with_the_cli_is_used_with_index_and_a_missing_one_exits_2(
     tmp_path, monkeypatch
 ):
-    from scripted import ScriptedChatModel, rows_for
+    from scripted import ScriptedChatModel, is_outline_prompt, rows_for
 
     from pipeline.generation.month import engine
 
@@ -222,7 +226,8 @@ def test_an_index_built_with_the_cli_is_used_with_index_and_a_missing_one_exits_
 
     result = invoke("generate", "--month", "2026-02", "--index", "my-index", "--out", "f.json")
     assert result.exit_code == 0, result.output
-    assert "zebra spreadsheet" in built[-1].prompts[0]  # the examples come from that index
+    writing = [p for p in built[-1].prompts if not is_outline_prompt(p)]
+    assert "zebra spreadsheet" in writing[0]  # the examples come from that index
 
     calls = len(built)
     result = invoke("generate", "--month", "2026-02", "--index", "nope", "--out", "f.json")

@@ -77,15 +77,19 @@ def february_calendar(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def scripted_failing_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """test_cli.py's ``scripted_cli``, with a model whose every call after the first fails."""
+    """test_cli.py's ``scripted_cli``, with a model whose every writing call after the first
+    fails."""
     from langchain_core.documents import Document
     from langchain_core.runnables import RunnableLambda
     from scripted import ScriptedChatModel, rows_for
 
     from pipeline.generation.month import engine
 
+    writing_calls: list[list[int]] = []  # the outline's calls (the default) come first
+
     def behaviour(days: list[int], index: int, max_tokens: int) -> str:
-        if index == 0:
+        writing_calls.append(days)
+        if len(writing_calls) == 1:
             return rows_for(days)
         raise RuntimeError("the provider is down")
 

@@ -10,6 +10,7 @@ from langchain_core.embeddings import Embeddings
 from scripted import (
     FIXED_RETRIEVER,
     OUTLINE_IDEAS,
+    SCRIPTED_SCRIPT_WORDS,
     ScriptedChatModel,
     ScriptedToolModel,
     is_outline_prompt,
@@ -24,6 +25,7 @@ from pipeline.config import Settings
 from pipeline.errors import ConfigError, IncompleteCalendarError
 from pipeline.generation.chains import generate_calendar
 from pipeline.generation.outline.replies import OUTLINE_FIELDS, outline_schema, parse_outline
+from pipeline.generation.planning import plan_month
 from pipeline.generation.review.titles import TitleGuard
 from pipeline.generation.writing.schema import words_pattern
 
@@ -191,6 +193,7 @@ def test_repeated_outline_titles_are_planned_again_with_why(tmp_path):
     model.outline_behaviour = repeats_once
     cal = run(model, tmp_path, speed="economical", tokens_per_day=400)
     assert cal.is_complete and len(cal.outline) == 31
+    assert not any(u.rule_breaks for u in cal.usage)
     titles = [o.title.casefold() for o in cal.outline]
     assert len(set(titles)) == 31
     [again] = [p for p in model.prompts if is_outline_prompt(p) and requested_days(p) == [3]]
@@ -240,6 +243,7 @@ def test_a_resumed_run_keeps_its_outline_and_does_not_plan_again(tmp_path):
         run_id=caught.value.run_id,
     )
     assert cal.is_complete and len(cal.outline) == 31
+    assert not any(u.rule_breaks for u in cal.usage)
     assert not any(is_outline_prompt(p) for p in healthy.prompts)
 
 
@@ -473,6 +477,7 @@ def test_an_outline_overflow_splits_the_outline_only(tmp_path):
     model.outline_behaviour = overflows
     cal = run(model, tmp_path)
     assert cal.is_complete and len(cal.outline) == 31
+    assert not any(u.rule_breaks for u in cal.usage)
     outline_calls = [u for u in cal.usage if u.role == "outline"]
     assert len(outline_calls[0].days_requested) == 31 and outline_calls[0].error
     assert all(len(u.days_requested) <= 16 for u in outline_calls[1:])
@@ -603,3 +608,60 @@ def test_values_outside_their_lists_are_respelled_or_dropped_and_the_trend_floor
     for trend in ("AI agents", "automation"):
         assert sum(line.uses == trend for line in lines.values()) >= floor, trend
     assert any("outside their lists" in note for note in cal.notes)
+
+
+def _line_at_caps(day: int) -> dict:
+    """An outline line with every free field at its length cap, in plain words."""
+    words = f"Idea {day}: {OUTLINE_IDEAS[(day - 1) % len(OUTLINE_IDEAS)]} and why it works "
+    return {
+        "day": day,
+        "title": (words * 8)[:200].strip(),
+        "pillar": ("Education for creators who automate their weekly work " * 3)[:80].strip(),
+        "format": "Tutorial in 3 steps",
+        "series": (f"Series {day % 4}: the automation diaries of a busy creator " * 3)[:80].strip(),
+        "uses": "AI agents",
+    }
+
+
+@pytest.mark.parametrize("window, output_cap", [(16_385, 4096), (4096, 1024)], ids=["16k", "4k"])
+def test_plan_with_the_default_settings_matches_the_outline_and_bounds_the_writing(
+    tmp_path, window, output_cap
+):
+    # the defaults (outline on, per-chunk examples), but for the limits a scripted model
+    # has no profile for, and script words that admit its 12-word scripts
+    s = Settings(
+        output_dir=tmp_path,
+        context_window=window,
+        max_output_tokens=output_cap,
+        script_words=SCRIPTED_SCRIPT_WORDS,
+    )
+    assert s.outline and s.chunk_rag_token_budget > 0
+    [plan] = plan_month(
+        "2026-03",
+        ["AI agents"],
+        "AI tools",
+        models=[ScriptedChatModel()],
+        settings=s,
+        retriever=FIXED_RETRIEVER,
+    )
+    model = ScriptedChatModel(
+        behaviour=lambda days, i, mt: rows_for(days),
+        outline_behaviour=lambda days, i: [_line_at_caps(d) for d in days],
+    )
+    cal = generate_calendar(
+        "2026-03", ["AI agents"], "AI tools", model=model, settings=s, retriever=FIXED_RETRIEVER
+    )
+    assert cal.is_complete and len(cal.outline) == 31
+    assert not any(u.rule_breaks for u in cal.usage)
+    first_outline = [u for u in cal.usage if u.role == "outline" and u.round == 0]
+    sent = sorted((u.days_requested, u.prompt_tokens, u.max_tokens) for u in first_outline)
+    assert sent == sorted((c.days, c.prompt_tokens, c.max_tokens) for c in plan.outline_calls)
+    writing = [u for u in cal.usage if u.role != "outline"]
+    first_round = [u for u in writing if u.round == writing[0].round]
+    assert plan.bounded and plan.calls and first_round
+    bound = max(c.prompt_bound for c in plan.calls)
+    assert all(u.prompt_tokens <= bound for u in first_round), (bound, first_round)
+    planned = {tuple(c.days): c for c in plan.calls}
+    for u in first_round:  # a chunk planned alike is within its own call's bound
+        if (call := planned.get(tuple(u.days_requested))) is not None:
+            assert u.prompt_tokens <= call.prompt_bound and u.max_tokens >= call.max_tokens

@@ -138,7 +138,9 @@ def misbehaves_once():
 
 
 def run(model, tmp_path, **overrides):
-    values = {"speed": "economical", **overrides}
+    # the rules of each writing call, counted call by call (the outline, the default, adds
+    # its calls first; test_small_windows.py runs rules, outline and re-asks together)
+    values = {"speed": "economical", "outline": False, **overrides}
     settings = Settings(
         output_dir=tmp_path,
         context_window=128_000,

@@ -5,7 +5,8 @@ reelcal_calendar (the chain)
     prepare, retrieve > retrieve, fit > trim, plan_outline,
     write_outline > outline > prompt, bind_max_tokens, model, parse
     review_outline, plan_chunks,
-    write > main|supplement > prompt, bind_max_tokens, model, parse
+    write > retriever (per outline title), main|supplement > prompt, bind_max_tokens,
+            model, parse
     review, route
 """
 
@@ -46,12 +47,28 @@ def test_the_trace_reads_like_the_design(tmp_path):
     tree = list(names(root))
     assert tree[0] == (0, "reelcal_calendar") and tree[1] == (1, "reelcal_calendar")
     graph_steps = [name for depth, name in tree if depth == 2]
-    assert graph_steps[:5] == ["prepare", "retrieve", "fit", "plan_outline", "plan_chunks"]
+    # with the default settings: the outline's round first, then the writing round
+    assert graph_steps[:6] == [
+        "prepare",
+        "retrieve",
+        "fit",
+        "plan_outline",
+        "write_outline",
+        "review_outline",
+    ]
+    assert graph_steps[6:8] == ["plan_outline", "plan_chunks"]
     assert {"write", "review", "route"} <= set(graph_steps)
-    write = next(r for r in root.child_runs[0].child_runs if r.name == "write")
-    [writer] = write.child_runs
-    assert writer.name == "main"
-    assert [r.name for r in writer.child_runs] == ["prompt", "bind_max_tokens", "model", "parse"]
+    steps = root.child_runs[0].child_runs
+    for node, role in (("write_outline", "outline"), ("write", "main")):
+        # a write chunk asks the retriever for its outline lines' own examples first
+        *retrieved, writer = next(r for r in steps if r.name == node).child_runs
+        assert writer.name == role and {r.name for r in retrieved} <= {"retriever"}
+        assert [r.name for r in writer.child_runs] == [
+            "prompt",
+            "bind_max_tokens",
+            "model",
+            "parse",
+        ]
     fit = next(r for r in root.child_runs[0].child_runs if r.name == "fit")
     assert [r.name for r in fit.child_runs] == ["trim"]
 

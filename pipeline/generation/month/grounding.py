@@ -135,6 +135,21 @@ def fit_examples(
             logger.warning("prompt too large: retrieved context trimmed to %d tokens", budget)
 
 
+def day_examples_room(
+    writer: DayWriter, request: ChunkRequest, budget: int, *, prompt_tokens: int | None = None
+) -> int:
+    """The most prompt tokens a chunk's own examples may add: ``min(budget +
+    SECTION_TOKENS, input_room)``, 0 without outline lines or budget. The room is what the
+    call could add without lowering its ``max_tokens``; ``reelcal plan`` bounds writing
+    prompts with it."""
+    if not (request.outline and budget > 0):
+        return 0
+    if prompt_tokens is None:
+        prompt_tokens = writer.prompt_tokens(request)
+    room = writer.budget_for(request).input_room(prompt_tokens, len(request.days))
+    return max(0, min(budget + SECTION_TOKENS, room))
+
+
 def with_day_examples(
     request: ChunkRequest,
     writer: DayWriter,
@@ -154,8 +169,8 @@ def with_day_examples(
     if not (request.outline and budget > 0):
         return request, []
     prompt_tokens = writer.prompt_tokens(request)
-    room = writer.budget_for(request).input_room(prompt_tokens, len(request.days))
-    budget = min(budget, room - SECTION_TOKENS)
+    room = day_examples_room(writer, request, budget, prompt_tokens=prompt_tokens)
+    budget = room - SECTION_TOKENS
     if budget <= 0:
         return request, []
     titles = [line.title for line in request.outline]
@@ -167,5 +182,5 @@ def with_day_examples(
         return request, []
     grounded = replace(request, day_examples=format_documents(kept))
     if writer.prompt_tokens(grounded) - prompt_tokens > room:  # never at the reply's cost
-        return request, []
+        return request, []  # (nor past the budget: reelcal plan states this bound)
     return grounded, [i for i in (source_id(d) for d in kept) if i]

@@ -1,6 +1,7 @@
 """The month outline's replies: the JSON schema a line is asked in (a tool's parameters,
 or llama.cpp's grammar for the local model) and the parser that reads lines back from
-tool data, JSON text, the grammar's lists or pipe rows.
+tool data, JSON text, the grammar's lists or pipe rows; and the longest lines a review
+lets through (:func:`lines_at_caps`).
 """
 
 from __future__ import annotations
@@ -69,6 +70,40 @@ def outline_schema(
         return reply_schema({"type": "array", "prefixItems": lines})
     day = {"type": "integer", "enum": list(days)} if days else {"type": "integer", "minimum": 1}
     return reply_schema({"type": "array", "items": day_item(day)})
+
+
+#: Two-letter words: text at least as dense in tokens as any a model writes in English.
+_DENSE_WORDS = ("ab", "cd", "ef", "gh", "ij", "kl", "mn", "op", "qr", "st", "uv", "wx")
+
+
+def _dense_text(chars: int) -> str:
+    words = (_DENSE_WORDS[i % len(_DENSE_WORDS)] for i in range(chars))
+    return " ".join(words)[:chars].strip()
+
+
+def lines_at_caps(
+    days: Sequence[int], *, formats: Sequence[str], uses: Sequence[str]
+) -> list[OutlineDay]:
+    """The longest outline lines the review lets through, for ``days``: title and series
+    and pillar at their length caps in dense text, the longest format and use of their
+    lists (the review empties any other value).
+    ``reelcal plan`` bounds writing prompts with them."""
+    caps = {name: field.metadata for name, field in OutlineDay.model_fields.items()}
+
+    def cap(name: str) -> int:
+        return next(m.max_length for m in caps[name] if hasattr(m, "max_length"))
+
+    return [
+        OutlineDay(
+            day=day,
+            title=_dense_text(cap("title")),
+            pillar=_dense_text(cap("pillar")),
+            format=max(formats, key=len) if formats else "",
+            series=_dense_text(cap("series")),
+            uses=max(uses, key=len) if uses else "",
+        )
+        for day in days
+    ]
 
 
 def parse_outline(reply: Any, requested_days: Iterable[int]) -> list[OutlineDay]:
