@@ -91,11 +91,19 @@ def print_plans(console: Console, plans: list[ModelPlan], *, title: str) -> None
         labelled = [("outline " + str(n), c) for n, c in enumerate(p.outline_calls, start=1)]
         labelled += [(str(n), c) for n, c in enumerate(p.calls, start=1)]
         for number, (label, call) in enumerate(labelled, start=1):
+            bound = call.prompt_bound if call.prompt_bound is not None else call.prompt_tokens
             table.add_row(
                 p.model if number == 1 else "",
                 label,
                 compact_days(call.days),
-                f"{call.prompt_tokens:,}",
+                f"{call.prompt_tokens:,}" if bound == call.prompt_tokens else f"<= {bound:,}",
                 f"{call.max_tokens:,}",
             )
     console.print(table)
+    if any(p.bounded for p in plans):
+        console.print(
+            "The outline calls are exact. The writing calls depend on what the outline "
+            "writes: each is planned with outline lines at their caps and its own examples "
+            "at chunk_rag_token_budget, so its prompt is at most the number shown.",
+            markup=False,
+        )

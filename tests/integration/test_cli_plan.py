@@ -35,7 +35,9 @@ def test_plan_differs_by_model_and_calls_no_model(monkeypatch):
     )
     assert result.exit_code == 0, result.output
     assert "openai:gpt-3.5-turbo" in result.output and "openai:gpt-4o" in result.output
-    assert "-> 4 calls" in result.output and "-> 1 call" in result.output
+    # with the default settings: one outline call first, then the writing calls (a bound)
+    assert "-> 5 calls" in result.output and "-> 2 calls" in result.output
+    assert "outline 1" in result.output and "<= " in result.output
     assert "no model was called" in result.output
 
 
@@ -51,9 +53,12 @@ def test_plan_functions_agree_with_the_budget():
         settings=Settings(speed="economical"),
     )
     small, large = plans
-    assert small.expected_calls > large.expected_calls == 1
+    assert len(small.calls) > len(large.calls) == 1
     for plan in plans:
+        assert plan.bounded and [c.days for c in plan.outline_calls] == [list(range(1, 32))]
         assert sum(len(c.days) for c in plan.calls) == 31
-        for call in plan.calls:
-            assert call.prompt_tokens + call.max_tokens <= plan.context_window
+        for call in [*plan.outline_calls, *plan.calls]:
+            bound = call.prompt_bound or call.prompt_tokens
+            assert call.prompt_tokens <= bound
+            assert bound + call.max_tokens <= plan.context_window
             assert call.max_tokens <= plan.max_output_tokens
