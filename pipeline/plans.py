@@ -120,7 +120,9 @@ class OutlineDay(BaseModel):
 
     day: int = Field(ge=1, le=31)
     title: str = Field(min_length=1, max_length=200)
-    pillar: str = Field(min_length=1, max_length=80)
+    pillar: str = Field(
+        "", max_length=80, description="Empty when a value outside content_pillars was dropped."
+    )
     format: str = Field("", max_length=80, description="A mentor framework; empty if none.")
     series: str = Field("", max_length=80)
     uses: str = Field("", max_length=200, description="The trend or special date it uses.")
@@ -142,7 +144,8 @@ class OutlineDay(BaseModel):
 
     def line(self) -> str:
         """The day as one prompt line: ``Day 3: "title" (pillar: ..., format: ...)``."""
-        parts = [f"pillar: {self.pillar}", f"format: {self.format}"]
+        parts = [f"pillar: {self.pillar}"] if self.pillar else []
+        parts += [f"format: {self.format}"]
         parts += [f"series: {self.series}"] if self.series else []
         parts += [f"uses: {self.uses}"] if self.uses else []
         return f"Day {self.day}: {json.dumps(self.title, ensure_ascii=False)} ({'; '.join(parts)})"

@@ -665,3 +665,20 @@ def test_plan_with_the_default_settings_matches_the_outline_and_bounds_the_writi
     for u in first_round:  # a chunk planned alike is within its own call's bound
         if (call := planned.get(tuple(u.days_requested))) is not None:
             assert u.prompt_tokens <= call.prompt_bound and u.max_tokens >= call.max_tokens
+
+
+def test_a_pillar_outside_content_pillars_is_respelled_or_dropped():
+    from pipeline.generation.review.uses import in_their_lists
+
+    lines = {
+        "2026-03-01": {**outline_dict(1), "pillar": "education"},
+        "2026-03-02": {**outline_dict(2), "pillar": "synergy vibes"},
+        "2026-03-03": {**outline_dict(3), "pillar": "Proof"},
+    }
+    changed, dropped = in_their_lists(
+        lines, formats=[], uses=[], pillars=["Education", "Proof", "Behind the scenes"]
+    )
+    assert changed["2026-03-01"]["pillar"] == "Education"
+    assert changed["2026-03-02"]["pillar"] == "" and "2026-03-03" not in changed
+    assert dropped == ["pillar 'synergy vibes'"]
+    assert "pillar" not in OutlineDay(**changed["2026-03-02"]).line()  # no empty pillar shown

@@ -274,14 +274,15 @@ class OutlineStage:
                 len(state["dates"]),
                 fixed=special,
             )
-        # a pillar named in another case or spacing takes the settings' spelling; a format
-        # or use outside its list is too, or is dropped to empty (and counted in the notes)
+        # a pillar, format or use named in another case or spacing takes its list's
+        # spelling; one outside its list is dropped to empty (and counted in the notes)
         respelled = spelled({d: outline[d] for d in new if d not in why}, pillars)
         context = self._context(state)
         checked_lines, dropped = in_their_lists(
             {d: respelled.get(d, outline[d]) for d in new if d not in why},
             formats=self.writer.formats,
             uses=[*context.trends, *(s.name for s in context.special_dates)],
+            pillars=pillars,
         )
         respelled |= checked_lines
         return {

@@ -23,16 +23,21 @@ from pipeline.generation.review.rules import normalized
 
 
 def in_their_lists(
-    lines: dict[str, dict[str, Any]], *, formats: Sequence[str], uses: Sequence[str]
+    lines: dict[str, dict[str, Any]],
+    *,
+    formats: Sequence[str],
+    uses: Sequence[str],
+    pillars: Sequence[str] = (),
 ) -> tuple[dict[str, dict[str, Any]], list[str]]:
-    """Outline lines whose ``format`` or ``uses`` is not one of its list (the formats, the
-    trends and special dates): hosted tool calls do not enforce a schema's enums. A value
+    """Outline lines whose ``format``, ``uses`` or ``pillar`` is not one of its list (the
+    formats, the trends and special dates, ``content_pillars``): hosted tool calls do not
+    enforce a schema's enums. A value
     that is an entry in another case or spacing takes the entry's spelling; anything else
     is dropped to empty (a day that uses no trend can then be given one). Returns the lines
     changed and ``"uses 'x'"`` for each value dropped. An empty list checks nothing."""
     changed: dict[str, dict[str, Any]] = {}
     dropped: list[str] = []
-    for field, allowed in (("format", formats), ("uses", uses)):
+    for field, allowed in (("format", formats), ("uses", uses), ("pillar", pillars)):
         names = {normalized(v): v for v in allowed}
         for date, line in sorted(lines.items()):
             value = (changed.get(date) or line).get(field) or ""
