@@ -21,12 +21,12 @@ from pydantic import BaseModel, Field
 
 from pipeline.calendar import Calendar, OutlineDay
 from pipeline.config import Settings
-from pipeline.dates import MonthSpec, parse_month
-from pipeline.errors import InvalidDaysError, ReelcalError
+from pipeline.dates import MonthSpec
+from pipeline.errors import InvalidDaysError
 from pipeline.generation.month.engine import CalendarEngine
 from pipeline.generation.month.grounding import default_retriever
 from pipeline.generation.month.runs import Progress, ProgressCallback, run_calendar
-from pipeline.generation.state import check_request_text
+from pipeline.generation.state import read_request
 
 __all__ = [
     "CalendarRequest",
@@ -71,15 +71,9 @@ def build_calendar_graph(
 
 
 def _chain_input(request: Any) -> dict[str, Any]:
-    if not isinstance(request, dict) or "month" not in request:
-        raise ReelcalError("The chain input needs a 'month', e.g. {'month': '2026-03'}.")
-    month = request["month"]
-    if isinstance(month, (MonthSpec, dt.date)):
-        month = parse_month(month).key
-    trends = request.get("trends") or []
-    trends = [trends] if isinstance(trends, str) else [str(t) for t in trends]
-    check_request_text([t.strip() for t in trends], request.get("niche"))
-    return {**{k: v for k, v in request.items() if k != "run_id"}, "month": month, "trends": trends}
+    """The graph's input, checked (:func:`~pipeline.generation.state.read_request`)."""
+    checked = read_request(request)
+    return {k: v for k, v in checked.items() if k != "run_id"}
 
 
 def build_calendar_chain(

@@ -4,7 +4,8 @@
 checkpointer saves after each: rows keyed by ISO date, usage records as dicts, nothing
 that needs pickling, so another process (a resume, a server) reads it as it is.
 :class:`ChunkTask` is what one ``write`` task receives through ``Send``.
-:func:`check_request_text` bounds the free text a request puts into every prompt.
+:func:`read_request` checks a request (once, for every entry point), and
+:func:`check_request_text` bounds the free text it puts into every prompt.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import Annotated, Any, Literal, TypedDict
 from typing_extensions import NotRequired
 
 from pipeline.calendar import Role, WriterRole
-from pipeline.errors import InvalidRequestError
+from pipeline.dates import parse_month
+from pipeline.errors import InvalidDaysError, InvalidRequestError
 
 #: The month graph's shape: saved in every run's state, so that a run saved by another
 #: shape (0.x: the outline had no nodes) is refused with a clear message, not resumed wrong.
@@ -48,6 +50,29 @@ def check_request_text(trends: list[str], niche: str | None) -> None:
             f"The niche {niche[:40]!r}... is {len(niche):,} characters: describe it in at most "
             f"{MAX_NICHE_CHARS}."
         )
+
+
+def read_request(data: dict[str, Any]) -> dict[str, Any]:
+    """A request as the month graph reads it, checked: ``month`` as "YYYY-MM" (any form
+    :func:`~pipeline.dates.parse_month` reads), ``trends`` a list of stripped, non-empty
+    short phrases, ``niche`` short, ``days`` (when given) sorted days of that month. The
+    public entry points (the chain, ``generate_calendar``, the CLI) and the graph's
+    ``prepare`` all read a request through it. Raises a ReelcalError subclass naming the
+    fix."""
+    if not isinstance(data, dict) or not data.get("month"):
+        raise InvalidRequestError("A request needs a 'month', e.g. {'month': '2026-03'}.")
+    month = parse_month(data["month"])
+    trends = data.get("trends") or []
+    trends = [str(t).strip() for t in ([trends] if isinstance(trends, str) else trends)]
+    trends = [t for t in trends if t]
+    check_request_text(trends, data.get("niche"))
+    days = sorted(set(data.get("days") or []))
+    bad = [d for d in days if not 1 <= d <= month.days_in_month]
+    if bad:
+        raise InvalidDaysError(
+            f"Days {bad} are not in {month.name}: use 1 to {month.days_in_month}."
+        )
+    return {**data, "month": month.key, "trends": trends, "days": days or None}
 
 
 def keep_first(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:

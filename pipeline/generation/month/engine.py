@@ -53,7 +53,6 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from pipeline.calendar import OutlineDay
 from pipeline.config import Settings
 from pipeline.dates import parse_month
-from pipeline.errors import InvalidDaysError
 from pipeline.generation.month.grounding import (
     default_retriever,
     fit_examples,
@@ -75,11 +74,11 @@ from pipeline.generation.state import (
     ChunkTask,
     MonthState,
     already_used,
-    check_request_text,
     latest_cuts,
     latest_rule_breaks,
     missing_dates,
     not_asked_entry,
+    read_request,
 )
 from pipeline.generation.writing.budget import (
     PARALLEL_CALLS,
@@ -182,23 +181,16 @@ class CalendarEngine:
 
     # ------------------------------------------------------------------ nodes
     def prepare(self, state: MonthState) -> dict[str, Any]:
-        month = parse_month(state["month"])
-        wanted = sorted(set(state.get("days") or range(1, month.days_in_month + 1)))
-        bad = [d for d in wanted if not 1 <= d <= month.days_in_month]
-        if bad:
-            raise InvalidDaysError(
-                f"Days {bad} are not in {month.name}: use 1 to {month.days_in_month}."
-            )
-        trends = state.get("trends") or []
-        trends = [str(t).strip() for t in ([trends] if isinstance(trends, str) else trends)]
-        check_request_text(trends, state.get("niche"))
+        request = read_request(dict(state))
+        month = parse_month(request["month"])
+        wanted = request["days"] or range(1, month.days_in_month + 1)
         dates = [month.date_of(d).isoformat() for d in wanted]
         return {
             "graph_version": GRAPH_VERSION,
             "month": month.key,
             "dates": dates,
             "notes": [month.note] if month.note else [],
-            "trends": [str(t).strip() for t in trends if str(t).strip()],
+            "trends": request["trends"],
             "niche": state.get("niche") or self.settings.niche,
             "platform": state.get("platform") or self.settings.platform,
             "kept": list(state.get("kept") or []),

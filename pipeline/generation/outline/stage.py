@@ -22,9 +22,9 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage
 
-from pipeline.calendar import OutlineDay, days_label
+from pipeline.calendar import OutlineDay
 from pipeline.config import Settings
-from pipeline.dates import format_special_dates, parse_month
+from pipeline.dates import parse_month
 from pipeline.generation.outline.replies import (
     OUTLINE_GRAMMAR_WORDS,
     outline_schema,
@@ -32,7 +32,6 @@ from pipeline.generation.outline.replies import (
 )
 from pipeline.generation.replies.parsing import ParseResult
 from pipeline.generation.review.pillars import over_share, pillar_notes, spelled
-from pipeline.generation.review.rules import feedback_lines
 from pipeline.generation.review.titles import TitleGuard
 from pipeline.generation.review.uses import (
     balance_trends,
@@ -82,11 +81,7 @@ class OutlineWriter(DayWriter):
         ctx = request.context
         pillars = self.settings.content_pillars
         mix = self.settings.pillar_mix or {}
-        values = {
-            "platform": ctx.platform,
-            "niche": prompts.quoted(ctx.niche),
-            "month_name": ctx.month.name,
-            "trends": prompts.quoted_list(ctx.trends, empty="- (none given: use evergreen topics)"),
+        values = self.month_values(request) | {
             "pillars": (
                 prompts.quoted_list(
                     f"{p} (about {mix[p]:.0%} of the days)" if p in mix else p for p in pillars
@@ -100,13 +95,10 @@ class OutlineWriter(DayWriter):
             "weekdays": ", ".join(
                 f"{ctx.month.date_of(d).strftime('%a')} {d}" for d in request.days
             ),
-            "special_dates": format_special_dates(ctx.special_dates, request.days),
+            "feedback": prompts.feedback_section(request.feedback, done="outlined"),
             "already_used": prompts.bullet_list(
                 prompts.quoted(title) for title, _ in request.already_used
             ),
-            "feedback": _feedback(request.feedback),
-            "days_label": days_label(request.days),
-            "day_count": len(request.days),
             "output_format": self.library.outline_format(
                 {"rows": "rows", "grammar": "lists"}.get(self.mode, "json"), request.days
             ),
@@ -132,12 +124,6 @@ class OutlineWriter(DayWriter):
         self, reply: Any, request: ChunkRequest, finish: str | None
     ) -> tuple[list[Any], ParseResult | None]:
         return parse_outline(reply, request.days), None
-
-
-def _feedback(feedback: dict[int, list[str]]) -> str:
-    if not feedback:
-        return ""
-    return "These days were outlined before and not kept:\n" + feedback_lines(feedback) + "\n"
 
 
 #: Rounds the outline gets (the first, then one for days missing or repeating a title);

@@ -211,10 +211,3 @@ def copied_run(script: str, examples: str, words: int) -> str | None:
 def _shingles(text: str, words: int) -> frozenset[str]:
     tokens = _WORDS.findall(text.casefold())
     return frozenset(" ".join(tokens[i : i + words]) for i in range(len(tokens) - words + 1))
-
-
-def feedback_lines(breaks_by_day: dict[int, list[str]]) -> str:
-    """The re-ask section of a prompt: why each day was not kept last time."""
-    return "\n".join(
-        f"- Day {day}: {'; '.join(reasons)}" for day, reasons in sorted(breaks_by_day.items())
-    )

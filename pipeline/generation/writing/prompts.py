@@ -164,3 +164,13 @@ def already_used(titles_and_hooks: Iterable[tuple[str, str]]) -> str:
     return bullet_list(
         f"{quoted(title)} (hook: {quoted(hook)})" for title, hook in titles_and_hooks
     )
+
+
+def feedback_section(feedback: dict[int, list[str]], *, done: str = "written") -> str:
+    """The re-ask section of a prompt: why each day was not kept last time (empty when
+    none was). ``done``: what was done before ("written", "outlined")."""
+    if not feedback:
+        return ""
+    lines = "\n".join(f"- Day {day}: {'; '.join(why)}" for day, why in sorted(feedback.items()))
+    fix = "; fix what is said for each" if done == "written" else ""
+    return f"These days were {done} before and not kept{fix}:\n{lines}\n"

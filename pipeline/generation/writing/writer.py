@@ -31,7 +31,7 @@ from pipeline.dates import (
 )
 from pipeline.errors import ConfigError, ModelCallError
 from pipeline.generation.replies.parsing import ParseResult, parse_day_plans
-from pipeline.generation.review.rules import ContentRules, feedback_lines
+from pipeline.generation.review.rules import ContentRules
 from pipeline.generation.writing import prompts
 from pipeline.generation.writing.budget import (
     CALIBRATED_TOKENS_PER_DAY,
@@ -199,23 +199,30 @@ class DayWriter:
             )
         return "rows"
 
-    def render_messages(self, request: ChunkRequest) -> list[BaseMessage]:
+    def month_values(self, request: ChunkRequest) -> dict[str, Any]:
+        """The prompt values every writer's template shares: the month, niche, trends,
+        special dates of the days, the days asked for and why some were not kept."""
         ctx = request.context
-        fmt = "rows" if self.mode == "rows" else "json"
-        values = {
+        return {
             "platform": ctx.platform,
             "niche": prompts.quoted(ctx.niche),
             "month_name": ctx.month.name,
             "trends": prompts.quoted_list(ctx.trends, empty="- (none given: use evergreen topics)"),
-            "mentor_patterns": self.library.render_patterns(),
-            "mentors": self.library.render_mentors(),
             "special_dates": format_special_dates(ctx.special_dates, request.days),
-            "examples": ctx.examples or "(no examples retrieved)",
             "days_label": days_label(request.days),
             "day_count": len(request.days),
+            "feedback": prompts.feedback_section(request.feedback),
+        }
+
+    def render_messages(self, request: ChunkRequest) -> list[BaseMessage]:
+        ctx = request.context
+        fmt = "rows" if self.mode == "rows" else "json"
+        values = self.month_values(request) | {
+            "mentor_patterns": self.library.render_patterns(),
+            "mentors": self.library.render_mentors(),
+            "examples": ctx.examples or "(no examples retrieved)",
             "output_format": self.library.output_format(fmt, request.days),
             "content_rules": self.rules.prompt_text(),
-            "feedback": _feedback_section(request.feedback),
             "outline": prompts.outline_section(request.outline),
             "day_examples": prompts.day_examples_section(request.day_examples),
         }
@@ -411,13 +418,3 @@ class DayWriter:
             ],
         )
         return ChunkResult(request, [], usage, error=exc)
-
-
-def _feedback_section(feedback: dict[int, list[str]]) -> str:
-    if not feedback:
-        return ""
-    return (
-        "These days were written before and not kept; fix what is said for each:\n"
-        + feedback_lines(feedback)
-        + "\n"
-    )
