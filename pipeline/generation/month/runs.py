@@ -45,7 +45,7 @@ from pipeline.errors import (
 )
 from pipeline.generation.month.engine import CalendarEngine
 from pipeline.generation.review.uses import trend_notes
-from pipeline.generation.state import GRAPH_VERSION, latest_rule_breaks
+from pipeline.generation.state import GRAPH_VERSION, latest_rule_breaks, missing_dates
 
 logger = logging.getLogger("reelcal")
 
@@ -192,8 +192,8 @@ def incomplete(
 ) -> IncompleteCalendarError:
     """Save the partial calendar and build the error that carries it."""
     calendar = calendar_from_state(values, model_label=engine.main.label)
-    rows = values.get("rows") or {}
-    missing = [dt.date.fromisoformat(d).day for d in values.get("dates") or [] if d not in rows]
+    dates = missing_dates(values) if values.get("dates") else []
+    missing = [dt.date.fromisoformat(d).day for d in dates]
     saved = save_partial(calendar, engine.settings, run_id)
     settings = engine.settings
     why = {

@@ -8,8 +8,10 @@ month (:class:`~pipeline.generation.review.titles.TitleGuard`) and pillars near 
 (:mod:`pipeline.generation.review.pillars`), and whose end places what each day builds on
 (:mod:`pipeline.generation.review.uses`).
 
-The engine runs the outline as the first rounds of the month graph (role ``"outline"``),
-chunked to fit like any other call; write chunks then expand their outline lines.
+The month graph's outline nodes call it: ``plan_outline`` (:meth:`OutlineStage.plan`,
+:meth:`OutlineStage.planned`), ``write_outline`` (:meth:`OutlineStage.written`) and
+``review_outline`` (:meth:`OutlineStage.merged`). Its chunks fit like any other call's;
+write chunks then expand their outline lines.
 """
 
 from __future__ import annotations
@@ -286,7 +288,7 @@ class OutlineStage:
 
     @staticmethod
     def written(result: Any, task: dict[str, Any]) -> dict[str, Any]:
-        """The state update of an outline call: its lines (``merge`` reviews them)."""
+        """The state update of an outline call: its lines (``review_outline`` reviews them)."""
         logger.info(result.usage.summary())
         month = parse_month(task["context"]["month"])
         return {
@@ -300,7 +302,7 @@ class OutlineStage:
     def merged(
         self, state: dict[str, Any], shrunk: bool, *, gave_up: bool = False
     ) -> dict[str, Any]:
-        """``merge`` after an outline round: the review, and whether the outline is done
+        """``review_outline`` after a round: the review, and whether the outline is done
         (``gave_up``: a line could not be asked for; any error ends the outline too, and
         the days are written without the lines it lacks)."""
         try:

@@ -4,7 +4,7 @@ titles of the whole round.
 A ``write`` task checks its own rows against the content rules
 (:class:`~pipeline.generation.review.rules.ContentRules`) and the titles already taken
 (:func:`rows_written`). Chunks of one round are written at the same time and cannot see
-each other's titles, so ``merge`` then reviews the titles new since the last review
+each other's titles, so the ``review`` node then reviews the titles new since the last review
 against every title kept before, by meaning (:func:`review_row_titles`, with
 :class:`~pipeline.generation.review.titles.TitleGuard`): a later day whose title repeats an
 earlier one is dropped and asked again with why (``strict``), or kept and flagged.
@@ -19,7 +19,7 @@ from typing import Any
 
 from pipeline.generation.review.rules import ContentRules, soft_score
 from pipeline.generation.review.titles import TitleGuard
-from pipeline.generation.state import Candidate, ChunkTask
+from pipeline.generation.state import Candidate, ChunkTask, missing_dates
 
 logger = logging.getLogger("reelcal")
 
@@ -94,8 +94,8 @@ def keep_stalled_days(
         limit = 1 + (max_reasks or 0)
         days = [
             d
-            for d in state["dates"]
-            if d not in rows and drops.get(dt.date.fromisoformat(d).day, 0) >= limit
+            for d in missing_dates(state, rows)
+            if drops.get(dt.date.fromisoformat(d).day, 0) >= limit
         ]
         why = f"its re-asks stalled ({limit} rows broke rules)"
     else:
