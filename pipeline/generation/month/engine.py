@@ -53,6 +53,7 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from pipeline.calendar import OutlineDay
 from pipeline.config import Settings
 from pipeline.dates import parse_month
+from pipeline.generation.month.graph import NODES, compile_month_graph
 from pipeline.generation.month.grounding import (
     default_retriever,
     fit_examples,
@@ -211,7 +212,7 @@ class CalendarEngine:
 
     def fit(self, state: MonthState, config: RunnableConfig) -> dict[str, Any]:
         """The shared examples, trimmed to fit (see :func:`fit_examples`)."""
-        return fit_examples(self, state, config)
+        return fit_examples(state, config, writer_of=self.writer, settings=self.settings)
 
     def shared_context(self, state: MonthState) -> dict[str, Any]:
         """What every call of the run shares (plain JSON, carried by each task)."""
@@ -420,8 +421,9 @@ class CalendarEngine:
     # ------------------------------------------------------------------ graph
     def graph(self, *, checkpointer: Any = None, interrupt_before: list[str] | None = None):
         """The compiled month graph of this engine (see :mod:`pipeline.generation.month.graph`)."""
-        from pipeline.generation.month.graph import compile_month_graph
-
         return compile_month_graph(
-            self, checkpointer=checkpointer, interrupt_before=interrupt_before
+            {name: getattr(self, name) for name in NODES},
+            self.settings,
+            checkpointer=checkpointer,
+            interrupt_before=interrupt_before,
         )

@@ -9,23 +9,21 @@
     route -- days still missing --> plan_chunks
     route -- complete, no room, stalled or spend cap --> END
 
-The nodes are :class:`~pipeline.generation.month.engine.CalendarEngine` methods; this module
-owns the edges, the compiled graph's name (``reelcal_calendar``), its recursion limit
+The nodes are :class:`~pipeline.generation.month.engine.CalendarEngine` methods, handed
+over by name; this module owns the edges, the compiled graph's name (``reelcal_calendar``), its recursion limit
 and its executor threads.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
 from pipeline.config import Settings
 from pipeline.generation.state import MonthState
-
-if TYPE_CHECKING:  # pragma: no cover
-    from pipeline.generation.month.engine import CalendarEngine
 
 #: Graph steps per round (plan_chunks, write, review, route; an outline round takes
 #: three) and before the first (prepare, retrieve, fit, plan_outline): the recursion limit
@@ -78,15 +76,17 @@ NODES = (
 
 
 def compile_month_graph(
-    engine: CalendarEngine,
+    nodes: Mapping[str, Callable[..., dict[str, Any]]],
+    settings: Settings,
     *,
     checkpointer: Any = None,
     interrupt_before: list[str] | None = None,
 ):
-    """``engine``'s nodes as a compiled graph, with its own recursion limit."""
+    """The ``nodes`` (one callable per name in :data:`NODES`) wired into a compiled graph,
+    with the recursion limit ``settings`` call for."""
     builder = StateGraph(MonthState)
     for name in NODES:
-        builder.add_node(name, getattr(engine, name))
+        builder.add_node(name, nodes[name])
     builder.add_edge(START, "prepare")
     builder.add_edge("prepare", "retrieve")
     builder.add_edge("retrieve", "fit")
@@ -104,5 +104,5 @@ def compile_month_graph(
         checkpointer=checkpointer, interrupt_before=interrupt_before, name="reelcal_calendar"
     )
     return graph.with_config(
-        recursion_limit=recursion_limit(engine.settings), max_concurrency=GRAPH_THREADS
+        recursion_limit=recursion_limit(settings), max_concurrency=GRAPH_THREADS
     )

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableConfig
@@ -30,10 +30,7 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from pipeline.config import Settings
 from pipeline.errors import TokenBudgetError
 from pipeline.generation.writing.budget import shrink_rag_budget
-from pipeline.generation.writing.writer import ChunkRequest, DayWriter
-
-if TYPE_CHECKING:
-    from pipeline.generation.month.engine import CalendarEngine
+from pipeline.generation.writing.writer import ChunkRequest, DayWriter, MonthContext
 
 logger = logging.getLogger("reelcal")
 
@@ -98,7 +95,11 @@ def retrieve_documents(
 
 
 def fit_examples(
-    engine: CalendarEngine, state: dict[str, Any], config: RunnableConfig
+    state: dict[str, Any],
+    config: RunnableConfig,
+    *,
+    writer_of: Callable[[str], DayWriter],
+    settings: Settings,
 ) -> dict[str, Any]:
     """The ``fit`` step: the shared examples trimmed to ``rag_token_budget``, then that
     budget halved until the largest prompt of the run (every day named) fits each writer;
@@ -109,14 +110,14 @@ def fit_examples(
     documents = [Document(**d) for d in state.get("documents") or []]
     days = [dt.date.fromisoformat(d).day for d in state["dates"]]
     roles = ["main", "supplement"] if state["first_role"] == "main" else ["supplement"]
-    budget = engine.settings.rag_token_budget
+    budget = settings.rag_token_budget
     while True:
-        trimmer = TokenBudgetTrimmer(budget=budget, counter=engine.main.counter)
+        trimmer = TokenBudgetTrimmer(budget=budget, counter=writer_of("main").counter)
         kept = trimmer.as_runnable().invoke(documents, config) if budget else []
-        context = engine.context({**state, "examples": format_documents(kept)})
+        context = MonthContext.from_data({**state, "examples": format_documents(kept)}, settings)
         try:
             for role in roles:
-                engine.writer(role).plan(
+                writer_of(role).plan(
                     ChunkRequest(
                         role,
                         days,
