@@ -5,7 +5,7 @@ A call fails in one of three ways:
 - **context overflow**: the request does not fit the provider's window. Not retried as
   is: the engine splits the chunk. langchain-core's ``ContextOverflowError`` says so
   (OpenAI and Anthropic raise it); llama.cpp's plain ``ValueError`` is mapped to it by
-  :mod:`pipeline.models.chat`; other providers are recognised by their message, last.
+  :mod:`pipeline.models.llamacpp`; other providers are recognised by their message, last.
 - **transient**: rate limits, timeouts, lost connections, 5xx. Retried with exponential
   backoff and jitter, honouring ``Retry-After``. Decided by langchain-core's
   ``ModelError.is_retryable`` first, then the HTTP status, then the exception type

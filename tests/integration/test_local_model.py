@@ -6,6 +6,8 @@ import pytest
 
 pytest.importorskip("llama_cpp")
 
+from langchain_core.exceptions import ContextOverflowError
+
 from pipeline.config import Settings
 from pipeline.dates import parse_month, special_dates
 from pipeline.generation.chains import default_retriever
@@ -24,7 +26,8 @@ def model():
 
 def test_limits_come_from_the_gguf(model):
     limits = model_limits(model, Settings())
-    assert (limits.context_window, limits.max_output_tokens, limits.source) == (8192, 8192, "gguf")
+    assert (limits.context_window, limits.max_output_tokens) == (8192, 8192)
+    assert limits.source == "gguf+profile"  # the profile holds the GGUF's loaded window
 
 
 def test_counter_is_the_models_own_vocabulary(model):
@@ -40,6 +43,23 @@ def test_context_window_setting_caps_the_loaded_context():
     small = load_chat_model("llamacpp:smollm2", Settings(context_window=4096))
     assert model_limits(small, Settings(context_window=4096)).context_window == 4096
     assert small.client.n_ctx() == 4096
+
+
+def test_streamed_usage_is_counted_as_llama_cpp_counts(model):
+    ask = "Name three colours."
+    reply = model.invoke(ask, temperature=0, max_tokens=40)
+    chunks = list(model.stream(ask, temperature=0, max_tokens=40))
+    usage = chunks[-1].usage_metadata
+    assert usage["input_tokens"] == reply.usage_metadata["input_tokens"]  # the same prompt
+    # an English reply streams one token per chunk
+    assert usage["output_tokens"] == len([c for c in chunks if c.content])
+    assert chunks[-1].response_metadata["finish_reason"] in ("stop", "length")
+
+
+def test_a_prompt_over_the_window_is_a_context_overflow():
+    small = load_chat_model("llamacpp:smollm2", Settings(context_window=256))
+    with pytest.raises(ContextOverflowError):
+        small.invoke("word " * 400)
 
 
 def test_real_model_writes_typed_rows_for_the_requested_days(model, tmp_path):

@@ -152,6 +152,6 @@ def test_overflow_is_raised_typed_and_never_retried():
 
 
 def test_llama_cpp_overflow_message_is_recognised():
-    from pipeline.models.local import LLAMA_OVERFLOW
+    from pipeline.models.llamacpp import LLAMA_OVERFLOW
 
     assert LLAMA_OVERFLOW.search("Requested tokens (5000) exceed context window of 4096")
