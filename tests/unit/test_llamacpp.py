@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from pipeline.config import Settings
 from pipeline.errors import ModelSetupError
-from pipeline.models import llamacpp
+from pipeline.models import llama_contexts, llamacpp
 from pipeline.models.chat import model_limits, token_counter_for
 from pipeline.models.llamacpp import LlamaCppChatModel
 
@@ -112,8 +112,8 @@ def fake(monkeypatch) -> FakeLlama:
         loads.append(settings)
         return fake
 
-    monkeypatch.setattr(llamacpp, "load_llama", load)
-    monkeypatch.setattr(llamacpp, "_CONTEXTS", {})
+    monkeypatch.setattr(llama_contexts, "load_llama", load)
+    monkeypatch.setattr(llama_contexts, "_CONTEXTS", {})
     fake.loads = loads
     return fake
 
@@ -258,10 +258,26 @@ def test_load_local_model_builds_without_loading(monkeypatch):
     from pipeline.models import local
 
     loads = []
-    monkeypatch.setattr(llamacpp, "load_llama", loads.append)
+    monkeypatch.setattr(llama_contexts, "load_llama", loads.append)
     monkeypatch.setattr(local, "available_cpus", lambda: 4)
     chat = local.load_local_model("smollm2", Settings(context_window=4096, temperature=0.3))
     assert isinstance(chat, LlamaCppChatModel) and loads == []
     assert (chat.n_ctx, chat.n_threads, chat.n_threads_batch) == (4096, 1, 4)
     assert (chat.temperature, chat.max_tokens, chat.repeat_penalty) == (0.3, 256, 1.15)
     assert chat.profile["max_input_tokens"] == 4096
+
+
+def test_a_gguf_without_a_recorded_context_takes_context_window(monkeypatch, tmp_path):
+    pytest.importorskip("llama_cpp")
+    from pipeline.errors import ModelLimitsError
+    from pipeline.models import local
+
+    def unrecorded(path):
+        raise ModelLimitsError(f"{path.name} does not record its context length")
+
+    gguf = tmp_path / "custom.gguf"
+    gguf.write_bytes(b"GGUF")
+    monkeypatch.setattr(local, "gguf_context_length", unrecorded)
+    assert local.load_local_model(str(gguf), Settings(context_window=3000)).n_ctx == 3000
+    with pytest.raises(ModelLimitsError, match="custom.gguf"):
+        local.load_local_model(str(gguf), Settings())
