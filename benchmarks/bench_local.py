@@ -31,7 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as load_local_model sets it
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as llama_contexts.load_llama sets it
 
 from pipeline.config import Settings
 from pipeline.generation.review.rules import ContentRules
