@@ -1,7 +1,8 @@
 """Chat models and what every layer above needs of them: model keys to chat models and
 their limits (:mod:`.chat`), the bundled local model (:mod:`.local`), exact token counting
 (:mod:`.tokens`), a model's traits and reply parts (:mod:`.traits`), which errors are
-retried (:mod:`.failures`) and rate limits (:mod:`.ratelimits`).
+retried (:mod:`.failures`), rate limits (:mod:`.ratelimits`) and the response cache
+(:mod:`.cache`).
 
 Both :mod:`pipeline.knowledge` and :mod:`pipeline.generation` stand on this layer; it
 imports neither.
