@@ -9,7 +9,7 @@ import pytest
 from pipeline.config import Settings
 from pipeline.knowledge.index import bundled_store_dir, load_vectorstore
 from pipeline.knowledge.retriever import MentorRetriever
-from pipeline.knowledge.store import read_manifest, store_documents
+from pipeline.knowledge.store import read_manifest
 
 pytestmark = pytest.mark.integration
 pytest.importorskip("sentence_transformers")
@@ -32,7 +32,7 @@ def test_bundled_index_is_built_with_the_local_model():
 
 
 def test_trends_pull_different_creators(vectorstore):
-    assert len({d.metadata["creator"] for d in store_documents(vectorstore)}) >= 2
+    assert len({d.metadata["creator"] for d in vectorstore.documents}) >= 2
     retriever = MentorRetriever(vectorstore=vectorstore, k=4, per_creator_limit=5)
     agents, agents_counts = _dominant(retriever, ["AI agents"])
     meals, meals_counts = _dominant(retriever, ["meal prep"])
