@@ -52,3 +52,24 @@ def test_settings_path_with_niche_and_hybrid(vectorstore):
             == "centsible.sara"
         )
         assert all(-1.0 <= d.metadata["similarity"] <= 1.0 for d in docs)
+
+
+def test_text_queries_find_what_the_langchain_community_version_found():
+    """tests/unit/data/legacy/minilm.json was recorded by reelcal 09c1da9 (its store was
+    langchain-community's FAISS) with the same model and index."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    legacy = Path(__file__).parents[1] / "unit" / "data" / "legacy"
+    spec = importlib.util.spec_from_file_location("legacy_record", legacy / "record.py")
+    record = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(record)
+    then = json.loads((legacy / "minilm.json").read_text(encoding="utf-8"))
+    now = record.minilm_answers()
+    assert now["retriever"] == then["retriever"]
+    for query, hits in then["similarity"].items():
+        assert [h[0] for h in now["similarity"][query]] == [h[0] for h in hits], query
+        assert [h[1] for h in now["similarity"][query]] == pytest.approx(
+            [h[1] for h in hits], abs=1e-4
+        )
