@@ -22,7 +22,7 @@ Example:
             metadatas=[{"creator": "dev"}, {"creator": "ana"}],
             ids=["dev-1", "ana-1"],
         )
-        store.similarity_search_with_score("agents", k=1)  # [(Document(id="dev-1", ...), 0.62)]
+        store.similarity_search_with_score("agents", k=1)  # [(Document(id="dev-1"), cosine)]
         store.max_marginal_relevance_search("dinner", k=2, filter={"creator": "ana"})
         store.as_retriever(search_type="mmr").invoke("agents")
 """
@@ -63,6 +63,10 @@ def unit_rows(vectors: Any) -> np.ndarray:
     return array / np.where(norms == 0, 1.0, norms)
 
 
+# Not langchain-community's FAISS: sunset by its maintainers (archived, its cosine
+# relevance bug unfixed) and its folders are pickles. Not langchain-core's
+# InMemoryVectorStore: it keeps vectors in a dict and rebuilds a matrix on every search,
+# where FAISS keeps rows reelcal's saved index folders already hold.
 class FaissStore(VectorStore):
     """Documents by id, searched by cosine over a FAISS ``IndexFlatIP`` of unit vectors.
 
@@ -81,6 +85,9 @@ class FaissStore(VectorStore):
     ) -> None:
         import faiss
 
+        # The base class runs the async methods in executor threads: a write must not
+        # interleave with a search that maps rows to documents.
+        self._lock = threading.RLock()
         if index is None and dimension is not None:
             index = faiss.IndexFlatIP(dimension)
         documents = tuple(documents)
@@ -95,9 +102,6 @@ class FaissStore(VectorStore):
         self._embeddings = UnitEmbeddings(embedding)
         self.index = index
         self._set_documents(documents)
-        # The base class runs the async methods in executor threads: a write must not
-        # interleave with a search that maps rows to documents.
-        self._lock = threading.RLock()
 
     # ----------------------------------------------------------------- contents
     @property
@@ -273,6 +277,8 @@ class FaissStore(VectorStore):
             rows, scores = self._search(embedding, max(k, fetch_k), filter)
             if not rows.size:
                 return []
+            # langchain-core's MMR, the one langchain-community's FAISS called: indexes
+            # saved before answer with the same picks.
             chosen = maximal_marginal_relevance(
                 unit_rows([embedding]),
                 self.index.reconstruct_batch(rows),
