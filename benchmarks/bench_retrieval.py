@@ -3,8 +3,8 @@
 Measures, in one run and on the same vectors:
 
 1. Index build at 1k / 10k / 100k chunks of synthetic text with random unit vectors
-   (384-d, like ``fake:384`` / MiniLM): raw ``IndexFlatIP.add`` and LangChain
-   ``FAISS.add_embeddings`` (what ``build_index`` calls, docstore included).
+   (384-d, like ``fake:384`` / MiniLM): raw ``IndexFlatIP.add`` and
+   ``FaissStore.add_vectors`` (what ``build_index`` calls, documents by id included).
 2. Query latency (p50 / p95 over ``--queries`` single queries, top-4): FAISS
    ``index.search`` (default threads, and one thread) vs numpy ``vectors @ q`` +
    ``argpartition``, each in its own loop, then the two alternating query by query
@@ -40,10 +40,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 import faiss
+from langchain_core.documents import Document
 
 from pipeline.knowledge.embeddings import load_embeddings
 from pipeline.knowledge.retriever import MentorRetriever
-from pipeline.knowledge.store import empty_store, load_store, save_store
+from pipeline.knowledge.store import load_store, save_store
+from pipeline.knowledge.vectorstore import FaissStore
 
 DIM = 384
 TOP_K = 4
@@ -139,14 +141,17 @@ def bench_size(n: int, queries: int, retrieves: int, rng: np.random.Generator) -
     index.add(vectors)
     row["faiss_add_s"] = time.perf_counter() - t
 
-    store = empty_store(load_embeddings(f"fake:{DIM}"), dimension=DIM)
+    store = FaissStore(load_embeddings(f"fake:{DIM}"), dimension=DIM)
     t = time.perf_counter()
-    store.add_embeddings(
-        list(zip(texts, vectors, strict=True)),
-        metadatas=metas,
+    store.add_vectors(
+        [
+            Document(page_content=text, metadata=meta)
+            for text, meta in zip(texts, metas, strict=True)
+        ],
+        vectors,
         ids=[m["content_hash"] for m in metas],
     )
-    row["langchain_add_s"] = time.perf_counter() - t
+    row["store_add_s"] = time.perf_counter() - t
 
     qs = unit_vectors(rng, queries)
     threads = faiss.omp_get_max_threads()
@@ -278,11 +283,11 @@ def print_tables(rows: list[dict]) -> None:
         ],
     )
     table(
-        "The reelcal layer: LangChain add (what build_index calls), the retrieve step "
+        "The reelcal layer: FaissStore add (what build_index calls), the retrieve step "
         "(3 trends + niche), save/load",
         [
             "chunks",
-            "LangChain add (vec/s)",
+            "FaissStore add (vec/s)",
             "retrieve p50 / p95 ms",
             "hybrid p50 / p95 ms",
             "save_store s",
@@ -292,7 +297,7 @@ def print_tables(rows: list[dict]) -> None:
         [
             [
                 f"{r['chunks']:,}",
-                f"{r['chunks'] / r['langchain_add_s']:,.0f}",
+                f"{r['chunks'] / r['store_add_s']:,.0f}",
                 pair(r, "retrieve", 1),
                 pair(r, "hybrid", 1),
                 f"{r['save_s']:.2f}",

@@ -192,9 +192,9 @@ class Settings(BaseSettings):
     max_retries: int = Field(3, ge=0, le=10, description="Retries of transient errors per call.")
     cache: Path | None = Field(
         None,
-        description="SQLite file of a model response cache (LangChain's SQLiteCache): "
-        "a rerun of identical prompts is answered from it, free; such calls are marked "
-        "cached in the usage and not counted as paid. Off when unset.",
+        description="SQLite file of a model response cache (JSON rows, "
+        "pipeline.models.cache): a rerun of identical prompts is answered from it, free; "
+        "such calls are marked cached in the usage and not counted as paid. Off when unset.",
     )
     request_timeout: float = Field(
         600.0,

@@ -30,6 +30,11 @@ class ConfigError(ReelcalError, ValueError):
     exit_code = 2
 
 
+class CacheFileError(ConfigError):
+    """The ``cache`` setting names a file that is not a response cache this reelcal reads:
+    not SQLite, another program's database, or a cache of another format or version."""
+
+
 class ModelSetupError(ReelcalError):
     """A model key cannot be turned into a working chat or embeddings model.
 

@@ -360,6 +360,13 @@ MENTOR_DOCS = [
 FIXED_RETRIEVER = RunnableLambda(lambda _: list(MENTOR_DOCS), name="retrieve")
 
 
+def requested_tool(body: dict[str, Any]) -> str:
+    """The tool a request forces (``month_outline`` for the outline, else the days')."""
+    for tool in body.get("tools") or []:
+        return tool["function"]["name"]
+    return "calendar_days"
+
+
 def openai_tool_completion(body: dict[str, Any]) -> dict[str, Any]:
     """An OpenAI chat completion answering a reelcal request ``body`` (the JSON sent to
     ``/v1/chat/completions``) with a forced tool call holding the requested days, and
@@ -367,13 +374,11 @@ def openai_tool_completion(body: dict[str, Any]) -> dict[str, Any]:
     import json
 
     days = requested_days(body["messages"][-1]["content"])
-    args = json.dumps({"days": [row_dict(d) for d in days]})
+    tool = requested_tool(body)
+    lines = [outline_dict(d) if tool == "month_outline" else row_dict(d) for d in days]
+    args = json.dumps({"days": lines})
     prompt = sum(count_text(m.get("content") or "") for m in body["messages"])
-    call = {
-        "id": "c1",
-        "type": "function",
-        "function": {"name": "calendar_days", "arguments": args},
-    }
+    call = {"id": "c1", "type": "function", "function": {"name": tool, "arguments": args}}
     return {
         "id": "chatcmpl-scripted",
         "object": "chat.completion",

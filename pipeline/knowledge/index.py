@@ -1,11 +1,11 @@
-"""Building the mentor index: transcripts -> chunks -> embeddings -> a saved FAISS folder.
+"""Building the mentor index: transcripts -> chunks -> embeddings -> a saved index folder.
 
 Owns :func:`build_index` (deduped by ``content_hash``: re-indexing a file adds nothing;
 ``append=True`` adds only new chunks; ``reelcal index`` calls it), the bundled index
 (:func:`bundled_store_dir`, :func:`rebuild_bundled_index`, also
 ``python -m pipeline.knowledge.index --rebuild-bundled``) and :func:`load_vectorstore`
 (the store named by ``Settings``, verified against its manifest). Reading files into
-chunks is :mod:`.ingest`; the folder format is :mod:`.store`.
+chunks is :mod:`.ingest`; the store is :mod:`.vectorstore`, its folder format :mod:`.store`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from langchain_community.vectorstores import FAISS
 from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
 
 from pipeline.bundled import bundled_dir
 from pipeline.config import DEFAULT_EMBEDDINGS, Settings
@@ -35,14 +35,12 @@ from pipeline.knowledge.ingest import (
 )
 from pipeline.knowledge.store import (
     MANIFEST_FILE,
-    UnitEmbeddings,
-    empty_store,
     load_store,
     read_manifest,
     save_store,
-    store_documents,
     verify_store,
 )
+from pipeline.knowledge.vectorstore import FaissStore
 from pipeline.models.failures import call_with_retries
 
 
@@ -101,7 +99,7 @@ def build_index(
     embeddings = load_embeddings(embeddings_key)
 
     existing = append and (out_dir / MANIFEST_FILE).is_file()
-    store: FAISS | None = None
+    store: FaissStore | None = None
     if existing:
         built = (read_manifest(out_dir) or {}).get("chunking") or {}
         if (built.get("chunk_tokens"), built.get("chunk_overlap")) != (chunk_tokens, chunk_overlap):
@@ -118,7 +116,7 @@ def build_index(
             f"give .txt, .md, .srt, .vtt, .json, .jsonl or .csv files."
         )
 
-    seen = {d.metadata.get("content_hash") for d in store_documents(store)} if store else set()
+    seen = {d.metadata.get("content_hash") for d in store.documents} if store else set()
     new: list[Document] = []
     for doc in ingest.documents:
         digest = doc.metadata["content_hash"]
@@ -130,28 +128,22 @@ def build_index(
 
     if new:
         vectors = _embed(
-            [d.page_content for d in new],
-            UnitEmbeddings(embeddings),
-            batch_size=batch_size,
-            progress=progress,
+            [d.page_content for d in new], embeddings, batch_size=batch_size, progress=progress
         )
         if store is None:
-            store = empty_store(embeddings, dimension=vectors.shape[1])
-        store.add_embeddings(
-            list(zip([d.page_content for d in new], vectors.tolist(), strict=True)),
-            metadatas=[d.metadata for d in new],
-            ids=[d.metadata["content_hash"] for d in new],
-        )
+            store = FaissStore(embeddings, dimension=vectors.shape[1])
+        # add_vectors normalises the rows (cosine); ids are the content hashes.
+        store.add_vectors(new, vectors, ids=[d.metadata["content_hash"] for d in new])
     if store is not None and (new or not existing):
         save_store(store, out_dir, embeddings_key=embeddings_key, chunk_settings=chunking)
     report.chunks_added = len(new)
-    report.chunks_total = store.index.ntotal if store is not None else 0
+    report.chunks_total = len(store.documents) if store is not None else 0
     report.seconds = time.perf_counter() - started
     return report
 
 
 def _embed(
-    texts: Sequence[str], embeddings: UnitEmbeddings, *, batch_size: int, progress: bool
+    texts: Sequence[str], embeddings: Embeddings, *, batch_size: int, progress: bool
 ) -> np.ndarray:
     """Embed in batches, with a progress bar when there is more than one batch."""
     from tqdm import tqdm
@@ -204,7 +196,7 @@ def check_vectorstore(settings: Settings) -> None:
     verify_store(settings.vectorstore or bundled_store_dir(), embeddings_key=settings.embeddings)
 
 
-def load_vectorstore(settings: Settings) -> FAISS:
+def load_vectorstore(settings: Settings) -> FaissStore:
     """The store at ``settings.vectorstore`` (the bundled one when unset), verified
     (before the embeddings model loads)."""
     return load_store(

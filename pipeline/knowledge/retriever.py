@@ -20,7 +20,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
-from langchain_community.vectorstores import FAISS
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
@@ -29,29 +28,27 @@ from pydantic import ConfigDict, Field
 
 from pipeline.config import Settings
 from pipeline.knowledge.index import load_vectorstore
-from pipeline.knowledge.store import (
-    UnitEmbeddings,
-    store_documents,
-)
+from pipeline.knowledge.vectorstore import FaissStore
 
-_BM25_CACHE: weakref.WeakKeyDictionary[FAISS, tuple[int, Any]] = weakref.WeakKeyDictionary()
+_BM25_CACHE: weakref.WeakKeyDictionary[FaissStore, tuple[tuple[Document, ...], Any]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", text.lower())
 
 
-def _bm25(store: FAISS) -> Any:
-    """BM25 over the store's chunk texts and hooks, built once per store (and size)."""
+def _bm25(store: FaissStore) -> Any:
+    """BM25 over the store's chunk texts and hooks (in row order), built once per store
+    and rebuilt after the store changes (its ``documents`` tuple is then a new one)."""
     from rank_bm25 import BM25Okapi
 
+    documents = store.documents
     cached = _BM25_CACHE.get(store)
-    if cached is None or cached[0] != store.index.ntotal:
-        corpus = [
-            _words(f"{d.metadata.get('hook') or ''} {d.page_content}")
-            for d in store_documents(store)
-        ]
-        cached = (store.index.ntotal, BM25Okapi(corpus))
+    if cached is None or cached[0] is not documents:
+        corpus = [_words(f"{d.metadata.get('hook') or ''} {d.page_content}") for d in documents]
+        cached = (documents, BM25Okapi(corpus))
         _BM25_CACHE[store] = cached
     return cached[1]
 
@@ -95,7 +92,7 @@ class MentorRetriever(BaseRetriever):
     model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
 
     name: str | None = "retrieve"
-    vectorstore: FAISS
+    vectorstore: FaissStore
     k: int = Field(4, ge=1, le=50, description="Documents per query.")
     fetch_k: int = Field(20, ge=1, description="Candidates per query for MMR / hybrid.")
     lambda_mult: float = Field(
@@ -111,7 +108,7 @@ class MentorRetriever(BaseRetriever):
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, vectorstore: FAISS | None = None
+        cls, settings: Settings, *, vectorstore: FaissStore | None = None
     ) -> MentorRetriever:
         return cls(
             vectorstore=vectorstore if vectorstore is not None else load_vectorstore(settings),
@@ -155,11 +152,11 @@ class MentorRetriever(BaseRetriever):
         return list(dict.fromkeys(candidates))
 
     def _retrieve(self, queries: list[str], *, k: int | None = None) -> list[Document]:
-        total = self.vectorstore.index.ntotal
+        total = len(self.vectorstore.documents)
         if not queries or total == 0:
             return []
-        embed = self.vectorstore.embeddings or UnitEmbeddings(self.vectorstore.embedding_function)
-        vectors = np.asarray(UnitEmbeddings(embed).embed_documents(queries), dtype=np.float32)
+        # One batch for all queries; the store's embeddings give unit vectors.
+        vectors = np.asarray(self.vectorstore.embeddings.embed_documents(queries), np.float32)
         k = k or self.k
         k, fetch_k = min(k, total), min(max(self.fetch_k, k), total)
         search = self._hybrid_hits if self.hybrid else self._mmr_hits
@@ -205,6 +202,7 @@ class MentorRetriever(BaseRetriever):
         self, query: str, vector: np.ndarray, k: int, fetch_k: int
     ) -> list[tuple[Document, float, float]]:
         store = self.vectorstore
+        documents = store.documents  # row i of store.index is documents[i]
         _, vector_ids = store.index.search(vector[None, :], fetch_k)
         keyword = np.asarray(_bm25(store).get_scores(_words(query)), dtype=np.float32)
         keyword_ids = (
@@ -215,19 +213,12 @@ class MentorRetriever(BaseRetriever):
         ids = np.array(
             sorted({int(i) for i in vector_ids[0] if i >= 0} | {int(i) for i in keyword_ids})
         )
-        cosine = np.vstack([store.index.reconstruct(int(i)) for i in ids]) @ vector
+        cosine = store.index.reconstruct_batch(ids) @ vector
         blended = self.vector_weight * _minmax(cosine) + (1 - self.vector_weight) * _minmax(
             keyword[ids]
         )
         top = np.argsort(-blended, kind="stable")[:k]
-        return [
-            (
-                store.docstore.search(store.index_to_docstore_id[int(ids[j])]),
-                float(blended[j]),
-                float(cosine[j]),
-            )
-            for j in top
-        ]
+        return [(documents[int(ids[j])], float(blended[j]), float(cosine[j])) for j in top]
 
 
 # --------------------------------------------------------------------- prompt text

@@ -1,4 +1,5 @@
-"""Saving and loading a FAISS vector store safely: no pickle, checksummed, atomic.
+"""Saving and loading a :class:`~.vectorstore.FaissStore` safely: no pickle, checksummed,
+atomic.
 
 Owns the on-disk format of an index folder::
 
@@ -7,12 +8,13 @@ Owns the on-disk format of an index folder::
     manifest.json   format version, embeddings key, dimension, metric, chunk
                     settings, counts, sha256 of the two files above, times
 
-Similarity is cosine: every vector (documents and queries) goes through
-:class:`UnitEmbeddings`, which L2-normalises what the wrapped model returns, into
-an inner-product index. The manifest records this (``"metric": "cosine"``).
+Similarity is cosine: the store keeps unit vectors (L2-normalised by
+:class:`~.vectorstore.UnitEmbeddings`) in an inner-product index. The manifest records
+this (``"metric": "cosine"``). Folders written while reelcal used langchain-community's
+``FAISS`` have this same format and load unchanged.
 
-``FAISS.load_local`` unpickles ``index.pkl`` (a tampered file can run code); this
-module never calls it nor any unpickler. :func:`load_store` checks the manifest
+langchain-community's ``FAISS.load_local`` unpickles ``index.pkl`` (a tampered file can
+run code); this module never unpickles anything. :func:`load_store` checks the manifest
 before trusting anything and refuses, with a one-line :class:`VectorStoreError`
 that says what to do, a folder with missing files, changed checksums, or another
 embedding model or dimension. :func:`save_store` writes a new folder beside the
@@ -34,56 +36,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from langchain_community.docstore.in_memory import InMemoryDocstore
-from langchain_community.vectorstores import FAISS
-from langchain_community.vectorstores.utils import DistanceStrategy
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
 from pipeline.errors import VectorStoreError
+from pipeline.knowledge.vectorstore import FaissStore
 
 FORMAT = "reelcal-faiss"
 FORMAT_VERSION = 1
 INDEX_FILE = "index.faiss"
 DOCSTORE_FILE = "docstore.json"
 MANIFEST_FILE = "manifest.json"
-
-
-class UnitEmbeddings(Embeddings):
-    """Wraps an ``Embeddings`` so every vector has length 1 (cosine = inner product)."""
-
-    def __init__(self, inner: Embeddings) -> None:
-        self.inner = inner.inner if isinstance(inner, UnitEmbeddings) else inner
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return _unit(self.inner.embed_documents(texts)).tolist()
-
-    def embed_query(self, text: str) -> list[float]:
-        return _unit([self.inner.embed_query(text)])[0].tolist()
-
-
-def _unit(vectors: Any) -> np.ndarray:
-    array = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(array, axis=1, keepdims=True)
-    return array / np.where(norms == 0, 1.0, norms)
-
-
-def empty_store(embeddings: Embeddings, *, dimension: int) -> FAISS:
-    """A new, empty cosine store (inner product over unit vectors)."""
-    import faiss
-
-    return FAISS(
-        embedding_function=UnitEmbeddings(embeddings),
-        index=faiss.IndexFlatIP(dimension),
-        docstore=InMemoryDocstore({}),
-        index_to_docstore_id={},
-        distance_strategy=DistanceStrategy.MAX_INNER_PRODUCT,
-    )
-
-
-def store_documents(store: FAISS) -> list[Document]:
-    """The store's documents in index order."""
-    return [store.docstore.search(store.index_to_docstore_id[i]) for i in range(store.index.ntotal)]
 
 
 def read_manifest(folder: str | Path) -> dict[str, Any] | None:
@@ -97,7 +60,7 @@ def read_manifest(folder: str | Path) -> dict[str, Any] | None:
 
 # --------------------------------------------------------------------- save
 def save_store(
-    vectorstore: FAISS,
+    vectorstore: FaissStore,
     folder: str | Path,
     *,
     embeddings_key: str,
@@ -108,14 +71,18 @@ def save_store(
 
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
-    documents = store_documents(vectorstore)
-    if len(documents) != vectorstore.index.ntotal or not all(
-        isinstance(d, Document) for d in documents
-    ):
+    documents, index = vectorstore.documents, vectorstore.index
+    if index is None:
         raise VectorStoreError(
-            f"Cannot save to {folder}: the store's index and docstore disagree; rebuild it."
+            f"Cannot save to {folder}: the store has no documents and no dimension yet; "
+            f"add documents (or create it with dimension=...) first."
         )
-    index_bytes = faiss.serialize_index(vectorstore.index).tobytes()
+    if len(documents) != index.ntotal:
+        raise VectorStoreError(
+            f"Cannot save to {folder}: the store's index has {index.ntotal} vectors for "
+            f"{len(documents)} documents (they disagree); rebuild it."
+        )
+    index_bytes = faiss.serialize_index(index).tobytes()
     try:
         docstore_bytes = json.dumps(
             [
@@ -136,10 +103,12 @@ def save_store(
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "embeddings": embeddings_key,
-        "dimension": int(vectorstore.index.d),
+        "dimension": int(index.d),
         "metric": "cosine",
-        "normalization": "vectors L2-normalised by reelcal (pipeline.knowledge.store.UnitEmbeddings)",
-        "faiss_index": type(vectorstore.index).__name__,
+        "normalization": (
+            "vectors L2-normalised by reelcal (pipeline.knowledge.vectorstore.UnitEmbeddings)"
+        ),
+        "faiss_index": type(index).__name__,
         "chunking": dict(chunk_settings),
         "counts": {
             "chunks": len(documents),
@@ -265,7 +234,7 @@ def load_store(
     *,
     embeddings_key: str,
     check_dimension: bool = True,
-) -> FAISS:
+) -> FaissStore:
     """Load an index folder written by :func:`save_store`, verifying it first.
 
     ``embeddings`` may be a function that loads them: it is called only once the folder
@@ -311,13 +280,12 @@ def load_store(
                 f"{embeddings_key!r} give {probe}: use the embeddings it was built with or "
                 f"{rebuild}."
             )
-    return FAISS(
-        embedding_function=UnitEmbeddings(embeddings),
-        index=index,
-        docstore=InMemoryDocstore({d.id: d for d in documents}),
-        index_to_docstore_id={i: d.id for i, d in enumerate(documents)},
-        distance_strategy=DistanceStrategy.MAX_INNER_PRODUCT,
-    )
+    try:
+        return FaissStore(embeddings, index=index, documents=documents)
+    except ValueError as exc:
+        raise VectorStoreError(
+            f"Vector store {folder} cannot be used ({exc}): {rebuild}."
+        ) from None
 
 
 def _sha256(data: bytes) -> str:

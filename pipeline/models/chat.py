@@ -20,7 +20,6 @@ from __future__ import annotations
 import importlib.util
 import os
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +30,7 @@ from pipeline.errors import (
     ModelLimitsError,
     ModelSetupError,
 )
+from pipeline.models.cache import ResponseCache
 from pipeline.models.local import (
     load_local_model,
     local_model_path,
@@ -165,21 +165,17 @@ def load_chat_model(
     return with_reasoning_effort(model, settings)
 
 
-@lru_cache(maxsize=4)
-def _response_cache(path: str) -> Any:
-    from langchain_community.cache import SQLiteCache
-
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    return SQLiteCache(database_path=path)
-
-
 def with_response_cache(model: BaseChatModel, settings: Settings) -> BaseChatModel:
     """A copy of ``model`` that answers identical requests from ``settings.cache`` (a
-    SQLite file; the cache stores replies as LangChain JSON, never pickles). The copy
-    keeps the caller's model untouched; without ``cache`` the model is returned as is."""
+    SQLite file of JSON rows, never pickles: :mod:`pipeline.models.cache`). The copy
+    keeps the caller's model untouched; without ``cache`` the model is returned as is.
+
+    Raises:
+        CacheFileError: the file is not a response cache this reelcal reads.
+    """
     if settings.cache is None:
         return model
-    cache = _response_cache(str(Path(settings.cache).expanduser().resolve()))
+    cache = ResponseCache(Path(settings.cache).expanduser().resolve())
     return model.model_copy(update={"cache": cache})
 
 

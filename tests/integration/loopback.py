@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
-from scripted import openai_tool_completion, requested_days
+from scripted import openai_tool_completion, requested_days, requested_tool
 
 
 class _Loopback:
@@ -90,6 +90,7 @@ class Exchange:
     fault: str
     days: list[int]
     delivered: bool = False
+    outline: bool = False  # an outline request (its lines are not days written)
 
 
 @dataclass
@@ -117,7 +118,10 @@ class FaultProxy(_Loopback):
                 with proxy._lock:
                     fault = proxy.schedule.pop(0) if proxy.schedule else proxy.then
                     exchange = Exchange(
-                        time.monotonic(), fault, requested_days(sent["messages"][-1]["content"])
+                        time.monotonic(),
+                        fault,
+                        requested_days(sent["messages"][-1]["content"]),
+                        outline=requested_tool(sent) == "month_outline",
                     )
                     proxy.exchanges.append(exchange)
                 proxy.serve(self, fault, body, exchange)
@@ -169,8 +173,13 @@ class FaultProxy(_Loopback):
 
 
 def delivered_days(exchanges: list[Exchange]) -> list[int]:
-    """Days of every reply that reached the client whole, with repeats."""
-    return [day for exchange in exchanges if exchange.delivered for day in exchange.days]
+    """Days of every writing reply that reached the client whole, with repeats."""
+    return [
+        day
+        for exchange in exchanges
+        if exchange.delivered and not exchange.outline
+        for day in exchange.days
+    ]
 
 
 def asked_after(exchanges: list[Exchange], fault: str) -> list[float]:

@@ -82,7 +82,8 @@ def test_the_month_completes_through_every_kind_of_fault(tmp_path, server):
 
 
 def test_too_many_faults_end_resumable_with_every_finished_day_saved(tmp_path, server):
-    proxy = FaultProxy(server.url, schedule=["ok"], then="500")
+    # the outline call, then one writing call, then nothing but errors
+    proxy = FaultProxy(server.url, schedule=["ok", "ok"], then="500")
     try:
         with pytest.raises(IncompleteCalendarError) as raised:
             _generate(tmp_path, proxy, run_id="faulty-run")
@@ -93,7 +94,7 @@ def test_too_many_faults_end_resumable_with_every_finished_day_saved(tmp_path, s
     first = delivered_days(proxy.exchanges)
     assert first and sorted(p.day for p in saved.days) == sorted(first)
     assert error.run_id == "faulty-run" and set(error.missing_days).isdisjoint(first)
-    assert {e.fault for e in proxy.exchanges[1:]} == {"500"}
+    assert {e.fault for e in proxy.exchanges[2:]} == {"500"}
 
     healthy = FaultProxy(server.url)
     try:
@@ -101,6 +102,7 @@ def test_too_many_faults_end_resumable_with_every_finished_day_saved(tmp_path, s
     finally:
         healthy.close()
     assert calendar.is_complete
+    assert not any(e.outline for e in healthy.exchanges)  # the outline was saved, not redone
     asked_again = {day for e in healthy.exchanges for day in e.days}
     assert asked_again.isdisjoint(first), "a saved day was asked for again"
     assert asked_again == set(error.missing_days)

@@ -638,3 +638,21 @@ def test_max_concurrency_caps_the_speed(tmp_path):
     model, flight = _timed_tool_model(gather=8)  # waits for 8: only 3 may come at once
     run(model, tmp_path, "2026-03", tokens_per_day=None, speed="fast", max_concurrency=3)
     assert flight["most"] == 3
+
+
+def test_a_run_saved_by_an_earlier_graph_is_refused_with_the_fix(tmp_path):
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from pipeline.generation.month.runs import _start_or_resume
+
+    model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
+    s = settings(tmp_path, context_window=16_385, max_output_tokens=4096)
+    engine = CalendarEngine(s, model=model, retriever=FIXED_RETRIEVER)
+    graph = engine.graph(checkpointer=InMemorySaver(), interrupt_before=["write"])
+    config = {"configurable": {"thread_id": "old-run"}}
+    graph.invoke({"month": "2026-02", "trends": []}, config)
+    assert _start_or_resume(graph, config, None, "old-run", None) is None  # resumable
+    graph.update_state(config, {"graph_version": 1})  # as the graph before the outline nodes
+    with pytest.raises(RunNotFoundError, match="earlier reelcal.*Start a new run"):
+        _start_or_resume(graph, config, None, "old-run", None)
+    assert model.prompts == []

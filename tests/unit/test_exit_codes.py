@@ -44,9 +44,10 @@ def fake_store(folder: Path) -> Path:
     from langchain_core.documents import Document
     from langchain_core.embeddings import DeterministicFakeEmbedding
 
-    from pipeline.knowledge.store import empty_store, save_store
+    from pipeline.knowledge.store import save_store
+    from pipeline.knowledge.vectorstore import FaissStore
 
-    store = empty_store(DeterministicFakeEmbedding(size=384), dimension=384)
+    store = FaissStore(DeterministicFakeEmbedding(size=384), dimension=384)
     store.add_documents(
         [Document(page_content="Open with a hook.", metadata={"creator": "m", "source_id": "a"})]
     )

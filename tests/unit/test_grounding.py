@@ -4,7 +4,6 @@ prompt, within the room the call has left, and listed in the days' sources."""
 from __future__ import annotations
 
 import pytest
-from langchain_community.vectorstores import FAISS
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from scripted import ScriptedToolModel, is_outline_prompt, outline_dict, outline_settings
@@ -12,6 +11,7 @@ from scripted import ScriptedToolModel, is_outline_prompt, outline_dict, outline
 from pipeline.generation.chains import generate_calendar
 from pipeline.generation.writing.budget import TokenBudget
 from pipeline.knowledge.retriever import MentorRetriever
+from pipeline.knowledge.vectorstore import FaissStore
 
 pytestmark = pytest.mark.usefixtures("no_backoff")
 
@@ -43,7 +43,7 @@ def retriever() -> MentorRetriever:
         Document(page_content=text, metadata={"source_id": sid, "creator": sid.split("-")[0]})
         for sid, text in TRANSCRIPTS.items()
     ]
-    store = FAISS.from_documents(docs, KeywordEmbeddings())
+    store = FaissStore.from_documents(docs, KeywordEmbeddings())
     return MentorRetriever(vectorstore=store, k=1, fetch_k=5)
 
 

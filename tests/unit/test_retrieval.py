@@ -25,8 +25,9 @@ from pipeline.knowledge.index import (
 )
 from pipeline.knowledge.ingest import load_files
 from pipeline.knowledge.retriever import MentorRetriever, format_documents
-from pipeline.knowledge.store import empty_store, read_manifest, store_documents
+from pipeline.knowledge.store import read_manifest
 from pipeline.knowledge.trimming import TokenBudgetTrimmer
+from pipeline.knowledge.vectorstore import FaissStore
 from pipeline.models.tokens import tiktoken_counter
 
 KEY = "fake:64"
@@ -90,13 +91,8 @@ def _keyword_store(tmp_path: Path, *, chunk_tokens: int = 300, chunk_overlap: in
         [_corpus(tmp_path / "corpus")], chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap
     ).documents
     embeddings = KeywordEmbeddings()
-    vs = empty_store(embeddings, dimension=64)
-    vectors = vs.embeddings.embed_documents([d.page_content for d in docs])
-    vs.add_embeddings(
-        list(zip([d.page_content for d in docs], vectors, strict=True)),
-        metadatas=[d.metadata for d in docs],
-        ids=[d.metadata["content_hash"] for d in docs],
-    )
+    vs = FaissStore(embeddings, dimension=64)
+    vs.add_documents(docs, ids=[d.metadata["content_hash"] for d in docs])
     embeddings.document_calls = 0
     return vs, embeddings
 
@@ -138,9 +134,7 @@ def test_append_adds_only_new_files(tmp_path):
     assert (report.chunks_added, report.chunks_present, report.chunks_total) == (12, 12, 24)
     creators = Counter(
         d.metadata["creator"]
-        for d in store_documents(
-            load_vectorstore(Settings(embeddings=KEY, vectorstore=tmp_path / "idx"))
-        )
+        for d in load_vectorstore(Settings(embeddings=KEY, vectorstore=tmp_path / "idx")).documents
     )
     assert creators == {"dev": 6, "ana": 6, "leo": 6, "sara": 6}
 
@@ -246,7 +240,7 @@ def test_never_more_than_per_creator_limit(tmp_path, limit):
 
 def test_results_are_deduped_by_source_id(tmp_path):
     vs, _ = _keyword_store(tmp_path, chunk_tokens=20, chunk_overlap=5)  # several chunks per reel
-    assert len(store_documents(vs)) > 24
+    assert len(vs.documents) > 24
     retriever = MentorRetriever(vectorstore=vs, k=8, fetch_k=40, per_creator_limit=50)
     docs = retriever.invoke({"trends": ["AI agents", "automation workflow", "tools agents"]})
     sources = [d.metadata["source_id"] for d in docs]
@@ -277,13 +271,13 @@ def test_hybrid_blends_keyword_scores(tmp_path):
 def test_retrieved_documents_are_copies(tmp_path):
     vs, _ = _keyword_store(tmp_path)
     docs = MentorRetriever(vectorstore=vs).invoke({"trends": ["money"]})
-    assert "score" not in vs.docstore.search(docs[0].id).metadata
+    assert "score" not in vs.get_by_ids([docs[0].id])[0].metadata
 
 
 def test_empty_queries_or_store_give_nothing(tmp_path):
     vs, embeddings = _keyword_store(tmp_path)
     assert MentorRetriever(vectorstore=vs).invoke({"trends": []}) == []
-    assert MentorRetriever(vectorstore=empty_store(embeddings, dimension=64)).invoke("agents") == []
+    assert MentorRetriever(vectorstore=FaissStore(embeddings, dimension=64)).invoke("agents") == []
 
 
 def test_faiss_threads_are_restored_after_retrieving(tmp_path):

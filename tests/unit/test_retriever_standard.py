@@ -1,5 +1,5 @@
 """The mentor retriever passes langchain-tests' standard retriever tests (offline: a
-small FAISS store with deterministic keyword embeddings)."""
+small FaissStore with deterministic keyword embeddings)."""
 
 from __future__ import annotations
 
@@ -10,21 +10,19 @@ from pydantic import ValidationError
 from test_retrieval import KeywordEmbeddings
 
 from pipeline.knowledge.retriever import MentorRetriever
-from pipeline.knowledge.store import empty_store
+from pipeline.knowledge.vectorstore import FaissStore
 
 
 def _store():
-    embeddings = KeywordEmbeddings()
-    store = empty_store(embeddings, dimension=64)
     texts = [
         f"Hook number {i}: open with a question about agents and tools {i}." for i in range(12)
     ]
-    store.add_embeddings(
-        list(zip(texts, embeddings.embed_documents(texts), strict=True)),
+    return FaissStore.from_texts(
+        texts,
+        KeywordEmbeddings(),
         metadatas=[{"creator": f"creator{i % 4}", "source_id": f"reel-{i}"} for i in range(12)],
         ids=[f"id-{i}" for i in range(12)],
     )
-    return store
 
 
 class TestMentorRetrieverStandard(RetrieversIntegrationTests):

@@ -78,11 +78,10 @@ def test_the_outline_rules_per_chunk_examples_and_re_asks_together_on_a_small_wi
     """Every feature at once: the outline, the content rules and their re-asks, titles
     reviewed by meaning, and each chunk's own examples from reelcal's retriever (a real
     FAISS index over the long mentor transcripts)."""
-    from langchain_community.vectorstores import FAISS
-
     from pipeline.knowledge.retriever import MentorRetriever
+    from pipeline.knowledge.vectorstore import FaissStore
 
-    store = FAISS.from_documents(list(LONG_RETRIEVER.invoke("")), load_embeddings("fake:384"))
+    store = FaissStore.from_documents(list(LONG_RETRIEVER.invoke("")), load_embeddings("fake:384"))
     retriever = MentorRetriever(vectorstore=store, k=4, fetch_k=12)
     model = limited_model(window, cap, tools=True, behaviour=Misbehaviour(seed=7))
     cal = generate_calendar(

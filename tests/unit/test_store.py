@@ -9,19 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from langchain_community.vectorstores import FAISS
 from langchain_core.documents import Document
 
 from pipeline.errors import VectorStoreError
 from pipeline.knowledge import store as store_module
 from pipeline.knowledge.embeddings import load_embeddings
-from pipeline.knowledge.store import (
-    empty_store,
-    load_store,
-    read_manifest,
-    save_store,
-    store_documents,
-)
+from pipeline.knowledge.store import load_store, read_manifest, save_store
+from pipeline.knowledge.vectorstore import FaissStore
 
 KEY = "fake:64"
 CHUNKING = {"chunk_tokens": 300, "chunk_overlap": 40, "encoding": "cl100k_base"}
@@ -33,19 +27,13 @@ TEXTS = [
 ]
 
 
-def _store(texts=TEXTS) -> FAISS:
-    embeddings = load_embeddings(KEY)
-    vs = empty_store(embeddings, dimension=64)
-    vectors = vs.embeddings.embed_documents(list(texts))
+def _store(texts=TEXTS) -> FaissStore:
+    vs = FaissStore(load_embeddings(KEY), dimension=64)
     metas = [
         {"source_id": f"s{i}", "creator": f"c{i % 2}", "content_hash": f"h{i}", "hashtags": ["#a"]}
         for i in range(len(texts))
     ]
-    vs.add_embeddings(
-        list(zip(texts, vectors, strict=True)),
-        metadatas=metas,
-        ids=[m["content_hash"] for m in metas],
-    )
+    vs.add_texts(list(texts), metas, ids=[m["content_hash"] for m in metas])
     return vs
 
 
@@ -56,7 +44,7 @@ def saved(tmp_path) -> Path:
     return folder
 
 
-def _load(folder: Path, key: str = KEY, embeddings_key: str = KEY) -> FAISS:
+def _load(folder: Path, key: str = KEY, embeddings_key: str = KEY) -> FaissStore:
     return load_store(folder, load_embeddings(key), embeddings_key=embeddings_key)
 
 
@@ -67,7 +55,7 @@ def test_round_trip_keeps_documents_vectors_and_cosine_scores(saved):
         "index.faiss",
         "manifest.json",
     ]
-    docs = store_documents(vs)
+    docs = vs.documents
     assert [d.page_content for d in docs] == TEXTS
     assert docs[0].metadata == {
         "source_id": "s0",
@@ -95,7 +83,7 @@ def test_resave_keeps_created_time_and_leaves_no_temp_folders(saved):
     created = read_manifest(saved)["created_at"]
     save_store(_store(TEXTS[:2]), saved, embeddings_key=KEY, chunk_settings=CHUNKING)
     assert read_manifest(saved)["created_at"] == created
-    assert len(store_documents(_load(saved))) == 2
+    assert len(_load(saved).documents) == 2
     assert [p.name for p in saved.parent.iterdir()] == ["index"]
 
 
@@ -162,7 +150,8 @@ class _Exploit:
 def test_loading_never_unpickles(saved, tmp_path, monkeypatch):
     marker = tmp_path / "pwned"
     monkeypatch.setenv("REELCAL_PWNED", str(marker))
-    (saved / "index.pkl").write_bytes(pickle.dumps(_Exploit()))  # what FAISS.load_local would run
+    # what langchain-community's FAISS.load_local would unpickle
+    (saved / "index.pkl").write_bytes(pickle.dumps(_Exploit()))
 
     def refuse(*args, **kwargs):
         raise AssertionError("pickle must not be used")
@@ -170,10 +159,8 @@ def test_loading_never_unpickles(saved, tmp_path, monkeypatch):
     monkeypatch.setattr(pickle, "load", refuse)
     monkeypatch.setattr(pickle, "loads", refuse)
     monkeypatch.setattr(pickle, "Unpickler", refuse)
-    monkeypatch.setattr(FAISS, "load_local", refuse)
-    monkeypatch.setattr(FAISS, "deserialize_from_bytes", refuse)
     vs = _load(saved)
-    assert len(store_documents(vs)) == 4
+    assert len(vs.documents) == 4
     assert not marker.exists()
 
 
@@ -191,14 +178,14 @@ def test_crash_while_writing_leaves_the_old_index_usable(saved, monkeypatch):
     with pytest.raises(OSError):
         save_store(_store(TEXTS[:1]), saved, embeddings_key=KEY, chunk_settings=CHUNKING)
     monkeypatch.undo()
-    assert len(store_documents(_load(saved))) == 4
+    assert len(_load(saved).documents) == 4
     assert [p.name for p in saved.parent.iterdir()] == ["index"]
 
 
 def test_swap_without_atomic_exchange_still_replaces(saved, monkeypatch):
     monkeypatch.setattr(store_module, "_exchange", lambda a, b: False)
     save_store(_store(TEXTS[:3]), saved, embeddings_key=KEY, chunk_settings=CHUNKING)
-    assert len(store_documents(_load(saved))) == 3
+    assert len(_load(saved).documents) == 3
     assert [p.name for p in saved.parent.iterdir()] == ["index"]
 
 
@@ -216,7 +203,7 @@ def test_unnormalised_embeddings_are_normalised():
 
 def test_inconsistent_store_is_not_saved(tmp_path):
     vs = _store()
-    vs.index_to_docstore_id[0] = "missing-id"
+    vs.index.remove_ids(np.array([0], dtype=np.int64))  # behind the store's back
     with pytest.raises(VectorStoreError, match="disagree"):
         save_store(vs, tmp_path / "x", embeddings_key=KEY, chunk_settings=CHUNKING)
     assert not (tmp_path / "x").exists()
@@ -226,7 +213,7 @@ def test_metadata_that_is_not_json_is_refused_before_writing(tmp_path):
     from datetime import date
 
     vs = _store()
-    vs.docstore.search("h0").metadata["posted_at"] = date(2025, 1, 1)
+    vs.add_texts(["Posted on new year's day."], [{"posted_at": date(2025, 1, 1)}])
     with pytest.raises(VectorStoreError, match="JSON values"):
         save_store(vs, tmp_path / "x", embeddings_key=KEY, chunk_settings=CHUNKING)
     assert not (tmp_path / "x").exists()
@@ -235,5 +222,30 @@ def test_metadata_that_is_not_json_is_refused_before_writing(tmp_path):
 def test_documents_with_awkward_text_survive(tmp_path):
     texts = ['He said "</example>" & left.', "Émoji 🍤 and\nnew lines\ttabs"]
     save_store(_store(texts), tmp_path / "i", embeddings_key=KEY, chunk_settings=CHUNKING)
-    assert [d.page_content for d in store_documents(_load(tmp_path / "i"))] == texts
-    assert isinstance(store_documents(_load(tmp_path / "i"))[0], Document)
+    assert [d.page_content for d in _load(tmp_path / "i").documents] == texts
+    assert isinstance(_load(tmp_path / "i").documents[0], Document)
+
+
+def test_an_empty_store_without_a_dimension_is_not_saved(tmp_path):
+    with pytest.raises(VectorStoreError, match="no documents and no dimension"):
+        save_store(
+            FaissStore(load_embeddings(KEY)),
+            tmp_path / "x",
+            embeddings_key=KEY,
+            chunk_settings=CHUNKING,
+        )
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_docstore_with_repeated_ids_is_refused(saved):
+    import hashlib
+
+    records = json.loads((saved / "docstore.json").read_text())
+    records[1]["id"] = records[0]["id"]
+    data = json.dumps(records).encode()
+    (saved / "docstore.json").write_bytes(data)
+    manifest = json.loads((saved / "manifest.json").read_text())
+    manifest["files"]["docstore.json"]["sha256"] = hashlib.sha256(data).hexdigest()
+    (saved / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(VectorStoreError, match="cannot be used .*id of its own.*reelcal index"):
+        _load(saved)
