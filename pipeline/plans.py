@@ -273,15 +273,8 @@ class CalendarData(BaseModel):
     :class:`~pipeline.calendar.Calendar` adds exports and display).
 
     ``days`` is sorted by day with no duplicates; a complete calendar has one
-    :class:`DayPlan` per day of the month (see :attr:`is_complete`).
-
-    Example:
-        .. code-block:: python
-
-            cal = generate_calendar(month="March 2026", trends=["AI agents"])
-            cal.is_complete        # True
-            cal.days[0].title
-            cal.save("march.xlsx")
+    :class:`DayPlan` per day of the month (see :attr:`is_complete`). The readers in
+    :mod:`pipeline.outputs` return it; ``Calendar.load`` turns it into a ``Calendar``.
     """
 
     model_config = ConfigDict(extra="forbid")
