@@ -91,6 +91,12 @@ class MonthParseError(ReelcalError, ValueError):
     exit_code = 2
 
 
+class ScheduleError(ReelcalError, ValueError):
+    """A span, posting slot, cadence or time zone that cannot be read or is out of range."""
+
+    exit_code = 2
+
+
 class VectorStoreError(ReelcalError):
     """A vector store is missing, corrupted, or built with another embedding model."""
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from typing_extensions import TypedDict
 
 from pipeline.dates import MonthSpec
+from pipeline.schedule import MAX_POSTS, Schedule, parse_time
 
 #: DayPlan field -> column title used by every export, in column order.
 COLUMN_TITLES: dict[str, str] = {
@@ -59,8 +60,34 @@ Role = Literal["main", "supplement", "outline"]
 WriterRole = Literal["main", "supplement"]
 
 
+class PlatformCopy(BaseModel):
+    """A post's copy for one more platform (not the primary one, whose copy is the
+    post's own caption and hashtags): its caption, hashtags and, where the platform has
+    one (YouTube Shorts), a title."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    caption: str = Field(min_length=1)
+    hashtags: list[str] = Field(default_factory=list)
+    title: str = ""
+
+    @field_validator("hashtags", mode="before")
+    @classmethod
+    def _split_hashtags(cls, value: Any) -> Any:
+        return hashtag_list(value)
+
+    @property
+    def hashtags_text(self) -> str:
+        return " ".join(self.hashtags)
+
+
 class DayPlan(BaseModel):
-    """One reel of the calendar: the seed's ten columns plus the date."""
+    """One post of the calendar: the seed's ten columns plus the date, then (appended)
+    its local time and its copies for the other platforms.
+
+    ``day`` is the day of the month of ``date``; a post is keyed by :attr:`key`, its local
+    date-time, so a day may hold two posts.
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -75,20 +102,29 @@ class DayPlan(BaseModel):
     hashtags: list[str] = Field(min_length=1)
     production_notes: str = Field(min_length=1)
     engagement: str = Field(min_length=1)
+    time: str = Field(
+        "", description="Local wall-clock time, HH:MM ('' in files written before times)."
+    )
+    copies: dict[str, PlatformCopy] = Field(
+        default_factory=dict,
+        description="Platform key -> the post's copy there, for each platform but the primary.",
+    )
 
     @field_validator("hashtags", mode="before")
     @classmethod
     def _split_hashtags(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = split_hashtags(value)
-        if isinstance(value, (list, tuple)):
-            tags = []
-            # a tag never holds a space: exports join tags with spaces and read them back
-            for tag in (t for item in value for t in split_hashtags(str(item))):
-                if tag:
-                    tags.append(tag if tag.startswith("#") else f"#{tag}")
-            return tags
-        return value
+        return hashtag_list(value)
+
+    @field_validator("time", mode="before")
+    @classmethod
+    def _clock_time(cls, value: Any) -> Any:
+        return parse_time(value) if value not in (None, "") else ""
+
+    @property
+    def key(self) -> str:
+        """The post's key: its local date-time ``"2027-03-03T18:00"`` (the bare date for a
+        post without a time)."""
+        return f"{self.date.isoformat()}T{self.time}" if self.time else self.date.isoformat()
 
     @model_validator(mode="after")
     def _date_matches_day(self) -> DayPlan:
@@ -118,7 +154,7 @@ class OutlineDay(BaseModel):
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    day: int = Field(ge=1, le=31)
+    day: int = Field(ge=1, le=MAX_POSTS, description="The post's number (a daily month: its day).")
     title: str = Field(min_length=1, max_length=200)
     pillar: str = Field(
         "", max_length=80, description="Empty when a value outside content_pillars was dropped."
@@ -217,6 +253,12 @@ class UsageRecord(BaseModel):
             return value
         return [rule_break_from_text(v) if isinstance(v, str) else v for v in value]
 
+    posts_requested: list[str] = Field(
+        default_factory=list,
+        description="Keys (local date-times) of the posts asked for, in the order of "
+        "days_requested (empty in files written before posts had keys).",
+    )
+
     def table_cells(self) -> list[Any]:
         """This call as a row of a usage table (see :data:`USAGE_TABLE_TITLES`)."""
         return [
@@ -268,12 +310,27 @@ def split_hashtags(value: str) -> list[str]:
     return [tag for tag in _HASHTAG_SPLIT.split(value) if tag]
 
 
+def hashtag_list(value: Any) -> Any:
+    """Hashtags (text or a list) as a list of ``#tag`` s; anything else as it is (for
+    pydantic to reject). A tag never holds a space: exports join tags with spaces and
+    read them back."""
+    if isinstance(value, str):
+        value = split_hashtags(value)
+    if isinstance(value, (list, tuple)):
+        tags = (t for item in value for t in split_hashtags(str(item)))
+        return [tag if tag.startswith("#") else f"#{tag}" for tag in tags]
+    return value
+
+
 class CalendarData(BaseModel):
-    """A month of reels and the record of how it was made (its data; the public
+    """A plan of posts and the record of how it was made (its data; the public
     :class:`~pipeline.calendar.Calendar` adds exports and display).
 
-    ``days`` is sorted by day with no duplicates; a complete calendar has one
-    :class:`DayPlan` per day of the month (see :attr:`is_complete`). The readers in
+    ``days`` (alias :attr:`posts`) is sorted by date and time with no two posts of one key;
+    a complete calendar has one :class:`DayPlan` per post of its :attr:`schedule` (see
+    :attr:`is_complete`): for a month with one post a day, one per day of the month.
+    ``year`` and ``month`` are those of the first date. A calendar written before
+    schedules (``schedule`` None) is a month with one post a day. The readers in
     :mod:`pipeline.outputs` return it; ``Calendar.load`` turns it into a ``Calendar``.
     """
 
@@ -283,9 +340,9 @@ class CalendarData(BaseModel):
     month: int = Field(ge=1, le=12)
     days: list[DayPlan] = Field(default_factory=list)
     usage: list[UsageRecord] = Field(default_factory=list)
-    #: The month outline the days were written from (empty when the run had none).
+    #: The outline the posts were written from (empty when the run had none).
     outline: list[OutlineDay] = Field(default_factory=list)
-    #: Day -> source ids of the retrieved mentor examples its call was given.
+    #: Post number -> source ids of the retrieved mentor examples its call was given.
     sources: dict[int, list[str]] = Field(default_factory=dict)
     niche: str = ""
     trends: list[str] = Field(default_factory=list)
@@ -293,21 +350,45 @@ class CalendarData(BaseModel):
     platform: str = "Instagram Reels"
     notes: list[str] = Field(default_factory=list, description="e.g. how the month was read.")
     created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    #: The span, posting slots and time zone planned (None: a month, one post a day).
+    schedule: Schedule | None = None
+    #: Platform keys, the primary first (its copy is the caption and hashtags columns).
+    platforms: list[str] = Field(default_factory=lambda: ["instagram"])
 
     @model_validator(mode="after")
     def _check_days(self) -> CalendarData:
-        seen: set[int] = set()
+        seen: set[str] = set()
+        first, last = self.first_date, self.last_date
         for plan in self.days:
-            if plan.day in seen:
-                raise ValueError(f"day {plan.day} appears twice")
-            seen.add(plan.day)
-            if (plan.date.year, plan.date.month) != (self.year, self.month):
-                raise ValueError(f"day {plan.day} is dated {plan.date}, outside {self.month_name}")
-        self.days.sort(key=lambda p: p.day)
+            if plan.key in seen:
+                raise ValueError(f"the post of {plan.key} appears twice")
+            seen.add(plan.key)
+            if not first <= plan.date <= last:
+                raise ValueError(f"day {plan.day} is dated {plan.date}, outside {self.span_name}")
+        self.days.sort(key=lambda p: (p.date, p.time))
         self.outline.sort(key=lambda o: o.day)
         return self
 
-    # ----------------------------------------------------------------- month facts
+    # ----------------------------------------------------------------- span facts
+    @property
+    def plan_schedule(self) -> Schedule:
+        """The schedule, or (a calendar written before schedules) the month's daily one."""
+        return self.schedule or Schedule.for_month(MonthSpec(self.year, self.month))
+
+    @property
+    def first_date(self) -> date:
+        return self.schedule.start if self.schedule else date(self.year, self.month, 1)
+
+    @property
+    def last_date(self) -> date:
+        if self.schedule:
+            return self.schedule.end
+        return date(self.year, self.month, MonthSpec(self.year, self.month).days_in_month)
+
+    @property
+    def timezone(self) -> str:
+        return self.schedule.timezone if self.schedule else ""
+
     @property
     def days_in_month(self) -> int:
         return MonthSpec(self.year, self.month).days_in_month
@@ -317,30 +398,67 @@ class CalendarData(BaseModel):
         return MonthSpec(self.year, self.month).name
 
     @property
+    def span_name(self) -> str:
+        """"March 2026", "Week 10 of 2027 (...)", "28 March to 6 April 2027"."""
+        return self.schedule.name if self.schedule else self.month_name
+
+    @property
+    def posts(self) -> list[DayPlan]:
+        """The posts, by date and time (the same list as :attr:`days`)."""
+        return self.days
+
+    @property
+    def post_count(self) -> int:
+        """Posts the plan has when complete."""
+        return self.plan_schedule.count
+
+    def post_number(self, plan: DayPlan) -> int | None:
+        """The number of ``plan``'s post in the schedule (None when it has none)."""
+        post = self.plan_schedule.find(plan.key)
+        return post.number if post else None
+
+    @property
+    def missing_posts(self) -> list[str]:
+        """Keys of the posts not written yet, in order."""
+        have = {n for p in self.days if (n := self.post_number(p)) is not None}
+        return [post.key for post in self.plan_schedule.posts if post.number not in have]
+
+    @property
     def missing_days(self) -> list[int]:
-        have = {p.day for p in self.days}
-        return [d for d in range(1, self.days_in_month + 1) if d not in have]
+        """Numbers of the posts not written yet: days of the month for a month with one
+        post a day, else post numbers (1 is the span's first post)."""
+        have = {n for p in self.days if (n := self.post_number(p)) is not None}
+        return [n for n in range(1, self.post_count + 1) if n not in have]
 
     @property
     def is_complete(self) -> bool:
         return not self.missing_days
 
     def day(self, number: int) -> DayPlan:
-        """The plan for day ``number``; ``KeyError`` when it is missing."""
+        """The plan of post ``number`` (a daily month: day ``number``); ``KeyError`` when
+        it is missing."""
         for plan in self.days:
-            if plan.day == number:
+            if self.post_number(plan) == number:
                 return plan
         raise KeyError(number)
 
+    def post(self, key: str) -> DayPlan:
+        """The post keyed ``key`` ("2027-03-03T18:00"); ``KeyError`` when it is missing."""
+        for plan in self.days:
+            if key in (plan.key, plan.date.isoformat()):
+                return plan
+        raise KeyError(key)
+
     def outline_day(self, number: int) -> OutlineDay | None:
-        """The outline line of day ``number`` (None when the outline has none)."""
+        """The outline line of post ``number`` (None when the outline has none)."""
         return next((o for o in self.outline if o.day == number), None)
 
     def with_days(self, plans: list[DayPlan]) -> CalendarData:
-        """A copy where ``plans`` replace (or add) the days with the same numbers."""
-        replaced = {p.day: p for p in self.days}
-        replaced.update({p.day: p for p in plans})
-        return self.model_copy(update={"days": sorted(replaced.values(), key=lambda p: p.day)})
+        """A copy where ``plans`` replace (or add) the posts with the same keys."""
+        replaced = {p.key: p for p in self.days}
+        replaced.update({p.key: p for p in plans})
+        ordered = sorted(replaced.values(), key=lambda p: (p.date, p.time))
+        return self.model_copy(update={"days": ordered})
 
     # ----------------------------------------------------------------- accounting
     @property
@@ -362,10 +480,11 @@ class CalendarData(BaseModel):
         lines = [u.summary() for u in self.usage]
         cached = sum(u.cached for u in self.usage)
         calls = f"{len(self.usage)} calls" + (f" ({cached} from the cache)" if cached else "")
+        noun = self.plan_schedule.noun
         lines.append(
             f"total: {calls}, {self.total_input_tokens:,} input + "
             f"{self.total_output_tokens:,} output tokens, "
-            f"{len(self.days)}/{self.days_in_month} days"
-            + (f", {len(self.outline)}/{self.days_in_month} planned" if self.outline else "")
+            f"{len(self.days)}/{self.post_count} {noun}s"
+            + (f", {len(self.outline)}/{self.post_count} planned" if self.outline else "")
         )
         return "\n".join(lines)

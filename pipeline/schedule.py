@@ -1,0 +1,473 @@
+"""When posts go out: spans, posting slots, time zones, and the posts they make.
+
+A :class:`Schedule` is a span of dates (a month, an ISO week, or a range), the posting
+slots of each weekday (local wall-clock times) and an IANA time zone. Its :meth:`posts`
+are the :class:`Post` s of the plan in order, each keyed by its local date-time
+(``"2027-03-03T18:00"``) and numbered from 1. How a post is named in prompts and logs is
+decided here too (:meth:`Schedule.name_of`, :meth:`Schedule.label`): a month with one post
+a day keeps "Day N" (its number is its day of the month); any other schedule names each
+post "Post N" with its weekday, date and time.
+
+:func:`read_span` reads ``month`` / ``week`` / ``start`` and ``end``; :func:`read_slots`
+reads ``posting_slots``, a cadence with times, or ``posts_per_week``; :func:`read_timezone`
+checks a zone name (zone data comes from the system or the ``tzdata`` package).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import difflib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from pipeline.dates import MonthSpec, SpecialDate, parse_month, special_dates
+from pipeline.errors import ScheduleError
+
+#: The longest span one run plans, and the most posts: longer plans are several runs
+#: (each a resumable run of its own), so that one run's cost and wall time stay bounded.
+MAX_SPAN_DAYS = 62
+MAX_POSTS = 124
+
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WEEKDAY_WORDS = {name.casefold(): i for i, name in enumerate(calendar.day_name)} | {
+    name.casefold(): i for i, name in enumerate(calendar.day_abbr)
+}
+_TIME = re.compile(r"(\d{1,2})(?::(\d{2}))?\s*(am|pm)?")
+SpanKind = Literal["month", "week", "range"]
+
+
+def parse_time(text: str) -> str:
+    """``"18:00"``, ``"6pm"``, ``"9:30 am"``, ``"7"`` -> "HH:MM"; :class:`ScheduleError`
+    otherwise."""
+    match = _TIME.fullmatch(str(text).strip().casefold())
+    hour, minute = (int(match[1]), int(match[2] or 0)) if match else (-1, -1)
+    if match and match[3]:
+        hour = hour % 12 + (12 if match[3] == "pm" else 0) if 1 <= hour <= 12 else -1
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        raise ScheduleError(f"Cannot read time {text!r}: use 24-hour HH:MM such as '18:00'.")
+    return f"{hour:02d}:{minute:02d}"
+
+
+def weekday_key(text: str) -> str:
+    """``"Monday"``, ``"mon"``, ``"MON"`` -> "mon"; :class:`ScheduleError` otherwise."""
+    index = _WEEKDAY_WORDS.get(str(text).strip().casefold().rstrip("."))
+    if index is None:
+        raise ScheduleError(f"Cannot read weekday {text!r}: use mon, tue, wed, thu, fri, sat, sun.")
+    return WEEKDAYS[index]
+
+
+def read_timezone(name: str | None) -> str:
+    """A checked IANA zone name ("Europe/Berlin"); "UTC" when none is given."""
+    if not name or not str(name).strip():
+        return "UTC"
+    name = str(name).strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        close = difflib.get_close_matches(name, sorted(available_timezones()), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ScheduleError(
+            f"Unknown time zone {name!r}{hint}: use an IANA name such as 'Europe/Berlin' or "
+            "'America/New_York'."
+        ) from None
+    return name
+
+
+def read_slots(
+    *,
+    posting_slots: Mapping[str, Iterable[str] | str] | None = None,
+    cadence: Iterable[str] | str | None = None,
+    times: Iterable[str] | str | None = None,
+    posts_per_week: int | None = None,
+    default_time: str = "18:00",
+) -> dict[str, list[str]]:
+    """Weekday -> sorted local times, from one of three forms (the first given wins):
+
+    - ``posting_slots``: ``{"mon": ["18:00"], "wed": ["12:00", "19:00"]}``;
+    - ``cadence`` (weekdays) with ``times`` (each weekday gets every time; default
+      ``default_time``): ``cadence="mon,wed,fri", times="18:00"``;
+    - ``posts_per_week`` (1-7): that many weekdays spread evenly from Monday
+      (3: Mon, Wed, Fri), at ``times`` or ``default_time``.
+
+    With none of them: every day at ``default_time``.
+    """
+    time_list = _as_list(times) or [default_time]
+    clock = sorted({parse_time(t) for t in time_list})
+    if posting_slots:
+        if not isinstance(posting_slots, Mapping):
+            raise ScheduleError(
+                "posting_slots must map weekdays to times, e.g. {mon: ['18:00'], wed: ['12:00']}."
+            )
+        slots: dict[str, set[str]] = {}
+        for day, day_times in posting_slots.items():
+            found = {parse_time(t) for t in _as_list(day_times)}
+            slots.setdefault(weekday_key(day), set()).update(found)
+        chosen = {d: sorted(t) for d, t in slots.items() if t}
+    elif cadence and _as_list(cadence):
+        chosen = {weekday_key(d): clock for d in _as_list(cadence)}
+    elif posts_per_week is not None:
+        if not 1 <= int(posts_per_week) <= 7:
+            raise ScheduleError(
+                f"posts_per_week is {posts_per_week}: use 1 to 7 (for more than one post a "
+                "day, set posting_slots)."
+            )
+        count = int(posts_per_week)
+        chosen = {WEEKDAYS[i * 7 // count]: clock for i in range(count)}
+    else:
+        chosen = {day: clock for day in WEEKDAYS}
+    if not chosen:
+        raise ScheduleError("No posting slot given: name at least one weekday and time.")
+    return {day: chosen[day] for day in WEEKDAYS if day in chosen}
+
+
+def _as_list(value: Iterable[str] | str | None) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = value.split(",")
+    return [str(v).strip() for v in value if str(v).strip()]
+
+
+@dataclass(frozen=True)
+class Post:
+    """One post of a schedule: its number (1 = the first), local date and wall-clock time,
+    and the note when the slot was moved (a time that does not exist on a DST day)."""
+
+    number: int
+    date: dt.date
+    time: str
+    zone: str
+    note: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The post's key everywhere: its local date-time, ``"2027-03-03T18:00"``."""
+        return f"{self.date.isoformat()}T{self.time}"
+
+    @property
+    def start(self) -> dt.datetime:
+        """The post's moment, aware (in its zone)."""
+        hour, minute = map(int, self.time.split(":"))
+        return dt.datetime.combine(self.date, dt.time(hour, minute), tzinfo=ZoneInfo(self.zone))
+
+    def when(self) -> str:
+        """``"Wednesday 3 March 2027, 18:00"``."""
+        return f"{self.date:%A} {self.date.day} {self.date:%B %Y}, {self.time}"
+
+
+def key_date(key: str) -> dt.date:
+    """The date of a post key (or of a bare ISO date)."""
+    return dt.date.fromisoformat(key[:10])
+
+
+class Schedule(BaseModel):
+    """A span of dates, its posting slots and time zone: what a run plans.
+
+    Plain JSON (it lives in the month graph's state and in saved calendars).
+
+    Example:
+        .. code-block:: python
+
+            s = Schedule.build(span=read_span(start="2027-03-01", end="2027-03-31"),
+                               slots=read_slots(cadence="mon,wed,fri", times="18:00"),
+                               timezone="Europe/Berlin")
+            len(s.posts)            # 14
+            s.posts[0].key          # "2027-03-01T18:00"
+            s.name_of(1)            # "Post 1 (Monday 1 March 2027, 18:00)"
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: SpanKind = "month"
+    start: dt.date
+    end: dt.date
+    slots: dict[str, list[str]]
+    timezone: str = "UTC"
+
+    @field_validator("slots")
+    @classmethod
+    def _known_weekdays(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        return read_slots(posting_slots=value)
+
+    @classmethod
+    def build(
+        cls, *, span: Span, slots: Mapping[str, list[str]], timezone: str = "UTC"
+    ) -> Schedule:
+        """A checked schedule (span length, post count, zone)."""
+        schedule = cls(
+            kind=span.kind,
+            start=span.start,
+            end=span.end,
+            slots=dict(slots),
+            timezone=read_timezone(timezone),
+        )
+        if not schedule.posts:
+            raise ScheduleError(
+                f"No posting slot falls in {schedule.name}: pick weekdays the span has, or a "
+                "longer span."
+            )
+        if len(schedule.posts) > MAX_POSTS:
+            raise ScheduleError(
+                f"{schedule.name} has {len(schedule.posts)} posts: one run plans at most "
+                f"{MAX_POSTS}; plan a shorter span or fewer slots."
+            )
+        return schedule
+
+    @classmethod
+    def for_month(cls, month: MonthSpec | str, *, time: str = "18:00") -> Schedule:
+        """A month with one post a day at ``time`` (the default schedule)."""
+        spec = parse_month(month)
+        return cls.build(
+            span=Span.month(spec), slots={d: [parse_time(time)] for d in WEEKDAYS}
+        )
+
+    # ----------------------------------------------------------------- the posts
+    @cached_property
+    def posts(self) -> list[Post]:
+        """Every post of the span in date-time order, numbered from 1."""
+        zone = ZoneInfo(self.timezone)
+        found: list[Post] = []
+        for offset in range((self.end - self.start).days + 1):
+            day = self.start + dt.timedelta(days=offset)
+            for time in self.slots.get(WEEKDAYS[day.weekday()], []):
+                real, note = _existing_time(day, time, zone, self.timezone)
+                found.append(Post(len(found) + 1, day, real, self.timezone, note))
+        return found
+
+    @cached_property
+    def _by_key(self) -> dict[str, Post]:
+        return {post.key: post for post in self.posts}
+
+    @property
+    def count(self) -> int:
+        return len(self.posts)
+
+    @property
+    def keys(self) -> list[str]:
+        return [post.key for post in self.posts]
+
+    def post(self, number: int) -> Post:
+        """Post ``number`` (1-based); ``KeyError`` outside the schedule."""
+        if not 1 <= number <= len(self.posts):
+            raise KeyError(number)
+        return self.posts[number - 1]
+
+    def key_of(self, number: int) -> str:
+        return self.post(number).key
+
+    def number_of(self, key: str) -> int:
+        """The number of the post keyed ``key`` (a bare ISO date: that day's first post)."""
+        if key in self._by_key:
+            return self._by_key[key].number
+        for post in self.posts:
+            if post.date.isoformat() == key:
+                return post.number
+        raise KeyError(key)
+
+    def find(self, key: str) -> Post | None:
+        """The post of ``key`` ("2027-03-03T18:00"; or "2027-03-03" when that date has one
+        post), None when the schedule has none."""
+        if key in self._by_key:
+            return self._by_key[key]
+        on_date = [p for p in self.posts if p.date.isoformat() == key]
+        return on_date[0] if len(on_date) == 1 else None
+
+    @property
+    def notes(self) -> list[str]:
+        """What the schedule changed (slots moved on a DST day)."""
+        return [post.note for post in self.posts if post.note]
+
+    # ----------------------------------------------------------------- naming
+    @property
+    def daily_month(self) -> bool:
+        """A whole month with one post a day: posts are named "Day N" (N its day)."""
+        return self.kind == "month" and all(len(t) == 1 for t in self.slots.values()) and len(
+            self.slots
+        ) == 7
+
+    @property
+    def noun(self) -> str:
+        """What a post is called in prompts: "day" or "post"."""
+        return "day" if self.daily_month else "post"
+
+    @property
+    def month(self) -> MonthSpec:
+        """The month the span starts in."""
+        return MonthSpec(self.start.year, self.start.month)
+
+    @property
+    def name(self) -> str:
+        """"March 2027", "Week 10 of 2027 (8 to 14 March)", "28 March to 6 April 2027"."""
+        if self.kind == "month":
+            return self.month.name
+        dates = _range_text(self.start, self.end)
+        if self.kind == "week":
+            year, week, _ = self.start.isocalendar()
+            return f"Week {week} of {year} ({dates})"
+        return dates
+
+    def name_of(self, number: int) -> str:
+        """How prompts and logs name one post: "Day 12" or "Post 3 (Wednesday 3 March
+        2027, 18:00)"."""
+        if self.daily_month:
+            return f"Day {number}"
+        return f"Post {number} ({self.post(number).when()})"
+
+    def short_name(self, number: int) -> str:
+        """"Day 12" or "Post 3"."""
+        return f"{'Day' if self.daily_month else 'Post'} {number}"
+
+    def label(self, numbers: Sequence[int]) -> str:
+        """Several posts named as prompts name them: "Day 10 to Day 18" (a daily month),
+        "Post 1 (Sunday 28 March 2027, 18:00) and Post 2 (...)" otherwise."""
+        numbers = sorted(numbers)
+        if not numbers:
+            return f"no {self.noun}s"
+        if self.daily_month and numbers == list(range(numbers[0], numbers[-1] + 1)):
+            if len(numbers) == 1:
+                return f"Day {numbers[0]}"
+            return f"Day {numbers[0]} to Day {numbers[-1]}"
+        named = [self.name_of(n) for n in numbers]
+        return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+
+    def short_label(self, numbers: Sequence[int]) -> str:
+        """Like :meth:`label` without dates: "Post 1 to Post 5" (logs, usage lines)."""
+        numbers = sorted(numbers)
+        word = "Day" if self.daily_month else "Post"
+        if not numbers:
+            return f"no {self.noun}s"
+        if len(numbers) == 1:
+            return f"{word} {numbers[0]}"
+        if numbers == list(range(numbers[0], numbers[-1] + 1)):
+            return f"{word} {numbers[0]} to {word} {numbers[-1]}"
+        named = [f"{word} {n}" for n in numbers]
+        return ", ".join(named[:-1]) + " and " + named[-1]
+
+    # ----------------------------------------------------------------- dates
+    def months(self) -> list[MonthSpec]:
+        """The months the span touches, in order."""
+        found: list[MonthSpec] = []
+        day = self.start.replace(day=1)
+        while day <= self.end:
+            found.append(MonthSpec(day.year, day.month))
+            day = (day + dt.timedelta(days=32)).replace(day=1)
+        return found
+
+    def special_dates(self, **where: Any) -> list[SpecialDate]:
+        """Holidays and awareness days inside the span (``where``: country, subdivision,
+        awareness_file, as :func:`~pipeline.dates.special_dates` takes them)."""
+        found = [s for m in self.months() for s in special_dates(m, **where)]
+        return [s for s in found if self.start <= s.date <= self.end]
+
+    def numbers_on(self, day: dt.date) -> list[int]:
+        return [post.number for post in self.posts if post.date == day]
+
+
+def _range_text(start: dt.date, end: dt.date) -> str:
+    """"8 to 14 March 2027", "28 March to 6 April 2027", "28 December 2026 to 6 January 2027"."""
+    if start.year != end.year:
+        return f"{start.day} {start:%B %Y} to {end.day} {end:%B %Y}"
+    if start.month != end.month:
+        return f"{start.day} {start:%B} to {end.day} {end:%B %Y}"
+    return f"{start.day} to {end.day} {end:%B %Y}"
+
+
+def _existing_time(day: dt.date, time: str, zone: ZoneInfo, zone_name: str) -> tuple[str, str | None]:
+    """The wall-clock time a slot really has on ``day``: a time skipped by a DST change is
+    read with the offset before the gap, as RFC 5545 (3.3.5) reads it, so 02:30 on the
+    spring-forward night becomes 03:30; the note says so."""
+    hour, minute = map(int, time.split(":"))
+    local = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=zone)
+    back = local.astimezone(dt.timezone.utc).astimezone(zone)
+    if back.replace(tzinfo=None) == local.replace(tzinfo=None):
+        return time, None
+    moved = f"{back:%H:%M}"
+    return moved, (
+        f"{time} does not exist on {day.isoformat()} in {zone_name} (the clocks go forward): "
+        f"that post moves to {moved}."
+    )
+
+
+# ---------------------------------------------------------------------- spans
+@dataclass(frozen=True)
+class Span:
+    """A run's dates, first to last (inclusive), and what kind of span they are."""
+
+    kind: SpanKind
+    start: dt.date
+    end: dt.date
+    note: str | None = None
+
+    @classmethod
+    def month(cls, month: MonthSpec) -> Span:
+        last = dt.date(month.year, month.month, month.days_in_month)
+        return cls("month", dt.date(month.year, month.month, 1), last, month.note)
+
+
+_WEEK = re.compile(r"(\d{4})-?W(\d{1,2})", re.IGNORECASE)
+
+
+def read_span(
+    *,
+    month: str | MonthSpec | dt.date | None = None,
+    week: str | None = None,
+    start: str | dt.date | None = None,
+    end: str | dt.date | None = None,
+) -> Span:
+    """The span of a request: ``month`` (any form :func:`~pipeline.dates.parse_month`
+    reads), ``week`` ("2027-W10", an ISO week, Monday to Sunday) or ``start`` and ``end``
+    (ISO dates, inclusive, at most :data:`MAX_SPAN_DAYS` days). Exactly one form."""
+    given = [name for name, v in (("month", month), ("week", week), ("start", start)) if v]
+    if len(given) > 1:
+        raise ScheduleError(
+            f"Give one span, not {' and '.join(given)}: a month, a week, or start and end."
+        )
+    if end and not start:
+        raise ScheduleError("An end date needs a start date: give both (--from and --to).")
+    if week:
+        match = _WEEK.fullmatch(str(week).strip())
+        if not match:
+            raise ScheduleError(f"Cannot read week {week!r}: use an ISO week such as '2027-W10'.")
+        try:
+            first = dt.date.fromisocalendar(int(match[1]), int(match[2]), 1)
+        except ValueError:
+            raise ScheduleError(
+                f"Week {week!r} does not exist: {match[1]} has weeks 1 to "
+                f"{dt.date(int(match[1]), 12, 28).isocalendar()[1]}."
+            ) from None
+        return Span("week", first, first + dt.timedelta(days=6))
+    if start:
+        first = _read_date(start, "start")
+        last = _read_date(end, "end") if end else first
+        if last < first:
+            raise ScheduleError(f"The span ends ({last}) before it starts ({first}): swap them.")
+        days = (last - first).days + 1
+        if days > MAX_SPAN_DAYS:
+            raise ScheduleError(
+                f"{first} to {last} is {days} days: one run plans at most {MAX_SPAN_DAYS}; "
+                "split it into shorter spans."
+            )
+        return Span("range", first, last)
+    if month:
+        return Span.month(parse_month(month))
+    raise ScheduleError("A request needs a span: a month, a week, or start and end dates.")
+
+
+def _read_date(value: str | dt.date, what: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ScheduleError(
+            f"Cannot read the {what} date {value!r}: use YYYY-MM-DD such as '2027-03-28'."
+        ) from None
