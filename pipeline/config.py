@@ -20,11 +20,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, ScheduleError
+from pipeline.platforms import read_platforms
+from pipeline.schedule import read_slots, read_timezone
 
 DEFAULT_CONFIG_FILE = "reelcal.yaml"
 #: The bundled, offline embeddings (the bundled index was built with them).
@@ -210,7 +212,26 @@ class Settings(BaseSettings):
 
     # --- content
     niche: str = Field("creator economy", description="The account's niche.")
-    platform: str = "Instagram Reels"
+    platform: str = Field(
+        "Instagram Reels",
+        description="The platform named in prompts when `platforms` is unset (a free name).",
+    )
+    platforms: list[str] | None = Field(
+        None,
+        description="Where posts go: instagram, tiktok, youtube_shorts; the first is primary "
+        "(caption and hashtag columns), each other gets its own copy.",
+    )
+
+    # --- when posts go out
+    timezone: str = Field("UTC", description="IANA time zone of the posting slots.")
+    posting_slots: dict[str, list[str]] | None = Field(
+        None,
+        description="Weekday -> local times, e.g. {mon: ['18:00'], wed: ['12:00', '19:00']}; "
+        "each slot is one post. Unset: one post a day at the primary platform's default time.",
+    )
+    posts_per_week: int | None = Field(
+        None, ge=1, le=7, description="Posts a week, spread evenly from Monday (3: Mon/Wed/Fri)."
+    )
     country: str = Field("US", description="Country code for holidays.")
     subdivision: str | None = Field(
         None, description="State or region code for regional holidays (e.g. 'CA', 'BY')."
@@ -218,6 +239,21 @@ class Settings(BaseSettings):
     awareness_file: Path | None = Field(
         None, description="A YAML file of your own special dates, added to the bundled ones."
     )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return _as_value_error(read_timezone, value)
+
+    @field_validator("posting_slots")
+    @classmethod
+    def _readable_slots(cls, value: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
+        return _as_value_error(lambda v: read_slots(posting_slots=v), value) if value else None
+
+    @field_validator("platforms")
+    @classmethod
+    def _known_platforms(cls, value: list[str] | None) -> list[str] | None:
+        return _as_value_error(read_platforms, value) if value else None
 
     @model_validator(mode="after")
     def _check_pillar_mix(self) -> Settings:
@@ -275,6 +311,14 @@ class Settings(BaseSettings):
         return self.model_dump(mode="json")
 
 
+def _as_value_error(check: Any, value: Any) -> Any:
+    """``check(value)``, its one-line error as a ValueError (pydantic reports it with the key)."""
+    try:
+        return check(value)
+    except (ScheduleError, ConfigError) as exc:
+        raise ValueError(str(exc)) from None
+
+
 class _YamlFileSource(PydanticBaseSettingsSource):
     """Reads the YAML file chosen by :meth:`Settings.load`."""
 
@@ -317,4 +361,5 @@ def _describe(exc: ValidationError, path: Path | None) -> str:
         else (f"${ENV_PREFIX}{key.upper()} or an argument")
     )
     more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-    return f"Setting {key!r} = {err.get('input')!r} ({source}): {err['msg']}{more}."
+    message = err["msg"].removeprefix("Value error, ").rstrip(".")
+    return f"Setting {key!r} = {err.get('input')!r} ({source}): {message}{more}."

@@ -178,13 +178,15 @@ class OutlineDay(BaseModel):
             return ""
         return value
 
-    def line(self) -> str:
-        """The day as one prompt line: ``Day 3: "title" (pillar: ..., format: ...)``."""
+    def line(self, name: str | None = None) -> str:
+        """The day as one prompt line: ``Day 3: "title" (pillar: ..., format: ...)``
+        (``name``: how the post is named instead, e.g. "Post 3")."""
         parts = [f"pillar: {self.pillar}"] if self.pillar else []
         parts += [f"format: {self.format}"]
         parts += [f"series: {self.series}"] if self.series else []
         parts += [f"uses: {self.uses}"] if self.uses else []
-        return f"Day {self.day}: {json.dumps(self.title, ensure_ascii=False)} ({'; '.join(parts)})"
+        named = name or f"Day {self.day}"
+        return f"{named}: {json.dumps(self.title, ensure_ascii=False)} ({'; '.join(parts)})"
 
 
 class RuleBreakNote(TypedDict):
@@ -399,7 +401,7 @@ class CalendarData(BaseModel):
 
     @property
     def span_name(self) -> str:
-        """"March 2026", "Week 10 of 2027 (...)", "28 March to 6 April 2027"."""
+        """ "March 2026", "Week 10 of 2027 (...)", "28 March to 6 April 2027"."""
         return self.schedule.name if self.schedule else self.month_name
 
     @property

@@ -96,8 +96,7 @@ PLATFORMS: dict[str, Platform] = {
             default_time="17:00",
             sources=(
                 "description 5,000 characters, title 100: YouTube Help, 'Add video details'",
-                "more than 15 hashtags and YouTube ignores them all: YouTube Help, "
-                "'Hashtags on YouTube'",
+                "over 15 hashtags and YouTube ignores them all: YouTube Help, 'Hashtags'",
                 "Shorts up to 3 minutes: YouTube Help, October 2024",
             ),
         ),

@@ -224,9 +224,7 @@ class Schedule(BaseModel):
     def for_month(cls, month: MonthSpec | str, *, time: str = "18:00") -> Schedule:
         """A month with one post a day at ``time`` (the default schedule)."""
         spec = parse_month(month)
-        return cls.build(
-            span=Span.month(spec), slots={d: [parse_time(time)] for d in WEEKDAYS}
-        )
+        return cls.build(span=Span.month(spec), slots={d: [parse_time(time)] for d in WEEKDAYS})
 
     # ----------------------------------------------------------------- the posts
     @cached_property
@@ -288,9 +286,11 @@ class Schedule(BaseModel):
     @property
     def daily_month(self) -> bool:
         """A whole month with one post a day: posts are named "Day N" (N its day)."""
-        return self.kind == "month" and all(len(t) == 1 for t in self.slots.values()) and len(
-            self.slots
-        ) == 7
+        return (
+            self.kind == "month"
+            and all(len(t) == 1 for t in self.slots.values())
+            and len(self.slots) == 7
+        )
 
     @property
     def noun(self) -> str:
@@ -304,7 +304,7 @@ class Schedule(BaseModel):
 
     @property
     def name(self) -> str:
-        """"March 2027", "Week 10 of 2027 (8 to 14 March)", "28 March to 6 April 2027"."""
+        """ "March 2027", "Week 10 of 2027 (8 to 14 March)", "28 March to 6 April 2027"."""
         if self.kind == "month":
             return self.month.name
         dates = _range_text(self.start, self.end)
@@ -321,7 +321,7 @@ class Schedule(BaseModel):
         return f"Post {number} ({self.post(number).when()})"
 
     def short_name(self, number: int) -> str:
-        """"Day 12" or "Post 3"."""
+        """ "Day 12" or "Post 3"."""
         return f"{'Day' if self.daily_month else 'Post'} {number}"
 
     def label(self, numbers: Sequence[int]) -> str:
@@ -371,7 +371,7 @@ class Schedule(BaseModel):
 
 
 def _range_text(start: dt.date, end: dt.date) -> str:
-    """"8 to 14 March 2027", "28 March to 6 April 2027", "28 December 2026 to 6 January 2027"."""
+    """ "8 to 14 March 2027", "28 March to 6 April 2027", "28 December 2026 to 6 January 2027"."""
     if start.year != end.year:
         return f"{start.day} {start:%B %Y} to {end.day} {end:%B %Y}"
     if start.month != end.month:
@@ -379,7 +379,9 @@ def _range_text(start: dt.date, end: dt.date) -> str:
     return f"{start.day} to {end.day} {end:%B %Y}"
 
 
-def _existing_time(day: dt.date, time: str, zone: ZoneInfo, zone_name: str) -> tuple[str, str | None]:
+def _existing_time(
+    day: dt.date, time: str, zone: ZoneInfo, zone_name: str
+) -> tuple[str, str | None]:
     """The wall-clock time a slot really has on ``day``: a time skipped by a DST change is
     read with the offset before the gap, as RFC 5545 (3.3.5) reads it, so 02:30 on the
     spring-forward night becomes 03:30; the note says so."""

@@ -19,14 +19,15 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, Field
 
-from pipeline.calendar import Calendar, OutlineDay
+from pipeline.calendar import Calendar, DayPlan, OutlineDay
 from pipeline.config import Settings
 from pipeline.dates import MonthSpec
 from pipeline.errors import InvalidDaysError
 from pipeline.generation.month.engine import CalendarEngine
 from pipeline.generation.month.grounding import default_retriever
 from pipeline.generation.month.runs import Progress, ProgressCallback, run_calendar
-from pipeline.generation.state import read_request
+from pipeline.generation.state import read_request, span_request
+from pipeline.schedule import Schedule
 
 __all__ = [
     "CalendarRequest",
@@ -40,6 +41,7 @@ __all__ = [
     "generate_outline",
     "regenerate_days",
     "resume_calendar",
+    "span_request",
 ]
 
 
@@ -70,9 +72,9 @@ def build_calendar_graph(
     return engine.graph(checkpointer=checkpointer)
 
 
-def _chain_input(request: Any) -> dict[str, Any]:
+def _chain_input(request: Any, settings: Settings | None = None) -> dict[str, Any]:
     """The graph's input, checked (:func:`~pipeline.generation.state.read_request`)."""
-    checked = read_request(request)
+    checked = read_request(request, settings)
     return {k: v for k, v in checked.items() if k != "run_id"}
 
 
@@ -112,7 +114,7 @@ def build_calendar_chain(
         run_id = run_id or configurable.get("run_id") or configurable.get("thread_id")
         return run_calendar(
             engine,
-            _chain_input(request),
+            _chain_input(request, engine.settings),
             run_id=run_id,
             progress=progress,
             config={k: v for k, v in config.items() if k == "callbacks"},
@@ -153,9 +155,9 @@ def build_calendar_tool(
         path = calendar.save(
             Path(settings.output_dir) / f"calendar-{calendar.year}-{calendar.month:02d}.json"
         )
-        titles = "; ".join(f"Day {p.day}: {p.title}" for p in calendar.days[:3])
+        titles = "; ".join(f"{p.key}: {p.title}" for p in calendar.days[:3])
         return (
-            f"{calendar.month_name}: {len(calendar.days)} reels planned ({titles}; ...). "
+            f"{calendar.span_name}: {len(calendar.days)} reels planned ({titles}; ...). "
             f"The full calendar is saved at {path}."
         )
 
@@ -169,7 +171,7 @@ def build_calendar_tool(
 
 
 def generate_calendar(
-    month: str | MonthSpec | dt.date,
+    month: str | MonthSpec | dt.date | None = None,
     trends: Sequence[str] | str = (),
     niche: str | None = None,
     *,
@@ -180,9 +182,18 @@ def generate_calendar(
     run_id: str | None = None,
     outline: Sequence[OutlineDay] | None = None,
     days: Sequence[int] | None = None,
+    posts: Sequence[str] | None = None,
+    **when: Any,
 ) -> Calendar:
     """Write a complete calendar for ``month`` (or only its ``days``, e.g. ``range(1, 8)``
     for the first week: the calendar then holds those days).
+
+    Any other span and cadence by keyword (``when``, see :func:`span_request`):
+    ``week="2027-W10"``, ``start="2027-03-28", end="2027-04-06"``, or ``span=`` a
+    :class:`~pipeline.schedule.Schedule`; ``cadence="mon,wed,fri", times="18:00"``,
+    ``posts_per_week=3`` or ``posting_slots={...}``; ``timezone="Europe/Berlin"``;
+    ``platforms=["instagram", "tiktok"]``. ``days`` are post numbers (a month with one
+    post a day: its days) and ``posts`` post keys ("2027-03-03T18:00").
 
     ``outline`` gives the month outline to write from (e.g. one a user edited, read with
     :func:`~pipeline.outputs.readers.read_outline`); days it leaves out are outlined by
@@ -205,17 +216,25 @@ def generate_calendar(
             cal.save("march.xlsx")
     """
     settings = settings or Settings.load()
-    request = _chain_input({"month": month, "trends": trends, "niche": niche})
+    chosen = {"days": [int(d) for d in days or ()], "posts": list(posts or ())}
+    request = _chain_input(
+        {**span_request(month, **when), **chosen, "trends": trends, "niche": niche}, settings
+    )
     if outline is not None:
         request["given_outline"] = [OutlineDay.model_validate(o).model_dump() for o in outline]
-    if days is not None:
-        request["days"] = [int(d) for d in days]
     engine = CalendarEngine(settings, model=model, retriever=retriever)
     return run_calendar(engine, request, run_id=run_id, progress=progress)
 
 
+def _timed(plan: DayPlan, schedule: Schedule) -> DayPlan:
+    """A post of a file written before posts had times, given its slot's time (so that it
+    keys the same post)."""
+    post = None if plan.time else schedule.find(plan.date.isoformat())
+    return plan.model_copy(update={"time": post.time}) if post else plan
+
+
 def generate_outline(
-    month: str | MonthSpec | dt.date,
+    month: str | MonthSpec | dt.date | None = None,
     trends: Sequence[str] | str = (),
     niche: str | None = None,
     *,
@@ -224,11 +243,13 @@ def generate_outline(
     retriever: Runnable[Any, list[Document]] | None = None,
     progress: ProgressCallback | None = None,
     run_id: str | None = None,
+    **when: Any,
 ) -> Calendar:
     """Plan ``month`` without writing it: a :class:`Calendar` whose ``outline`` has a
     line per day (and no days yet). Save it, edit it, and write the month from it with
     ``generate_calendar(..., outline=calendar.outline)`` (``reelcal outline`` and
-    ``reelcal generate --outline FILE``). The run is durable like a month's.
+    ``reelcal generate --outline FILE``). The run is durable like a month's. Any span
+    and cadence by keyword, as :func:`generate_calendar` takes them.
 
     Example:
         .. code-block:: python
@@ -237,7 +258,9 @@ def generate_outline(
             plan.save_outline("march-outline.csv")
     """
     settings = (settings or Settings.load()).model_copy(update={"outline": True})
-    request = _chain_input({"month": month, "trends": trends, "niche": niche})
+    request = _chain_input(
+        {**span_request(month, **when), "trends": trends, "niche": niche}, settings
+    )
     engine = CalendarEngine(settings, model=model, retriever=retriever)
     return run_calendar(engine, {**request, "outline_only": True}, run_id=run_id, progress=progress)
 
@@ -257,20 +280,39 @@ def resume_calendar(
 
 
 def check_days_to_regenerate(calendar: Calendar, days: Sequence[int]) -> None:
-    """``InvalidDaysError`` unless ``days`` is a non-empty list of days of the calendar's month."""
-    month = MonthSpec(calendar.year, calendar.month)
-    bad = sorted(d for d in set(days) if not 1 <= d <= month.days_in_month)
+    """``InvalidDaysError`` unless ``days`` is a non-empty list of the calendar's post
+    numbers (a month with one post a day: its days)."""
+    schedule = calendar.plan_schedule
+    bad = sorted(d for d in set(days) if not 1 <= d <= schedule.count)
     if bad or not days:
+        noun = schedule.noun
         raise InvalidDaysError(
-            f"Cannot regenerate days {bad or list(days)}: {month.name} has days 1 to "
-            f"{month.days_in_month}."
+            f"Cannot regenerate {noun}s {bad or list(days)}: {schedule.name} has {noun}s 1 "
+            f"to {schedule.count}."
         )
+
+
+def post_numbers(calendar: Calendar, posts: Sequence[str]) -> list[int]:
+    """The numbers of the posts keyed ``posts`` ("2027-03-03T18:00", or a date with one
+    post); ``InvalidDaysError`` naming one that the calendar's schedule does not have."""
+    schedule = calendar.plan_schedule
+    numbers = []
+    for key in posts:
+        post = schedule.find(str(key).strip())
+        if post is None:
+            raise InvalidDaysError(
+                f"{key!r} is not a post of {schedule.name}: give a date-time such as "
+                f"{schedule.posts[0].key!r} (its posts are in the file's Date and Time columns)."
+            )
+        numbers.append(post.number)
+    return numbers
 
 
 def regenerate_days(
     calendar: Calendar,
-    days: Sequence[int],
+    days: Sequence[int] = (),
     *,
+    posts: Sequence[str] = (),
     trends: Sequence[str] | None = None,
     model: BaseChatModel | str | None = None,
     settings: Settings | None = None,
@@ -278,27 +320,41 @@ def regenerate_days(
     progress: ProgressCallback | None = None,
     run_id: str | None = None,
 ) -> Calendar:
-    """Rewrite exactly ``days`` with the supplement chain; every other day is kept as is.
+    """Rewrite exactly ``days`` (post numbers; a month with one post a day: its days)
+    and ``posts`` (post keys such as "2027-03-03T18:00") with the supplement chain; every
+    other post is kept as is. ``calendar.missing_days`` fills a partial calendar's gaps.
 
-    The rest of the month goes into the prompt as ideas already used. The run is durable
+    The rest of the plan goes into the prompt as ideas already used. The run is durable
     like :func:`generate_calendar`'s (``run_id`` resumes it).
     """
     settings = settings or Settings.load()
+    days = [*days, *post_numbers(calendar, posts)]
     check_days_to_regenerate(calendar, days)
-    month = MonthSpec(calendar.year, calendar.month)
+    schedule = calendar.plan_schedule
     engine = CalendarEngine(settings, model=model, supplement_model=model, retriever=retriever)
     request = {
-        "month": month.key,
+        "schedule": schedule.model_dump(mode="json"),
+        "month": schedule.month.key,
+        "platforms": list(calendar.platforms),
         "trends": list(trends if trends is not None else calendar.trends),
         "niche": calendar.niche or settings.niche,
         "platform": calendar.platform,
         "days": sorted(set(days)),
-        "kept": [p.model_dump(mode="json") for p in calendar.days],
+        "kept": [_timed(p, schedule).model_dump(mode="json") for p in calendar.days],
         "kept_usage": [u.model_dump(mode="json") for u in calendar.usage],
         "kept_sources": {
-            month.date_of(day).isoformat(): ids for day, ids in calendar.sources.items()
+            schedule.key_of(n): ids
+            for n, ids in calendar.sources.items()
+            if 1 <= n <= schedule.count
         },
         "given_outline": [line.model_dump() for line in calendar.outline],
         "first_role": "supplement",
     }
-    return run_calendar(engine, request, run_id=run_id, progress=progress)
+    return run_calendar(engine, _chain_input(request, settings), run_id=run_id, progress=progress)
+
+
+def _timed(plan: DayPlan, schedule: Schedule) -> DayPlan:
+    """A post of a file written before posts had times, given its slot's time (so that it
+    keys the same post)."""
+    post = None if plan.time else schedule.find(plan.date.isoformat())
+    return plan.model_copy(update={"time": post.time}) if post else plan

@@ -27,10 +27,10 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable
 
 from pipeline.config import Settings
-from pipeline.dates import parse_month, special_dates
 from pipeline.generation.month.engine import CalendarEngine
 from pipeline.generation.month.grounding import day_examples_room, default_retriever
 from pipeline.generation.outline.replies import lines_at_caps
+from pipeline.generation.state import read_request, schedule_of, span_request
 from pipeline.models.chat import PROVIDERS, load_chat_model, split_key
 
 
@@ -134,15 +134,14 @@ def first_round(
 def writing_inputs(engine: CalendarEngine, inputs: dict[str, Any]) -> dict[str, Any]:
     """``inputs`` with every day outlined at its caps (:func:`lines_at_caps`): the outline
     is then done, and the writing round is planned with the longest lines it can have."""
-    month, settings = parse_month(inputs["month"]), engine.settings
-    dates = special_dates(
-        month,
+    schedule, settings = schedule_of(inputs), engine.settings
+    dates = schedule.special_dates(
         country=settings.country,
         subdivision=settings.subdivision,
         awareness_file=settings.awareness_file,
     )
     lines = lines_at_caps(
-        range(1, month.days_in_month + 1),
+        range(1, schedule.count + 1),
         formats=engine.outline.writer.formats if engine.outline else [],
         uses=[*(inputs.get("trends") or []), *(found.name for found in dates)],
     )
@@ -150,17 +149,20 @@ def writing_inputs(engine: CalendarEngine, inputs: dict[str, Any]) -> dict[str, 
 
 
 def plan_month(
-    month: str,
+    month: str | None,
     trends: list[str],
     niche: str | None,
     *,
     models: list[str | BaseChatModel],
     settings: Settings,
     retriever: Runnable[dict[str, Any], list[Document]] | None = None,
+    **when: Any,
 ) -> list[ModelPlan]:
-    """The first round of ``month`` for each model, counted; no model is called."""
-    spec = parse_month(month)
-    inputs = {"month": spec.key, "trends": list(trends), "niche": niche}
+    """The first round of ``month`` (or any span and cadence by keyword, as
+    :func:`~pipeline.generation.state.span_request` takes them) for each model, counted;
+    no model is called."""
+    request = {**span_request(month, **when), "trends": list(trends), "niche": niche}
+    inputs = {k: v for k, v in read_request(request, settings).items() if v is not None}
     # every model key first: a bad one fails before the vector store and embeddings load
     built = [planning_model(key, settings) if isinstance(key, str) else key for key in models]
     retriever = retriever or default_retriever(settings)

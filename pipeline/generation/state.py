@@ -1,7 +1,7 @@
 """The month engine's state and what a request may hold: plain JSON, checkpointed.
 
 :class:`MonthState` is what the graph carries between steps and what the SQLite
-checkpointer saves after each: rows keyed by ISO date, usage records as dicts, nothing
+checkpointer saves after each: rows keyed by post (its local date-time, ``"2027-03-03T18:00"``), usage records as dicts, nothing
 that needs pickling, so another process (a resume, a server) reads it as it is.
 :class:`ChunkTask` is what one ``write`` task receives through ``Send``.
 :func:`read_request` checks a request (once, for every entry point), and
@@ -11,18 +11,25 @@ that needs pickling, so another process (a resume, a server) reads it as it is.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import operator
+from collections.abc import Sequence
+from functools import lru_cache
 from typing import Annotated, Any, Literal, TypedDict
 
 from typing_extensions import NotRequired
 
 from pipeline.calendar import Role, WriterRole
-from pipeline.dates import parse_month
-from pipeline.errors import InvalidDaysError, InvalidRequestError
+from pipeline.config import Settings
+from pipeline.dates import MonthSpec
+from pipeline.errors import ConfigError, InvalidDaysError, InvalidRequestError
+from pipeline.platforms import PLATFORMS, read_platforms
+from pipeline.schedule import Schedule, read_slots, read_span
 
 #: The month graph's shape: saved in every run's state, so that a run saved by another
-#: shape (0.x: the outline had no nodes) is refused with a clear message, not resumed wrong.
-GRAPH_VERSION = 2
+#: shape is refused with a clear message, not resumed wrong (2: the outline became nodes;
+#: 3: rows are keyed by post, a local date-time, and the state carries a schedule).
+GRAPH_VERSION = 3
 
 Status = Literal["running", "complete", "stalled", "spend_cap", "no_room"]
 ROLES: tuple[WriterRole, ...] = ("main", "supplement")
@@ -52,27 +59,134 @@ def check_request_text(trends: list[str], niche: str | None) -> None:
         )
 
 
-def read_request(data: dict[str, Any]) -> dict[str, Any]:
-    """A request as the month graph reads it, checked: ``month`` as "YYYY-MM" (any form
-    :func:`~pipeline.dates.parse_month` reads), ``trends`` a list of stripped, non-empty
-    short phrases, ``niche`` short, ``days`` (when given) sorted days of that month. The
-    public entry points (the chain, ``generate_calendar``, the CLI) and the graph's
-    ``prepare`` all read a request through it. Raises a ReelcalError subclass naming the
-    fix."""
-    if not isinstance(data, dict) or not data.get("month"):
-        raise InvalidRequestError("A request needs a 'month', e.g. {'month': '2026-03'}.")
-    month = parse_month(data["month"])
+#: The request keys that say when posts go out (any may be given; see :func:`read_schedule`).
+SPAN_KEYS = ("month", "week", "start", "end")
+SLOT_KEYS = ("posting_slots", "cadence", "posts_per_week")
+
+
+def read_schedule(data: dict[str, Any], settings: Settings | None = None) -> Schedule:
+    """The request's :class:`~pipeline.schedule.Schedule`: a ``schedule`` given whole
+    (JSON), else its span (``month``, ``week``, or ``start`` and ``end``), its slots (the
+    request's ``posting_slots``, ``cadence`` or ``posts_per_week``, else the settings'; at
+    ``times`` or the primary platform's default time) and ``timezone`` (else the
+    settings')."""
+    if data.get("schedule"):
+        return Schedule.model_validate(data["schedule"])
+    settings = settings or Settings.model_construct()
+    span = read_span(**{k: data.get(k) for k in SPAN_KEYS})
+    primary = PLATFORMS[read_request_platforms(data, settings)[0]]
+    given = {k: data[k] for k in SLOT_KEYS if data.get(k)}
+    if not given:
+        given = {"posting_slots": settings.posting_slots, "posts_per_week": settings.posts_per_week}
+    slots = read_slots(**given, times=data.get("times"), default_time=primary.default_time)
+    zone = data.get("timezone") or settings.timezone
+    schedule = Schedule.build(span=span, slots=slots, timezone=zone)
+    return schedule
+
+
+def span_request(
+    month: str | MonthSpec | dt.date | None = None,
+    *,
+    span: Schedule | None = None,
+    week: str | None = None,
+    start: str | dt.date | None = None,
+    end: str | dt.date | None = None,
+    posting_slots: dict[str, list[str]] | None = None,
+    cadence: Sequence[str] | str | None = None,
+    times: Sequence[str] | str | None = None,
+    posts_per_week: int | None = None,
+    timezone: str | None = None,
+    platforms: Sequence[str] | str | None = None,
+) -> dict[str, Any]:
+    """The request keys that say when and where posts go (see
+    :func:`~pipeline.generation.state.read_schedule`), without the ones not given."""
+    given = {
+        "month": month,
+        "schedule": span.model_dump(mode="json") if span is not None else None,
+        "week": week,
+        "start": start,
+        "end": end,
+        "posting_slots": posting_slots,
+        "cadence": cadence,
+        "times": times,
+        "posts_per_week": posts_per_week,
+        "timezone": timezone,
+        "platforms": platforms,
+    }
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def read_request_platforms(data: dict[str, Any], settings: Settings) -> list[str]:
+    """The request's platform keys (primary first): its ``platforms``, else the settings',
+    else the one that ``platform`` names (Instagram when it names none of the table's)."""
+    if data.get("platforms") or settings.platforms:
+        return read_platforms(data.get("platforms") or settings.platforms)
+    try:
+        return read_platforms([data.get("platform") or settings.platform])
+    except ConfigError:  # a free platform name, such as "LinkedIn video": prompts say it
+        return read_platforms(None)
+
+
+def read_request(data: dict[str, Any], settings: Settings | None = None) -> dict[str, Any]:
+    """A request as the month graph reads it, checked: its ``schedule`` (JSON, from the
+    span, slot and zone keys: :func:`read_schedule`), ``month`` (the month the span
+    starts in, "YYYY-MM"), ``platforms``, ``trends`` a list of stripped, non-empty short
+    phrases, ``niche`` short, ``days`` (when given) sorted post numbers of the schedule
+    (a daily month: days of the month), also given as ``posts`` (keys such as
+    "2027-03-03T18:00", or dates). The public entry points (the chain,
+    ``generate_calendar``, the CLI) and the graph's ``prepare`` all read a request
+    through it. Raises a ReelcalError subclass naming the fix."""
+    if not isinstance(data, dict) or not any(data.get(k) for k in (*SPAN_KEYS, "schedule")):
+        raise InvalidRequestError(
+            "A request needs a span: a 'month' (e.g. {'month': '2026-03'}), a 'week' "
+            "('2027-W10'), or 'start' and 'end' dates."
+        )
+    settings = settings or Settings.model_construct()
+    schedule = read_schedule(data, settings)
     trends = data.get("trends") or []
     trends = [str(t).strip() for t in ([trends] if isinstance(trends, str) else trends)]
     trends = [t for t in trends if t]
     check_request_text(trends, data.get("niche"))
-    days = sorted(set(data.get("days") or []))
-    bad = [d for d in days if not 1 <= d <= month.days_in_month]
+    days = set(data.get("days") or [])
+    for key in data.get("posts") or []:
+        post = schedule.find(str(key).strip())
+        if post is None:
+            raise InvalidDaysError(
+                f"{key!r} is not a post of {schedule.name}: give a date-time such as "
+                f"{schedule.posts[0].key!r} (one of its posting slots)."
+            )
+        days.add(post.number)
+    bad = sorted(d for d in days if not 1 <= d <= schedule.count)
     if bad:
+        noun = "Days" if schedule.daily_month else "Posts"
         raise InvalidDaysError(
-            f"Days {bad} are not in {month.name}: use 1 to {month.days_in_month}."
+            f"{noun} {bad} are not in {schedule.name}: use 1 to {schedule.count}."
         )
-    return {**data, "month": month.key, "trends": trends, "days": days or None}
+    return {
+        **{
+            k: v for k, v in data.items() if k not in (*SPAN_KEYS[1:], *SLOT_KEYS, "times", "posts")
+        },
+        "schedule": schedule.model_dump(mode="json"),
+        "month": schedule.month.key,
+        "platforms": read_request_platforms(data, settings),
+        "trends": trends,
+        "days": sorted(days) or None,
+    }
+
+
+def row_key(row: dict[str, Any]) -> str:
+    """The post key of a row (DayPlan JSON): its date-time, or its date without a time."""
+    return f"{row['date']}T{row['time']}" if row.get("time") else str(row["date"])
+
+
+@lru_cache(maxsize=64)
+def _schedule_from_json(text: str) -> Schedule:
+    return Schedule.model_validate_json(text)
+
+
+def schedule_of(data: dict[str, Any]) -> Schedule:
+    """The schedule a state or a task's context carries (parsed once per distinct one)."""
+    return _schedule_from_json(json.dumps(data["schedule"], sort_keys=True))
 
 
 def keep_first(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
@@ -163,46 +277,48 @@ class MonthState(TypedDict, total=False):
     """The engine's state: plain JSON, checkpointed after every step."""
 
     # input
-    month: str  # any form parse_month reads; "YYYY-MM" after prepare
+    month: str  # any form parse_month reads; after prepare the month the span starts in
+    schedule: dict[str, Any]  # the Schedule (JSON): span, slots, time zone
+    platforms: list[str]  # platform keys, the primary first
     trends: list[str]
     niche: str | None
     platform: str | None
-    days: list[int] | None  # only these days (regenerate); default: every day
+    days: list[int] | None  # only these post numbers (regenerate); default: every post
     kept: list[dict[str, Any]]  # rows of an earlier calendar, kept unless rewritten
     kept_usage: list[dict[str, Any]]
-    kept_sources: dict[str, list[str]]  # ISO date -> source ids of the kept rows
+    kept_sources: dict[str, list[str]]  # post key -> source ids of the kept rows
     first_role: WriterRole
     given_outline: list[dict[str, Any]]  # OutlineDay data to write from (e.g. user-edited)
     outline_only: bool  # end once the outline is done (``reelcal outline``)
     graph_version: int  # GRAPH_VERSION of the graph that saved the run
     # prepare, retrieve, fit
-    dates: list[str]  # ISO dates to write
+    dates: list[str]  # keys of the posts to write ("2027-03-03T18:00"), in order
     notes: list[str]
     documents: list[dict[str, Any]]
     examples: str
     example_sources: list[str]  # source ids of the examples every prompt carries
     # the loop
-    #: ISO date -> DayPlan JSON (``None`` in an update removes a row the title review drops)
+    #: post key -> DayPlan JSON (``None`` in an update removes a row the title review drops)
     rows: Annotated[dict[str, dict[str, Any]], keep_first_or_drop]
-    rows_checked: list[str]  # ISO dates whose row passed the review of titles by meaning
-    #: ISO date -> source ids of the retrieved examples the row's call was given
+    rows_checked: list[str]  # post keys whose row passed the review of titles by meaning
+    #: post key -> source ids of the retrieved examples the row's call was given
     sources: Annotated[dict[str, list[str]], keep_first_or_drop]
     usage: Annotated[list[dict[str, Any]], operator.add]  # UsageRecord JSON, as calls end
     overflows: Annotated[list[Overflow], operator.add]
     #: {"day", "reasons", "round"}: days not kept by the content rules, and why
     #: (``"kept": True``: a title repeat kept and flagged, ``strict: false``)
     rule_breaks: Annotated[list[DayBreak], operator.add]
-    #: the month outline: ISO date -> OutlineDay JSON, and days whose line was not kept
+    #: the month outline: post key -> OutlineDay JSON, and days whose line was not kept
     outline: Annotated[dict[str, dict[str, Any]], replace_or_drop]
     outline_breaks: Annotated[list[DayBreak], operator.add]
-    outline_checked: list[str]  # ISO dates whose line passed the title review
+    outline_checked: list[str]  # post keys whose line passed the title review
     outline_rounds: int
     outline_done: bool
-    #: ISO date -> {"day", "reason", "round"}: days no request can ask for on this model
+    #: post key -> {"day", "reason", "round"}: days no request can ask for on this model
     #: (their prompt leaves no room, or their one-day reply is cut at the output cap);
     #: the other days go on, a resume asks again (``None`` removes an entry)
     not_asked: Annotated[dict[str, NotAsked], replace_or_drop]
-    #: ISO date -> {"row", "reasons", "sources"}: the best row of a missing day that broke
+    #: post key -> {"row", "reasons", "sources"}: the best row of a missing day that broke
     #: only soft rules, kept (flagged) once its re-asks stall or the run would end
     candidates: Annotated[dict[str, Candidate], best_candidate]
     outline_max_calls: int  # outline calls stop when the run's calls reach this
@@ -246,15 +362,15 @@ def already_used(state: MonthState) -> list[tuple[str, str]]:
     lists them so that new days do not repeat them)."""
     rows = state.get("rows") or {}
     rewriting = set(state["dates"])
-    kept = [r for r in state.get("kept") or [] if r["date"] not in rewriting]
-    ordered = sorted([*kept, *rows.values()], key=lambda r: r["date"])
+    kept = [r for r in state.get("kept") or [] if row_key(r) not in rewriting]
+    ordered = sorted([*kept, *rows.values()], key=row_key)
     return [(r["title"], r["hook"]) for r in ordered]
 
 
 def missing_dates(
     state: MonthState, rows: dict[str, Any] | None = None, *, askable: bool = False
 ) -> list[str]:
-    """The days still missing: ISO dates the run writes with no row (in ``rows``, default
+    """The days still missing: post keys the run writes with no row (in ``rows``, default
     the state's), in order; ``askable``: without the days no request can ask for
     (``not_asked``)."""
     rows = state.get("rows") or {} if rows is None else rows
@@ -263,7 +379,8 @@ def missing_dates(
 
 
 def _missing_days(state: MonthState) -> set[int]:
-    return {dt.date.fromisoformat(d).day for d in missing_dates(state)}
+    schedule = schedule_of(state)
+    return {schedule.number_of(d) for d in missing_dates(state)}
 
 
 def latest_cuts(state: MonthState) -> dict[int, tuple[int, int]]:

@@ -14,7 +14,8 @@ the state they read and write is :mod:`pipeline.generation.state`.
                         ^                                                 |
                         '-------------- days still missing ---------------'
 
-- **prepare**: read the month and the days wanted (the whole month, or chosen days).
+- **prepare**: read the span, its posting slots and time zone into a schedule, and the
+  posts wanted (all of them, or chosen ones); a post is keyed by its local date-time.
 - **retrieve** / **fit**: mentor examples, trimmed to ``rag_token_budget`` and then further
   until the largest prompt of the run fits (nothing is sent that cannot fit); see
   :mod:`pipeline.generation.month.grounding`, which also adds each write chunk's own examples.
@@ -41,7 +42,6 @@ the state they read and write is :mod:`pipeline.generation.state`.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import threading
 from typing import Any
@@ -80,6 +80,7 @@ from pipeline.generation.state import (
     missing_dates,
     not_asked_entry,
     read_request,
+    schedule_of,
 )
 from pipeline.generation.writing.budget import (
     PARALLEL_CALLS,
@@ -90,6 +91,7 @@ from pipeline.generation.writing.fitting import chunk_task, plan_days
 from pipeline.generation.writing.writer import ChunkRequest, DayWriter, MonthContext
 from pipeline.models.chat import load_chat_model, with_response_cache
 from pipeline.models.ratelimits import with_rate_limit
+from pipeline.platforms import PLATFORMS
 
 logger = logging.getLogger("reelcal")
 
@@ -182,18 +184,22 @@ class CalendarEngine:
 
     # ------------------------------------------------------------------ nodes
     def prepare(self, state: MonthState) -> dict[str, Any]:
-        request = read_request(dict(state))
-        month = parse_month(request["month"])
-        wanted = request["days"] or range(1, month.days_in_month + 1)
-        dates = [month.date_of(d).isoformat() for d in wanted]
+        request = read_request(dict(state), self.settings)
+        schedule = schedule_of(request)
+        wanted = request["days"] or range(1, schedule.count + 1)
+        dates = [schedule.key_of(n) for n in wanted]
+        given_month = state.get("month") if not state.get("schedule") else None
+        read_as = parse_month(given_month).note if given_month else None
         return {
             "graph_version": GRAPH_VERSION,
-            "month": month.key,
+            "month": request["month"],
+            "schedule": request["schedule"],
+            "platforms": request["platforms"],
             "dates": dates,
-            "notes": [month.note] if month.note else [],
+            "notes": [n for n in (read_as, *schedule.notes) if n],
             "trends": request["trends"],
             "niche": state.get("niche") or self.settings.niche,
-            "platform": state.get("platform") or self.settings.platform,
+            "platform": state.get("platform") or self._platform_name(request["platforms"]),
             "kept": list(state.get("kept") or []),
             "kept_usage": list(state.get("kept_usage") or []),
             "first_role": state.get("first_role") or "main",
@@ -204,8 +210,15 @@ class CalendarEngine:
             "tokens_per_day": {r: self.writer(r).budget.tokens_per_day for r in self.roles},
             "reasoning_reserve": {r: self.writer(r).budget.reasoning_reserve for r in self.roles},
             "max_days": {},
-            **prepare_outline(state, month, dates, self.outline is not None),
+            **prepare_outline(state, schedule, dates, self.outline is not None),
         }
+
+    def _platform_name(self, platforms: list[str]) -> str:
+        """The platform prompts name: the primary's, or the ``platform`` setting's free
+        name when no ``platforms`` are set."""
+        if self.settings.platforms:
+            return PLATFORMS[platforms[0]].name
+        return self.settings.platform
 
     def retrieve(self, state: MonthState, config: RunnableConfig) -> dict[str, Any]:
         return retrieve_documents(self.retriever, state, config)
@@ -216,7 +229,8 @@ class CalendarEngine:
 
     def shared_context(self, state: MonthState) -> dict[str, Any]:
         """What every call of the run shares (plain JSON, carried by each task)."""
-        context = {k: state[k] for k in ("month", "trends", "niche", "platform", "examples")}
+        keys = ("month", "schedule", "platforms", "trends", "niche", "platform", "examples")
+        context = {k: state[k] for k in keys}
         return context | {"sources": list(state.get("example_sources") or [])}
 
     def plan_outline(self, state: MonthState) -> dict[str, Any]:
@@ -279,7 +293,8 @@ class CalendarEngine:
         )
         rows = state.get("rows") or {}
         usage = state.get("usage") or []
-        missing = [dt.date.fromisoformat(d).day for d in missing_dates(state)]
+        schedule = schedule_of(state)
+        missing = [schedule.number_of(d) for d in missing_dates(state)]
         asked = {d for u in usage if u["role"] != "outline" for d in u["days_requested"]}
         groups = {
             "main": [d for d in missing if d not in asked],
@@ -288,7 +303,6 @@ class CalendarEngine:
         if state["first_role"] == "supplement":
             groups = {"main": [], "supplement": missing}
         feedback, cuts = latest_rule_breaks(state), latest_cuts(state)
-        month = parse_month(state["month"])
         used = already_used(state)
         taken_titles = [title for title, _ in used]
         planned: list[ChunkTask] = []
@@ -307,9 +321,9 @@ class CalendarEngine:
                 reasoning_reserve=state["reasoning_reserve"][role],
                 feedback={d: feedback[d] for d in days if d in feedback},
                 outline=[
-                    OutlineDay(**outline[iso])
+                    OutlineDay(**outline[key])
                     for d in days
-                    if (iso := month.date_of(d).isoformat()) in outline
+                    if (key := schedule.key_of(d)) in outline
                 ],
             )
             writer = self.writer(role)
@@ -320,8 +334,8 @@ class CalendarEngine:
             limits = [c for c in (state["max_days"].get(role), speed_cap) if c]
             plan = plan_days(writer, request, max_days=min(limits, default=None), cuts=cuts)
             for day, reason in plan.not_asked.items():
-                logger.warning("Day %d is not asked for: %s", day, reason)
-                no_room[month.date_of(day).isoformat()] = not_asked_entry(day, reason, state)
+                logger.warning("%s is not asked for: %s", schedule.short_name(day), reason)
+                no_room[schedule.key_of(day)] = not_asked_entry(day, reason, state)
             requests = plan.requests
             by_budget = (
                 speed_cap is None or max((len(r.days) for r in requests), default=0) < speed_cap

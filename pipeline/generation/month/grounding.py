@@ -18,7 +18,6 @@ against them too.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -29,6 +28,7 @@ from langchain_core.runnables import Runnable, RunnableConfig
 
 from pipeline.config import Settings
 from pipeline.errors import TokenBudgetError
+from pipeline.generation.state import schedule_of
 from pipeline.generation.writing.budget import shrink_rag_budget
 from pipeline.generation.writing.writer import ChunkRequest, DayWriter, MonthContext
 
@@ -108,7 +108,8 @@ def fit_examples(
     from pipeline.knowledge.trimming import TokenBudgetTrimmer
 
     documents = [Document(**d) for d in state.get("documents") or []]
-    days = [dt.date.fromisoformat(d).day for d in state["dates"]]
+    schedule = schedule_of(state)
+    days = [schedule.number_of(d) for d in state["dates"]]
     roles = ["main", "supplement"] if state["first_role"] == "main" else ["supplement"]
     budget = settings.rag_token_budget
     while True:

@@ -21,9 +21,15 @@ from collections.abc import Callable
 from typing import Any
 
 from pipeline.config import Settings
-from pipeline.dates import parse_month
 from pipeline.generation.outline.stage import outline_call_allowance
-from pipeline.generation.state import ROLES, MonthState, Status, missing_dates, not_asked_entry
+from pipeline.generation.state import (
+    ROLES,
+    MonthState,
+    Status,
+    missing_dates,
+    not_asked_entry,
+    schedule_of,
+)
 from pipeline.generation.writing.budget import (
     TokenBudget,
     answer_length_cuts,
@@ -108,7 +114,7 @@ def learn_round(
     once); and whether a budget grew or a chunk cap shrank (``cap_chunks(role, days)``)."""
     usage = state.get("usage") or []
     learned, reserves = dict(state["tokens_per_day"]), dict(state["reasoning_reserve"])
-    month = parse_month(state["month"])
+    schedule = schedule_of(state)
     no_room: dict[str, Any] = {}
     reasks: list[dict[str, Any]] = []
     changed = False
@@ -143,8 +149,8 @@ def learn_round(
                 # "cut": the next ask gets more room (pipeline.generation.writing.fitting)
                 reasks.append({"day": day, "reasons": [why], "round": state["round"], "cut": cut})
                 continue
-            logger.warning("Day %d is not asked for again: %s", day, reason)
-            no_room[month.date_of(day).isoformat()] = not_asked_entry(day, reason, state)
+            logger.warning("%s is not asked for again: %s", schedule.short_name(day), reason)
+            no_room[schedule.key_of(day)] = not_asked_entry(day, reason, state)
     return learned, reserves, no_room, reasks, changed
 
 

@@ -17,7 +17,6 @@ Example:
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 import secrets
@@ -35,7 +34,6 @@ from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
 from pipeline.calendar import Calendar, DayPlan, OutlineDay, UsageRecord
 from pipeline.config import Settings
-from pipeline.dates import parse_month
 from pipeline.errors import (
     IncompleteCalendarError,
     IncompleteReason,
@@ -45,7 +43,14 @@ from pipeline.errors import (
 )
 from pipeline.generation.month.engine import CalendarEngine
 from pipeline.generation.review.uses import trend_notes
-from pipeline.generation.state import GRAPH_VERSION, latest_rule_breaks, missing_dates
+from pipeline.generation.state import (
+    GRAPH_VERSION,
+    latest_rule_breaks,
+    missing_dates,
+    row_key,
+    schedule_of,
+)
+from pipeline.schedule import Schedule
 
 logger = logging.getLogger("reelcal")
 
@@ -129,19 +134,25 @@ def run_values(graph: Any, config: RunnableConfig) -> dict[str, Any]:
 
 def calendar_from_state(values: dict[str, Any], *, model_label: str) -> Calendar:
     """The calendar the state holds: kept rows, replaced by the rows written."""
-    month = parse_month(values["month"])
-    rows = {r["date"]: r for r in values.get("kept") or []}
+    schedule = schedule_of(values)
+    rows = {row_key(r): r for r in values.get("kept") or []}
     rows.update(values.get("rows") or {})
     outline = [OutlineDay(**line) for line in (values.get("outline") or {}).values()]
     sources = {**(values.get("kept_sources") or {}), **(values.get("sources") or {})}
     trends = values.get("trends") or []
     written = sorted(values.get("usage") or [], key=lambda u: (u["round"], u["days_requested"][:1]))
     return Calendar(
-        year=month.year,
-        month=month.month,
+        year=schedule.start.year,
+        month=schedule.start.month,
+        schedule=schedule,
+        platforms=values.get("platforms") or ["instagram"],
         days=[DayPlan(**row) for row in rows.values()],
         outline=outline,
-        sources={dt.date.fromisoformat(d).day: ids for d, ids in sources.items() if d in rows},
+        sources={
+            post.number: ids
+            for key, ids in sources.items()
+            if key in rows and (post := schedule.find(key))
+        },
         usage=[UsageRecord(**u) for u in [*(values.get("kept_usage") or []), *written]],
         niche=values.get("niche") or "",
         trends=trends,
@@ -149,15 +160,15 @@ def calendar_from_state(values: dict[str, Any], *, model_label: str) -> Calendar
         platform=values.get("platform") or "",
         notes=[
             *(values.get("notes") or []),
-            *_flagged(values),
+            *_flagged(values, schedule),
             *trend_notes(outline, trends, len(values.get("dates") or [])),
         ],
     )
 
 
-def _flagged(values: dict[str, Any]) -> list[str]:
-    """Notes for days kept with soft content-rule breaks (``strict: false``)."""
-    kept = {dt.date.fromisoformat(d).day for d in values.get("rows") or {}}
+def _flagged(values: dict[str, Any], schedule: Schedule) -> list[str]:
+    """Notes for posts kept with soft content-rule breaks (``strict: false``)."""
+    kept = {schedule.number_of(d) for d in values.get("rows") or {}}
     flags: dict[int, list[str]] = {}
     for usage in values.get("usage") or []:
         for note in UsageRecord.model_validate(usage).rule_breaks:
@@ -169,7 +180,10 @@ def _flagged(values: dict[str, Any]) -> list[str]:
             if entry.get("why_kept"):
                 why = [f"{'; '.join(why)} ({entry['why_kept']})"]
             flags.setdefault(entry["day"], []).extend(why)
-    return [f"Day {day} kept although {', '.join(why)}" for day, why in sorted(flags.items())]
+    return [
+        f"{schedule.short_name(number)} kept although {', '.join(why)}"
+        for number, why in sorted(flags.items())
+    ]
 
 
 def save_partial(calendar: Calendar, settings: Settings, run_id: str) -> Path | None:
@@ -193,7 +207,9 @@ def incomplete(
     """Save the partial calendar and build the error that carries it."""
     calendar = calendar_from_state(values, model_label=engine.main.label)
     dates = missing_dates(values) if values.get("dates") else []
-    missing = [dt.date.fromisoformat(d).day for d in dates]
+    schedule = schedule_of(values)
+    noun = schedule.noun
+    missing = [schedule.number_of(d) for d in dates]
     saved = save_partial(calendar, engine.settings, run_id)
     settings = engine.settings
     why = {
@@ -211,13 +227,17 @@ def incomplete(
         if d not in (values.get("rows") or {})
     }
     if no_room:
-        shown = "; ".join(f"Day {d}: {why}" for d, why in list(no_room.items())[:3])
-        more = f" (and {len(no_room) - 3} more days)" if len(no_room) > 3 else ""
+        shown = "; ".join(
+            f"{schedule.short_name(d)}: {why}" for d, why in list(no_room.items())[:3]
+        )
+        more = f" (and {len(no_room) - 3} more {noun}s)" if len(no_room) > 3 else ""
         cause_text += f" Not asked for: {shown}{more}."
     broken = latest_rule_breaks(values) if values.get("dates") else {}
     if broken:
-        shown = "; ".join(f"Day {d}: {', '.join(r)}" for d, r in sorted(broken.items())[:5])
-        more = f" (and {len(broken) - 5} more days)" if len(broken) > 5 else ""
+        shown = "; ".join(
+            f"{schedule.short_name(d)}: {', '.join(r)}" for d, r in sorted(broken.items())[:5]
+        )
+        more = f" (and {len(broken) - 5} more {noun}s)" if len(broken) > 5 else ""
         cause_text += (
             f" Not kept by the content rules: {shown}{more}; loosen them (hook_max_words, "
             f"script_words, strict: false) or resume with another model."
@@ -225,14 +245,14 @@ def incomplete(
     where = f" The partial calendar was saved to {saved}." if saved else ""
     if values.get("outline_only"):
         message = (
-            f"The outline of {calendar.month_name} is incomplete ({why}): "
-            f"{len(values.get('outline') or {})} of {len(values.get('dates') or [])} days "
+            f"The outline of {calendar.span_name} is incomplete ({why}): "
+            f"{len(values.get('outline') or {})} of {len(values.get('dates') or [])} {noun}s "
             f"planned.{cause_text} Resume with: reelcal outline --resume {run_id} --out FILE "
             f"(or generate_outline(..., run_id={run_id!r}))."
         )
     else:
         message = (
-            f"{calendar.month_name} is incomplete ({why}): {len(missing)} days missing "
+            f"{calendar.span_name} is incomplete ({why}): {len(missing)} {noun}s missing "
             f"({', '.join(map(str, missing))}).{cause_text}{where} Resume with: reelcal "
             f"generate --resume {run_id} (or generate_calendar(..., run_id={run_id!r})), "
             f"optionally with another model."
@@ -267,11 +287,11 @@ def run_calendar(
             saved run is for another month.
     """
     settings = engine.settings
-    month = parse_month(inputs["month"]) if inputs else None
+    schedule = schedule_of(inputs) if inputs else None
     if run_id is None:
-        if month is None:
+        if schedule is None:
             raise RunNotFoundError("Resuming needs a run id: pass run_id=... or --resume RUN_ID.")
-        run_id = new_run_id(month.key)
+        run_id = new_run_id(schedule.month.key if schedule.kind == "month" else str(schedule.start))
     check_run_id(run_id)
     with open_checkpointer(settings) as saver:
         graph = engine.graph(checkpointer=saver)
@@ -279,7 +299,7 @@ def run_calendar(
             **(config or {}),
             "configurable": {**(config or {}).get("configurable", {}), "thread_id": run_id},
         }
-        stream_input = _start_or_resume(graph, run_config, inputs, run_id, month)
+        stream_input = _start_or_resume(graph, run_config, inputs, run_id, schedule)
         logger.info("run id %s", run_id)
         engine.cancelled.clear()
         try:
@@ -366,7 +386,11 @@ def _cancel_on_sigint(engine: CalendarEngine) -> Iterator[None]:
 
 
 def _start_or_resume(
-    graph: Any, config: RunnableConfig, inputs: dict[str, Any] | None, run_id: str, month: Any
+    graph: Any,
+    config: RunnableConfig,
+    inputs: dict[str, Any] | None,
+    run_id: str,
+    schedule: Schedule | None,
 ) -> dict[str, Any] | None:
     """The input to stream: ``inputs`` for a new run, None to continue a saved one."""
     snapshot = graph.get_state(config)
@@ -383,11 +407,12 @@ def _start_or_resume(
             f"steps: it cannot be resumed. Start a new run (or regenerate the missing days "
             f"of its partial calendar with --days)."
         )
-    saved_month = parse_month(snapshot.values["month"])
-    if month is not None and (saved_month.year, saved_month.month) != (month.year, month.month):
+    saved = schedule_of(snapshot.values)
+    if schedule is not None and saved.keys != schedule.keys:
+        what = saved.name if saved.name != schedule.name else f"other posts of {saved.name}"
         raise RunNotFoundError(
-            f"Run {run_id!r} is for {saved_month.name}, not {month.name}: leave the month out "
-            f"to resume it, or use another run id."
+            f"Run {run_id!r} is for {what}, not the posts asked for: leave the span and "
+            f"slots out to resume it, or use another run id."
         )
     if not snapshot.next and snapshot.values.get("status") not in (None, "complete"):
         # a run that ended stalled or capped: give it a fresh allowance and loop again

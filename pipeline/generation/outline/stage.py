@@ -26,7 +26,6 @@ from langchain_core.messages import BaseMessage
 
 from pipeline.calendar import OutlineDay
 from pipeline.config import Settings
-from pipeline.dates import parse_month
 from pipeline.generation.outline.replies import (
     OUTLINE_GRAMMAR_WORDS,
     outline_schema,
@@ -41,10 +40,11 @@ from pipeline.generation.review.uses import (
     place_special_dates,
     trend_days_rule,
 )
-from pipeline.generation.state import already_used
+from pipeline.generation.state import already_used, schedule_of
 from pipeline.generation.writing import prompts
 from pipeline.generation.writing.budget import chunk_cap_for_speed
 from pipeline.generation.writing.writer import ChunkRequest, DayWriter, MonthContext
+from pipeline.schedule import Schedule, key_date
 
 logger = logging.getLogger("reelcal")
 
@@ -94,15 +94,17 @@ class OutlineWriter(DayWriter):
             ),
             "formats": prompts.bullet_list(self.formats),
             "trend_days": trend_days_rule(len(request.days), len(ctx.trends)),
-            "weekdays": ", ".join(
-                f"{ctx.month.date_of(d).strftime('%a')} {d}" for d in request.days
+            "weekdays": ", ".join(f"{ctx.schedule.post(d).date:%a} {d}" for d in request.days),
+            "feedback": prompts.feedback_section(
+                request.feedback, done="outlined", name=ctx.schedule.short_name
             ),
-            "feedback": prompts.feedback_section(request.feedback, done="outlined"),
             "already_used": prompts.bullet_list(
                 prompts.quoted(title) for title, _ in request.already_used
             ),
             "output_format": self.library.outline_format(
-                {"rows": "rows", "grammar": "lists"}.get(self.mode, "json"), request.days
+                {"rows": "rows", "grammar": "lists"}.get(self.mode, "json"),
+                request.days,
+                ctx.schedule,
             ),
         }
         return self.library.outline_prompt().format_messages(**values)
@@ -112,7 +114,8 @@ class OutlineWriter(DayWriter):
 
     def grammar(self, request: ChunkRequest) -> dict[str, Any]:
         ctx = request.context
-        dates = [s.name for s in ctx.special_dates if s.date.day in request.days]
+        on = {ctx.schedule.post(d).date for d in request.days}
+        dates = [s.name for s in ctx.special_dates if s.date in on]
         uses = list(dict.fromkeys([*ctx.trends, *dates]))
         return outline_schema(
             request.days,
@@ -207,11 +210,8 @@ class OutlineStage:
 
         rows = state.get("rows") or {}
         outline = state.get("outline") or {}
-        days = [
-            dt.date.fromisoformat(d).day
-            for d in state["dates"]
-            if d not in outline and d not in rows
-        ]
+        schedule = schedule_of(state)
+        days = [schedule.number_of(d) for d in state["dates"] if d not in outline and d not in rows]
         feedback = latest_outline_breaks(state)
         request = ChunkRequest(
             "outline",
@@ -233,7 +233,7 @@ class OutlineStage:
             self.writer, request, max_days=min((c for c in caps if c), default=None)
         )
         for day, reason in plan.not_asked.items():
-            logger.warning("Day %d is left out of the outline: %s", day, reason)
+            logger.warning("%s is left out of the outline: %s", schedule.short_name(day), reason)
         return [chunk_task(r, context) for r in plan.requests]
 
     def review(self, state: dict[str, Any]) -> dict[str, Any]:
@@ -253,7 +253,7 @@ class OutlineStage:
         pillars = self.settings.content_pillars
         if pillars and state.get("outline_rounds", 0) + 1 < OUTLINE_ROUNDS:
             kept = {d: outline[d] for d in outline if d not in why}
-            special = {s.date.isoformat() for s in self._context(state).special_dates}
+            special = set(special_keys(state, self._context(state)))
             why |= over_share(
                 kept,
                 [d for d in new if d not in why],
@@ -278,7 +278,11 @@ class OutlineStage:
             "outline": {**respelled, **{d: None for d in why}},
             "outline_checked": sorted(checked | {d for d in new if d not in why}),
             "outline_breaks": [
-                {"day": dt.date.fromisoformat(d).day, "reasons": [reason], "round": state["round"]}
+                {
+                    "day": schedule_of(state).number_of(d),
+                    "reasons": [reason],
+                    "round": state["round"],
+                }
                 for d, reason in sorted(why.items())
             ],
         }
@@ -290,11 +294,10 @@ class OutlineStage:
     def written(result: Any, task: dict[str, Any]) -> dict[str, Any]:
         """The state update of an outline call: its lines (``review_outline`` reviews them)."""
         logger.info(result.usage.summary())
-        month = parse_month(task["context"]["month"])
+        schedule = schedule_of(task["context"])
         return {
             "outline": {
-                month.date_of(line.day).isoformat(): line.model_dump(mode="json")
-                for line in result.plans
+                schedule.key_of(line.day): line.model_dump(mode="json") for line in result.plans
             },
             "usage": [result.usage.model_dump(mode="json")],
         }
@@ -344,17 +347,21 @@ class OutlineStage:
         least its floor of days (:mod:`pipeline.generation.review.uses`); the lines the user
         gave stay as they are."""
         outline = state.get("outline") or {}
-        month = parse_month(state["month"])
-        special: dict[str, list[str]] = {}
-        for found in self._context(state).special_dates:
-            special.setdefault(found.date.isoformat(), []).append(found.name)
+        schedule = schedule_of(state)
+        special = special_keys(state, self._context(state))
         given = {
-            month.date_of(line["day"]).isoformat() for line in state.get("given_outline") or []
+            schedule.key_of(line["day"])
+            for line in state.get("given_outline") or []
+            if line["day"] <= schedule.count
         }
         lines = {d: outline[d] for d in kept if d in outline}
         changed = place_special_dates(lines, special, fixed=given)
         moved, notes = balance_trends(
-            {**lines, **changed}, state["trends"], state["dates"], fixed=given | set(special)
+            {**lines, **changed},
+            state["trends"],
+            state["dates"],
+            fixed=given | set(special),
+            label=schedule.short_label,
         )
         changed.update(moved)
         pillars = self.settings.content_pillars
@@ -373,18 +380,27 @@ class OutlineStage:
         return all(d in covered for d in state["dates"]) or rounds >= OUTLINE_ROUNDS or not grew
 
 
+def special_keys(state: dict[str, Any], context: MonthContext) -> dict[str, list[str]]:
+    """Post key -> the names of the special dates on its date, for the posts the run
+    writes."""
+    names: dict[dt.date, list[str]] = {}
+    for found in context.special_dates:
+        names.setdefault(found.date, []).append(found.name)
+    return {d: names[key_date(d)] for d in state["dates"] if key_date(d) in names}
+
+
 def prepare_outline(
-    state: dict[str, Any], month: Any, dates: Sequence[str], enabled: bool
+    state: dict[str, Any], schedule: Schedule, dates: Sequence[str], enabled: bool
 ) -> dict[str, Any]:
-    """The outline part of ``prepare`` (``dates``: the ISO dates the run writes): lines
+    """The outline part of ``prepare`` (``dates``: the keys of the posts the run writes): lines
     given with the request (``given_outline``: OutlineDay data, e.g. an outline the user
     edited) are kept as they are; the outline rounds plan only the days without one, when
     the outline is on."""
     lines = {}
     for data in state.get("given_outline") or []:
         line = OutlineDay.model_validate(data)
-        if line.day <= month.days_in_month:
-            lines[month.date_of(line.day).isoformat()] = line.model_dump(mode="json")
+        if line.day <= schedule.count:
+            lines[schedule.key_of(line.day)] = line.model_dump(mode="json")
     covered = all(d in lines for d in dates)
     return {
         "outline": lines,

@@ -49,6 +49,7 @@ _KEY_WORDS = (
     ("engagement", "engagement"),
     ("date", "date"),
     ("day", "day"),
+    ("post", "day"),  # a post's number ("Post 3"), where a schedule names posts
 )
 
 
@@ -71,8 +72,10 @@ def map_keys(row: dict[Any, Any]) -> dict[str, Any]:
     return close | exact
 
 
-DAY = re.compile(r"(?:day\s*)?(\d{1,4})\s*[:.)]?\s*(?:[-–—(,]\s*\D.*)?", re.IGNORECASE | re.DOTALL)
-DAY_AND_TITLE = re.compile(r"(?:day\s*)?(\d{1,4})\s*:\s*(\S.*)", re.IGNORECASE | re.DOTALL)
+DAY = re.compile(
+    r"(?:(?:day|post)\s*)?(\d{1,4})\s*[:.)]?\s*(?:[-–—(,]\s*\D.*)?", re.IGNORECASE | re.DOTALL
+)
+DAY_AND_TITLE = re.compile(r"(?:(?:day|post)\s*)?(\d{1,4})\s*:\s*(\S.*)", re.IGNORECASE | re.DOTALL)
 
 
 def day_number(value: Any) -> int | None:

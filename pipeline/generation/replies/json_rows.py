@@ -18,7 +18,7 @@ from pipeline.generation.replies.cells import CONTAINER_KEYS, day_number, map_ke
 _OBJECT = re.compile(r"\{\s*[\"']")
 _SIGNIFICANT = re.compile(r'\\.|["{}\[\]]', re.DOTALL)
 _ROW_START = re.compile(r"\{\s*[\"'][^\"']*[\"']\s*:\s*[^\s\[{]")  # first value a scalar
-DAY_IN_RAW = re.compile(r"[\"']day[\"']\s*:\s*[\"']?(?:day\s*)?(\d{1,4})", re.IGNORECASE)
+DAY_IN_RAW = re.compile(r"[\"']day[\"']\s*:\s*[\"']?(?:(?:day|post)\s*)?(\d{1,4})", re.IGNORECASE)
 
 
 def _closings(text: str, start: int) -> dict[int, int | None]:

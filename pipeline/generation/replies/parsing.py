@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
@@ -50,6 +49,7 @@ from pipeline.generation.replies.json_rows import (
     rows_in,
 )
 from pipeline.generation.replies.pipe_rows import PipeRow, find_pipe_rows, fit_cells
+from pipeline.schedule import Schedule
 
 __all__ = ["PLACEHOLDERS", "ParseResult", "Rejection", "describe", "parse_day_plans"]
 
@@ -65,21 +65,24 @@ class Rejection:
 
 @dataclass
 class ParseResult:
-    """Accepted plans (sorted by day, one per day) and the rows rejected on the way."""
+    """Accepted plans (sorted by post number, one per number) and the rows rejected on
+    the way; ``numbers`` are the plans' post numbers (with no schedule: their days)."""
 
     plans: list[DayPlan] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
+    numbers: list[int] = field(default_factory=list)
 
     @property
     def days(self) -> list[int]:
-        return [plan.day for plan in self.plans]
+        return list(self.numbers)
 
 
 # ----------------------------------------------------------------- assembling the result
 class _Collector:
-    def __init__(self, year: int, month: int, requested: Iterable[int]) -> None:
-        self.year, self.month = year, month
-        self.last_day = MonthSpec(year, month).days_in_month
+    def __init__(self, schedule: Schedule | MonthSpec, requested: Iterable[int]) -> None:
+        self.schedule = schedule
+        last = schedule.count if isinstance(schedule, Schedule) else schedule.days_in_month
+        self.last_day = last
         self.requested = set(requested)
         self.plans: dict[int, DayPlan] = {}
         self.rejected: list[Rejection] = []
@@ -92,7 +95,8 @@ class _Collector:
         if day is None:
             return self.reject(None, "no day number", raw)
         if not 1 <= day <= self.last_day:
-            return self.reject(day, "outside the month", raw)
+            month = not isinstance(self.schedule, Schedule) or self.schedule.daily_month
+            return self.reject(day, f"outside the {'month' if month else 'schedule'}", raw)
         if day not in self.requested:
             return self.reject(day, "not requested", raw)
         if day in self.plans:
@@ -104,14 +108,23 @@ class _Collector:
                 return self.reject(day, f"empty field '{name}'", raw)
         values = {name: text_value(name, fields[name]) for name in CONTENT_FIELDS}
         try:
-            self.plans[day] = DayPlan(day=day, date=date(self.year, self.month, day), **values)
+            self.plans[day] = DayPlan(**self._when(day), **values)
         except ValidationError as exc:
             error = exc.errors()[0]
             where = ".".join(str(part) for part in error["loc"])
             self.reject(day, f"invalid: {where}: {error['msg']}"[:200], raw)
 
+    def _when(self, number: int) -> dict[str, Any]:
+        """The day, date and time of post ``number`` (a month without a schedule: day
+        ``number``, no time)."""
+        if isinstance(self.schedule, Schedule):
+            post = self.schedule.post(number)
+            return {"day": post.date.day, "date": post.date, "time": post.time}
+        return {"day": number, "date": self.schedule.date_of(number)}
+
     def result(self) -> ParseResult:
-        return ParseResult(sorted(self.plans.values(), key=lambda p: p.day), self.rejected)
+        numbers = sorted(self.plans)
+        return ParseResult([self.plans[n] for n in numbers], self.rejected, numbers)
 
 
 def _guess_day(raw: str) -> int | None:
@@ -122,17 +135,23 @@ def _guess_day(raw: str) -> int | None:
 def parse_day_plans(
     reply: str | dict[str, Any] | list[Any],
     *,
-    year: int,
-    month: int,
+    year: int | None = None,
+    month: int | None = None,
     requested_days: Iterable[int],
     finish_reason: str | None = None,
+    schedule: Schedule | None = None,
 ) -> ParseResult:
     """Typed rows from a model's ``reply`` (text, or already-parsed JSON data).
 
-    ``finish_reason`` is the model's (``"length"`` when ``max_tokens`` cut the reply).
-    Never raises on any reply text; see the module docstring for the rules.
+    A row's number is a post of ``schedule`` (its date and time come from there), or
+    without one a day of ``year``/``month`` (no time). ``finish_reason`` is the model's
+    (``"length"`` when ``max_tokens`` cut the reply). Never raises on any reply text; see
+    the module docstring for the rules.
     """
-    out = _Collector(year, month, requested_days)
+    if schedule is None and (year is None or month is None):
+        raise TypeError("parse_day_plans needs a schedule, or a year and a month")
+    span = schedule if schedule is not None else MonthSpec(year, month)  # type: ignore[arg-type]
+    out = _Collector(span, requested_days)
     if (
         isinstance(reply, list)
         and reply
@@ -156,7 +175,7 @@ def parse_day_plans(
 
     json_rows, tail, broken = find_json_rows(reply)
     pipe_rows = find_pipe_rows(reply)
-    as_pipes = _Collector(year, month, out.requested)
+    as_pipes = _Collector(span, out.requested)
     if pipe_rows:
         _add_pipe_rows(as_pipes, pipe_rows, cut=finish_reason == "length")
         if not json_rows:

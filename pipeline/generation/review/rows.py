@@ -12,14 +12,13 @@ earlier one is dropped and asked again with why (``strict``), or kept and flagge
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Sequence
 from typing import Any
 
 from pipeline.generation.review.rules import ContentRules, soft_score
 from pipeline.generation.review.titles import TitleGuard
-from pipeline.generation.state import Candidate, ChunkTask, missing_dates
+from pipeline.generation.state import Candidate, ChunkTask, missing_dates, row_key, schedule_of
 
 logger = logging.getLogger("reelcal")
 
@@ -34,17 +33,19 @@ def rows_written(
     """The state update of a writing call: the rows the content rules keep (with the
     source ids of the examples the call was given: the shared ones, then its own
     ``day_sources``), its usage record (with the breaks) and the days not kept, with why."""
+    schedule = schedule_of(task["context"])
     kept, dropped, breaks, soft = rules.review(
         result.plans,
         taken_titles=task.get("taken_titles") or [],
         examples="\n".join(filter(None, [task["context"].get("examples"), day_examples])),
+        numbers=[schedule.number_of(plan.key) for plan in result.plans],
     )
     usage = result.usage.model_copy(update={"rule_breaks": breaks})
     logger.info(usage.summary())
     sources = [i for i in (*(task["context"].get("sources") or []), *day_sources) if i]
     update: dict[str, Any] = {
-        "rows": {plan.date.isoformat(): plan.model_dump(mode="json") for plan in kept},
-        "sources": {plan.date.isoformat(): sources for plan in kept},
+        "rows": {plan.key: plan.model_dump(mode="json") for plan in kept},
+        "sources": {plan.key: sources for plan in kept},
         "usage": [usage.model_dump(mode="json")],
         "rule_breaks": [
             {"day": day, "reasons": reasons, "round": task["round"]}
@@ -53,8 +54,11 @@ def rows_written(
     }
     if soft:
         update["candidates"] = {
-            plan.date.isoformat(): candidate(
-                plan.model_dump(mode="json"), dropped[plan.day], sources, soft_score(found)
+            plan.key: candidate(
+                plan.model_dump(mode="json"),
+                dropped[schedule.number_of(plan.key)],
+                sources,
+                soft_score(found),
             )
             for plan, found in soft
         }
@@ -95,7 +99,7 @@ def keep_stalled_days(
         days = [
             d
             for d in missing_dates(state, rows)
-            if drops.get(dt.date.fromisoformat(d).day, 0) >= limit
+            if drops.get(schedule_of(state).number_of(d), 0) >= limit
         ]
         why = f"its re-asks stalled ({limit} rows broke rules)"
     else:
@@ -112,7 +116,7 @@ def keep_stalled_days(
         "rows_checked": sorted({*(review.get("rows_checked") or []), *chosen}),
         "rule_breaks": [
             {
-                "day": dt.date.fromisoformat(d).day,
+                "day": schedule_of(state).number_of(d),
                 "reasons": candidates[d]["reasons"],
                 "round": state["round"],
                 "kept": True,
@@ -156,7 +160,7 @@ def review_row_titles(state: dict[str, Any], titles: TitleGuard, *, strict: bool
         return {}
     rewriting = set(state["dates"])
     kept_rows = sorted(
-        (r for r in state.get("kept") or [] if r["date"] not in rewriting), key=lambda r: r["date"]
+        (r for r in state.get("kept") or [] if row_key(r) not in rewriting), key=row_key
     )
     taken = [r["title"] for r in kept_rows] + [rows[d]["title"] for d in sorted(checked)]
     repeats = {
@@ -165,7 +169,7 @@ def review_row_titles(state: dict[str, Any], titles: TitleGuard, *, strict: bool
     }
     breaks = [
         {
-            "day": dt.date.fromisoformat(d).day,
+            "day": schedule_of(state).number_of(d),
             "reasons": [f"title {rows[d]['title']!r} repeats {match!r}: pick a new idea"],
             "round": state["round"],
             **({} if strict else {"kept": True}),
@@ -173,7 +177,7 @@ def review_row_titles(state: dict[str, Any], titles: TitleGuard, *, strict: bool
         for d, match in repeats.items()
     ]
     for entry in breaks:
-        logger.info("Day %d: %s", entry["day"], entry["reasons"][0])
+        logger.info("%s: %s", schedule_of(state).short_name(entry["day"]), entry["reasons"][0])
     dropped = set(repeats) if strict else set()
     sources = state.get("sources") or {}
     return {

@@ -31,7 +31,7 @@ title unlike other days'      no    same text once case, punctuation and spaces 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -99,13 +99,19 @@ class ContentRules:
         return {"hook": self.hook_max_words, "script": self.script_words}
 
     def check(
-        self, plan: DayPlan, *, other_titles: Iterable[str] = (), examples: str = ""
+        self,
+        plan: DayPlan,
+        *,
+        other_titles: Iterable[str] = (),
+        examples: str = "",
+        number: int | None = None,
     ) -> list[RuleBreak]:
-        """Every rule ``plan`` breaks (an empty list when it passes)."""
+        """Every rule ``plan`` breaks (an empty list when it passes); ``number``: the post's
+        number in its schedule (default: its day of the month)."""
         breaks: list[RuleBreak] = []
 
         def broke(message: str, *, hard: bool = False, off_by: float = 0.0) -> None:
-            breaks.append(RuleBreak(plan.day, message, hard, off_by))
+            breaks.append(RuleBreak(number or plan.day, message, hard, off_by))
 
         for name in CONTENT_FIELDS:
             value = getattr(plan, name)
@@ -149,7 +155,12 @@ class ContentRules:
         return not breaks or (not self.strict and not any(b.hard for b in breaks))
 
     def review(
-        self, plans: list[DayPlan], *, taken_titles: Iterable[str] = (), examples: str = ""
+        self,
+        plans: list[DayPlan],
+        *,
+        taken_titles: Iterable[str] = (),
+        examples: str = "",
+        numbers: Sequence[int] | None = None,
     ) -> tuple[
         list[DayPlan],
         dict[int, list[str]],
@@ -159,18 +170,19 @@ class ContentRules:
         """The plans these rules keep, the days they drop with why, every break as a
         note (``kept`` for a day kept with soft breaks when ``strict`` is off), and the dropped plans that broke only soft rules, with their breaks (the
         engine keeps the best of them when a day's re-asks stall). A kept plan's title is taken for the
-        plans after it."""
+        plans after it. ``numbers``: the plans' post numbers (default: their days), which
+        key the drops and notes."""
         titles = list(taken_titles)
         kept, dropped, notes, soft = [], {}, [], []
-        for plan in plans:
-            found = self.check(plan, other_titles=titles, examples=examples)
+        for plan, number in zip(plans, numbers or [p.day for p in plans], strict=True):
+            found = self.check(plan, other_titles=titles, examples=examples, number=number)
             keep = self.keeps(found)
-            notes += [RuleBreakNote(day=plan.day, reason=b.message, kept=keep) for b in found]
+            notes += [RuleBreakNote(day=number, reason=b.message, kept=keep) for b in found]
             if keep:
                 kept.append(plan)
                 titles.append(plan.title)
             else:
-                dropped[plan.day] = [b.message for b in found]
+                dropped[number] = [b.message for b in found]
                 if not any(b.hard for b in found):
                     soft.append((plan, found))
         return kept, dropped, notes, soft

@@ -15,7 +15,7 @@ from the line. Lines the user gave are never changed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from pipeline.calendar import OutlineDay, days_label
@@ -69,8 +69,8 @@ def place_special_dates(
     *,
     fixed: Iterable[str] = (),
 ) -> dict[str, dict[str, Any]]:
-    """Outline lines (ISO date -> OutlineDay JSON) changed so that a special date's day
-    uses it (``special``: ISO date -> the names of its special dates; a day already using
+    """Outline lines (post key -> OutlineDay JSON) changed so that a special date's post
+    uses it (``special``: post key -> the names of its special dates; a day already using
     one of its own keeps it) and no other day uses it. Days in ``fixed`` stay."""
     names = {normalized(n): date for date, found in special.items() for n in found}
     changed: dict[str, dict[str, Any]] = {}
@@ -91,9 +91,11 @@ def balance_trends(
     dates: Sequence[str],
     *,
     fixed: Iterable[str] = (),
+    label: Callable[[Sequence[int]], str] = days_label,
 ) -> tuple[dict[str, dict[str, Any]], list[str]]:
-    """Outline lines (ISO date -> OutlineDay JSON) changed so that each trend is used on at
-    least :func:`least_trend_days` of ``dates``, and a note per trend moved.
+    """Outline lines (post key -> OutlineDay JSON) changed so that each trend is used on at
+    least :func:`least_trend_days` of ``dates`` (post keys), and a note per trend moved
+    (``label`` names the posts given a trend).
 
     A trend short of its floor takes days whose line uses nothing, evenly spaced over the
     month, then days of a trend used more than the floor (its latest days). Days in
@@ -124,7 +126,7 @@ def balance_trends(
             uses[d] = key
             changed[d] = {**lines[d], "uses": trend}
         if taken:
-            days = days_label([int(d[-2:]) for d in taken])
+            days = label([lines[d]["day"] for d in taken])
             notes.append(f"The trend {trend!r} was given to {days} (at least {least} asked for).")
     return changed, notes
 

@@ -39,9 +39,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pipeline.calendar import days_label
-from pipeline.dates import parse_month
 from pipeline.errors import TokenBudgetError
-from pipeline.generation.state import ChunkTask
+from pipeline.generation.state import ChunkTask, schedule_of
 from pipeline.generation.writing.writer import ChunkRequest, DayWriter
 
 logger = logging.getLogger("reelcal")
@@ -236,8 +235,8 @@ def unfit_task(task: ChunkTask, reason: str) -> dict[str, Any]:
     if task["role"] == "outline":
         return {}
     day = task["days"][0]
-    iso = parse_month(task["context"]["month"]).date_of(day).isoformat()
-    return {"not_asked": {iso: {"day": day, "reason": reason, "round": task["round"]}}}
+    key = schedule_of(task["context"]).key_of(day)
+    return {"not_asked": {key: {"day": day, "reason": reason, "round": task["round"]}}}
 
 
 def no_room_reason(writer: DayWriter, request: ChunkRequest) -> str:

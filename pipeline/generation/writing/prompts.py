@@ -10,7 +10,7 @@ number into a prompt.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -21,7 +21,9 @@ from langchain_core.prompts import ChatPromptTemplate
 
 from pipeline.bundled import bundled_dir
 from pipeline.calendar import WriterRole
+from pipeline.dates import SpecialDate, format_special_dates
 from pipeline.errors import ConfigError
+from pipeline.schedule import Schedule
 
 OutputFormat = Literal["json", "rows"]
 
@@ -54,8 +56,13 @@ class PromptLibrary:
             [("system", spec["system"]), ("human", spec["human"])]
         )
 
-    def output_format(self, fmt: OutputFormat, days: Sequence[int]) -> str:
-        return self.output_formats[fmt].format(first_day_label=f"Day {days[0]}").strip()
+    def output_format(
+        self, fmt: OutputFormat, days: Sequence[int], schedule: Schedule | None = None
+    ) -> str:
+        """The answer format; for posts named "Post N" it says what the day field holds."""
+        first = schedule.short_name(days[0]) if schedule else f"Day {days[0]}"
+        text = self.output_formats[fmt].format(first_day_label=first).strip()
+        return text + posts_note(schedule, fmt)
 
     def outline_prompt(self) -> ChatPromptTemplate:
         spec = self.outline["outline"]
@@ -63,12 +70,15 @@ class PromptLibrary:
             [("system", spec["system"]), ("human", spec["human"])]
         )
 
-    def outline_format(self, fmt: str, days: Sequence[int]) -> str:
+    def outline_format(
+        self, fmt: str, days: Sequence[int], schedule: Schedule | None = None
+    ) -> str:
         """The outline's answer format: ``json``, ``rows`` or ``lists`` (the local grammar's
         ``[day, title, ...]``; a prompt folder without it uses ``json``)."""
         formats = self.outline["outline_formats"]
         text = formats.get(fmt) or formats["json"]
-        return text.format(first_day_label=f"Day {days[0]}").strip()
+        first = schedule.short_name(days[0]) if schedule else f"Day {days[0]}"
+        return text.format(first_day_label=first).strip() + posts_note(schedule, fmt)
 
     def render_patterns(self) -> str:
         """Mentor patterns as compact prompt text."""
@@ -136,14 +146,46 @@ def quoted_list(items: Iterable[str], empty: str = "- none") -> str:
     return bullet_list((quoted(item) for item in items if str(item).strip()), empty)
 
 
-def outline_section(lines: Sequence[Any]) -> str:
+def posts_note(schedule: Schedule | None, fmt: str) -> str:
+    """What the answer's day field holds when posts are named "Post N" (nothing for a
+    month with one post a day, whose posts are its days)."""
+    if schedule is None or schedule.daily_month:
+        return ""
+    where = "Start each line with" if fmt == "rows" else "Put in the day field"
+    return f"\n{where} the post's number: Post 3 is 3."
+
+
+def special_dates_section(
+    found: Sequence[SpecialDate], schedule: Schedule, numbers: Sequence[int]
+) -> str:
+    """Prompt lines of the special dates on the posts asked for: ``- Day 26 (Thursday):
+    Thanksgiving Day — ...`` in a month with one post a day, ``- Post 4 (Sunday 28 March
+    2027, 18:00): Easter Sunday — ...`` otherwise."""
+    if schedule.daily_month:
+        return format_special_dates(list(found), list(numbers))
+    lines = [
+        f"- {schedule.name_of(n)}: {s.name} — {s.theme}"
+        for n in sorted(numbers)
+        for s in found
+        if s.date == schedule.post(n).date
+    ]
+    return "\n".join(lines) if lines else "- none"
+
+
+def outline_section(lines: Sequence[Any], schedule: Schedule | None = None) -> str:
     """The write prompt's outline block for the requested days (empty without one)."""
     if not lines:
         return ""
+    name = schedule.short_name if schedule else None
+    what = (
+        "month outline for these days"
+        if not schedule or schedule.daily_month
+        else "outline for these posts"
+    )
     return (
-        "The month outline for these days (write each reel from its line: keep the idea, "
+        f"The {what} (write each reel from its line: keep the idea, "
         "the pillar, the format, the series and the trend or date it uses):\n"
-        + "\n".join(f"- {x.line()}" for x in lines)
+        + "\n".join(f"- {x.line(name(x.day) if name else None)}" for x in lines)
         + "\n\n"
     )
 
@@ -166,11 +208,17 @@ def already_used(titles_and_hooks: Iterable[tuple[str, str]]) -> str:
     )
 
 
-def feedback_section(feedback: dict[int, list[str]], *, done: str = "written") -> str:
+def feedback_section(
+    feedback: dict[int, list[str]],
+    *,
+    done: str = "written",
+    name: Callable[[int], str] = lambda number: f"Day {number}",
+) -> str:
     """The re-ask section of a prompt: why each day was not kept last time (empty when
-    none was). ``done``: what was done before ("written", "outlined")."""
+    none was). ``done``: what was done before ("written", "outlined"); ``name``: how a
+    post is named ("Day 5", "Post 5")."""
     if not feedback:
         return ""
-    lines = "\n".join(f"- Day {day}: {'; '.join(why)}" for day, why in sorted(feedback.items()))
+    lines = "\n".join(f"- {name(n)}: {'; '.join(why)}" for n, why in sorted(feedback.items()))
     fix = "; fix what is said for each" if done == "written" else ""
     return f"These days were {done} before and not kept{fix}:\n{lines}\n"

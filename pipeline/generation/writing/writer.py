@@ -20,18 +20,13 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 
-from pipeline.calendar import OutlineDay, Role, UsageRecord, days_label
+from pipeline.calendar import OutlineDay, Role, UsageRecord
 from pipeline.config import Settings
-from pipeline.dates import (
-    MonthSpec,
-    SpecialDate,
-    format_special_dates,
-    parse_month,
-    special_dates,
-)
+from pipeline.dates import MonthSpec, SpecialDate
 from pipeline.errors import ConfigError, ModelCallError
 from pipeline.generation.replies.parsing import ParseResult, parse_day_plans
 from pipeline.generation.review.rules import ContentRules
+from pipeline.generation.state import schedule_of
 from pipeline.generation.writing import prompts
 from pipeline.generation.writing.budget import (
     CALIBRATED_TOKENS_PER_DAY,
@@ -57,38 +52,47 @@ from pipeline.models.traits import (
     supports_tools,
     thinks_before_tools,
 )
+from pipeline.schedule import Schedule
 
 logger = logging.getLogger("reelcal")
 
 
 @dataclass(frozen=True)
 class MonthContext:
-    """What every prompt of one month shares."""
+    """What every prompt of one run shares: its schedule (the span and its posts), trends,
+    niche, platforms, the special dates inside the span and the shared examples."""
 
-    month: MonthSpec
+    schedule: Schedule
     trends: list[str]
     niche: str
     platform: str
     special_dates: list[SpecialDate]
     examples: str
+    platforms: tuple[str, ...] = ("instagram",)
+
+    @property
+    def month(self) -> MonthSpec:
+        """The month the span starts in."""
+        return self.schedule.month
 
     @classmethod
     def from_data(cls, data: dict[str, Any], settings: Settings) -> MonthContext:
-        """The context from a task's plain JSON (month, trends, niche, platform,
-        examples) and the settings that say which special dates count."""
-        month = parse_month(data["month"])
+        """The context from a task's plain JSON (schedule, or just a month: one post a
+        day; trends, niche, platform(s), examples) and the settings that say which
+        special dates count."""
+        schedule = schedule_of(data) if data.get("schedule") else Schedule.for_month(data["month"])
         return cls(
-            month=month,
+            schedule=schedule,
             trends=list(data.get("trends") or []),
             niche=data["niche"],
             platform=data["platform"],
-            special_dates=special_dates(
-                month,
+            special_dates=schedule.special_dates(
                 country=settings.country,
                 subdivision=settings.subdivision,
                 awareness_file=settings.awareness_file,
             ),
             examples=data.get("examples", ""),
+            platforms=tuple(data.get("platforms") or ("instagram",)),
         )
 
 
@@ -116,6 +120,11 @@ class ChunkRequest:
     messages: list[BaseMessage] = field(default_factory=list)
     prompt_tokens: int = 0
     max_tokens: int = 0
+
+    def post_keys(self) -> list[str]:
+        """The keys (local date-times) of the posts asked for."""
+        schedule = self.context.schedule
+        return [schedule.key_of(n) for n in self.days if 1 <= n <= schedule.count]
 
 
 @dataclass
@@ -203,15 +212,18 @@ class DayWriter:
         """The prompt values every writer's template shares: the month, niche, trends,
         special dates of the days, the days asked for and why some were not kept."""
         ctx = request.context
+        schedule = ctx.schedule
         return {
             "platform": ctx.platform,
             "niche": prompts.quoted(ctx.niche),
-            "month_name": ctx.month.name,
+            "month_name": schedule.name,
             "trends": prompts.quoted_list(ctx.trends, empty="- (none given: use evergreen topics)"),
-            "special_dates": format_special_dates(ctx.special_dates, request.days),
-            "days_label": days_label(request.days),
+            "special_dates": prompts.special_dates_section(
+                ctx.special_dates, schedule, request.days
+            ),
+            "days_label": schedule.label(request.days),
             "day_count": len(request.days),
-            "feedback": prompts.feedback_section(request.feedback),
+            "feedback": prompts.feedback_section(request.feedback, name=schedule.short_name),
         }
 
     def render_messages(self, request: ChunkRequest) -> list[BaseMessage]:
@@ -221,9 +233,9 @@ class DayWriter:
             "mentor_patterns": self.library.render_patterns(),
             "mentors": self.library.render_mentors(),
             "examples": ctx.examples or "(no examples retrieved)",
-            "output_format": self.library.output_format(fmt, request.days),
+            "output_format": self.library.output_format(fmt, request.days, ctx.schedule),
             "content_rules": self.rules.prompt_text(),
-            "outline": prompts.outline_section(request.outline),
+            "outline": prompts.outline_section(request.outline, ctx.schedule),
             "day_examples": prompts.day_examples_section(request.day_examples),
         }
         if request.role == "supplement":
@@ -357,7 +369,7 @@ class DayWriter:
         message = call_with_retries(
             lambda: bound.invoke(request.messages, config),
             max_retries=self.settings.max_retries,
-            describe=f"{self.role} call for {days_label(request.days)}",
+            describe=f"{self.role} call for {request.context.schedule.short_label(request.days)}",
         )
         return request, (message, time.perf_counter() - started)
 
@@ -376,6 +388,7 @@ class DayWriter:
             role=request.role,
             model=self.label,
             days_requested=request.days,
+            posts_requested=request.post_keys(),
             prompt_tokens=request.prompt_tokens,
             max_tokens=request.max_tokens,
             input_tokens=usage_meta.get("input_tokens"),
@@ -394,11 +407,9 @@ class DayWriter:
         self, reply: Any, request: ChunkRequest, finish: str | None
     ) -> tuple[list[Any], ParseResult | None]:
         """The rows of the requested days in ``reply`` (and the parser's full result)."""
-        month = request.context.month
         parsed = parse_day_plans(
             reply,
-            year=month.year,
-            month=month.month,
+            schedule=request.context.schedule,
             requested_days=request.days,
             finish_reason=finish,
         )
@@ -410,6 +421,7 @@ class DayWriter:
             role=request.role,
             model=self.label,
             days_requested=request.days,
+            posts_requested=request.post_keys(),
             prompt_tokens=request.prompt_tokens,
             max_tokens=request.max_tokens,
             round=request.round,
