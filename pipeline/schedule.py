@@ -8,8 +8,7 @@ decided here too (:meth:`Schedule.name_of`, :meth:`Schedule.label`): a month wit
 a day keeps "Day N" (its number is its day of the month); any other schedule names each
 post "Post N" with its weekday, date and time.
 
-:func:`read_span` reads ``month`` / ``week`` / ``start`` and ``end``; :func:`read_slots`
-reads ``posting_slots``, a cadence with times, or ``posts_per_week``; :func:`read_timezone`
+:func:`~pipeline.spans.read_span` reads the span; :func:`read_slots` reads ``posting_slots``, a cadence with times, or ``posts_per_week``; :func:`read_timezone`
 checks a zone name (zone data comes from the system or the ``tzdata`` package).
 """
 
@@ -22,17 +21,32 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from pipeline.dates import MonthSpec, SpecialDate, parse_month, special_dates
 from pipeline.errors import ScheduleError
+from pipeline.spans import MAX_SPAN_DAYS, Span, SpanKind, range_text, read_span
 
-#: The longest span one run plans, and the most posts: longer plans are several runs
-#: (each a resumable run of its own), so that one run's cost and wall time stay bounded.
-MAX_SPAN_DAYS = 62
+__all__ = [
+    "MAX_POSTS",
+    "MAX_SPAN_DAYS",
+    "WEEKDAYS",
+    "Post",
+    "Schedule",
+    "Span",
+    "key_date",
+    "parse_time",
+    "read_slots",
+    "read_span",
+    "read_timezone",
+    "weekday_key",
+]
+
+#: The most posts one run plans: longer plans are several runs (each a resumable run of
+#: its own), so that one run's cost and wall time stay bounded.
 MAX_POSTS = 124
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -40,7 +54,6 @@ _WEEKDAY_WORDS = {name.casefold(): i for i, name in enumerate(calendar.day_name)
     name.casefold(): i for i, name in enumerate(calendar.day_abbr)
 }
 _TIME = re.compile(r"(\d{1,2})(?::(\d{2}))?\s*(am|pm)?")
-SpanKind = Literal["month", "week", "range"]
 
 
 def parse_time(text: str) -> str:
@@ -307,7 +320,7 @@ class Schedule(BaseModel):
         """ "March 2027", "Week 10 of 2027 (8 to 14 March)", "28 March to 6 April 2027"."""
         if self.kind == "month":
             return self.month.name
-        dates = _range_text(self.start, self.end)
+        dates = range_text(self.start, self.end)
         if self.kind == "week":
             year, week, _ = self.start.isocalendar()
             return f"Week {week} of {year} ({dates})"
@@ -370,15 +383,6 @@ class Schedule(BaseModel):
         return [post.number for post in self.posts if post.date == day]
 
 
-def _range_text(start: dt.date, end: dt.date) -> str:
-    """ "8 to 14 March 2027", "28 March to 6 April 2027", "28 December 2026 to 6 January 2027"."""
-    if start.year != end.year:
-        return f"{start.day} {start:%B %Y} to {end.day} {end:%B %Y}"
-    if start.month != end.month:
-        return f"{start.day} {start:%B} to {end.day} {end:%B %Y}"
-    return f"{start.day} to {end.day} {end:%B %Y}"
-
-
 def _existing_time(
     day: dt.date, time: str, zone: ZoneInfo, zone_name: str
 ) -> tuple[str, str | None]:
@@ -395,81 +399,3 @@ def _existing_time(
         f"{time} does not exist on {day.isoformat()} in {zone_name} (the clocks go forward): "
         f"that post moves to {moved}."
     )
-
-
-# ---------------------------------------------------------------------- spans
-@dataclass(frozen=True)
-class Span:
-    """A run's dates, first to last (inclusive), and what kind of span they are."""
-
-    kind: SpanKind
-    start: dt.date
-    end: dt.date
-    note: str | None = None
-
-    @classmethod
-    def month(cls, month: MonthSpec) -> Span:
-        last = dt.date(month.year, month.month, month.days_in_month)
-        return cls("month", dt.date(month.year, month.month, 1), last, month.note)
-
-
-_WEEK = re.compile(r"(\d{4})-?W(\d{1,2})", re.IGNORECASE)
-
-
-def read_span(
-    *,
-    month: str | MonthSpec | dt.date | None = None,
-    week: str | None = None,
-    start: str | dt.date | None = None,
-    end: str | dt.date | None = None,
-) -> Span:
-    """The span of a request: ``month`` (any form :func:`~pipeline.dates.parse_month`
-    reads), ``week`` ("2027-W10", an ISO week, Monday to Sunday) or ``start`` and ``end``
-    (ISO dates, inclusive, at most :data:`MAX_SPAN_DAYS` days). Exactly one form."""
-    given = [name for name, v in (("month", month), ("week", week), ("start", start)) if v]
-    if len(given) > 1:
-        raise ScheduleError(
-            f"Give one span, not {' and '.join(given)}: a month, a week, or start and end."
-        )
-    if end and not start:
-        raise ScheduleError("An end date needs a start date: give both (--from and --to).")
-    if week:
-        match = _WEEK.fullmatch(str(week).strip())
-        if not match:
-            raise ScheduleError(f"Cannot read week {week!r}: use an ISO week such as '2027-W10'.")
-        try:
-            first = dt.date.fromisocalendar(int(match[1]), int(match[2]), 1)
-        except ValueError:
-            raise ScheduleError(
-                f"Week {week!r} does not exist: {match[1]} has weeks 1 to "
-                f"{dt.date(int(match[1]), 12, 28).isocalendar()[1]}."
-            ) from None
-        return Span("week", first, first + dt.timedelta(days=6))
-    if start:
-        first = _read_date(start, "start")
-        last = _read_date(end, "end") if end else first
-        if last < first:
-            raise ScheduleError(f"The span ends ({last}) before it starts ({first}): swap them.")
-        days = (last - first).days + 1
-        if days > MAX_SPAN_DAYS:
-            raise ScheduleError(
-                f"{first} to {last} is {days} days: one run plans at most {MAX_SPAN_DAYS}; "
-                "split it into shorter spans."
-            )
-        return Span("range", first, last)
-    if month:
-        return Span.month(parse_month(month))
-    raise ScheduleError("A request needs a span: a month, a week, or start and end dates.")
-
-
-def _read_date(value: str | dt.date, what: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ScheduleError(
-            f"Cannot read the {what} date {value!r}: use YYYY-MM-DD such as '2027-03-28'."
-        ) from None

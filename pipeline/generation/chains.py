@@ -155,7 +155,10 @@ def build_calendar_tool(
         path = calendar.save(
             Path(settings.output_dir) / f"calendar-{calendar.year}-{calendar.month:02d}.json"
         )
-        titles = "; ".join(f"{p.key}: {p.title}" for p in calendar.days[:3])
+        name = calendar.plan_schedule.short_name
+        titles = "; ".join(
+            f"{name(calendar.post_number(p) or 0)}: {p.title}" for p in calendar.days[:3]
+        )
         return (
             f"{calendar.span_name}: {len(calendar.days)} reels planned ({titles}; ...). "
             f"The full calendar is saved at {path}."

@@ -185,7 +185,10 @@ def _schedule_from_json(text: str) -> Schedule:
 
 
 def schedule_of(data: dict[str, Any]) -> Schedule:
-    """The schedule a state or a task's context carries (parsed once per distinct one)."""
+    """The schedule a state or a task's context carries (parsed once per distinct one);
+    without one, its ``month`` with one post a day."""
+    if not data.get("schedule"):
+        return Schedule.for_month(data["month"])
     return _schedule_from_json(json.dumps(data["schedule"], sort_keys=True))
 
 

@@ -388,7 +388,7 @@ def test_state_is_plain_json_with_rows_keyed_by_date(tmp_path):
     assert steps[:5] == ["prepare", "retrieve", "fit", "plan_outline", "plan_chunks"]
     state = graph.get_state(config).values
     json.dumps(state)  # plain JSON all the way down
-    assert sorted(state["rows"]) == [f"2026-02-{d:02d}" for d in range(1, 29)]
+    assert sorted(state["rows"]) == [f"2026-02-{d:02d}T18:00" for d in range(1, 29)]
     assert state["status"] == "complete"
 
 

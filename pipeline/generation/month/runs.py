@@ -409,10 +409,11 @@ def _start_or_resume(
         )
     saved = schedule_of(snapshot.values)
     if schedule is not None and saved.keys != schedule.keys:
+        asked = schedule.name if saved.name != schedule.name else "the posts asked for"
         what = saved.name if saved.name != schedule.name else f"other posts of {saved.name}"
         raise RunNotFoundError(
-            f"Run {run_id!r} is for {what}, not the posts asked for: leave the span and "
-            f"slots out to resume it, or use another run id."
+            f"Run {run_id!r} is for {what}, not {asked}: leave the span and slots out to "
+            f"resume it, or use another run id."
         )
     if not snapshot.next and snapshot.values.get("status") not in (None, "complete"):
         # a run that ended stalled or capped: give it a fresh allowance and loop again
