@@ -311,6 +311,16 @@ class Schedule(BaseModel):
         return "day" if self.daily_month else "post"
 
     @property
+    def slug(self) -> str:
+        """A short name for run ids and files: "2026-03", "2027-W10", "2027-03-28"."""
+        if self.kind == "month":
+            return self.month.key
+        if self.kind == "week":
+            year, week, _ = self.start.isocalendar()
+            return f"{year}-W{week:02d}"
+        return self.start.isoformat()
+
+    @property
     def month(self) -> MonthSpec:
         """The month the span starts in."""
         return MonthSpec(self.start.year, self.start.month)

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from pipeline.cli.common import (
     BadArguments,
@@ -29,12 +28,23 @@ from pipeline.cli.common import (
     fail,
     incomplete_exit,
     load_settings,
-    out,
     setup_logging,
     write_result,
 )
+from pipeline.cli.setup import index, models, plan
+from pipeline.cli.when import (
+    CadenceOpt,
+    FromOpt,
+    PlatformOpt,
+    PostsPerWeekOpt,
+    TimeOpt,
+    TimezoneOpt,
+    ToOpt,
+    WeekOpt,
+    When,
+    read_notes,
+)
 from pipeline.errors import ReelcalError
-from pipeline.knowledge.ingest import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_TOKENS
 
 app = typer.Typer(
     name="reelcal",
@@ -56,43 +66,18 @@ app = typer.Typer(
 )
 
 
-# ------------------------------------------------------------------------ models
-@app.command()
-def models(
-    keys: Annotated[
-        list[str] | None, typer.Argument(help="Model keys (default: the configured model).")
-    ] = None,
-    config: ConfigOpt = None,
-) -> None:
-    """Show a model's resolved limits and tokenizer.
-
-    Example: reelcal models llamacpp:smollm2 openai:gpt-4o
-    """
-    from pipeline.models.chat import load_chat_model, model_limits, token_counter_for
-
-    try:
-        settings = load_settings(config)
-        table = Table("model", "context window", "max output", "limits from", "tokenizer")
-        for key in keys or [settings.model]:
-            model = load_chat_model(key, settings)
-            limits = model_limits(model, settings)
-            counter = token_counter_for(model)
-            table.add_row(
-                key,
-                f"{limits.context_window:,}",
-                f"{limits.max_output_tokens:,}",
-                limits.source,
-                f"{counter.name}{'' if counter.exact else ' (estimate)'}",
-            )
-        out.print(table)
-    except ReelcalError as exc:
-        raise fail(exc) from None
-
-
 # ------------------------------------------------------------------------ generate
 @app.command()
 def generate(
     month: MonthOpt = None,
+    week: WeekOpt = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    cadence: CadenceOpt = None,
+    time: TimeOpt = None,
+    posts_per_week: PostsPerWeekOpt = None,
+    timezone: TimezoneOpt = None,
+    platform: PlatformOpt = None,
     trend: TrendOpt = None,
     niche: NicheOpt = None,
     model: ModelOpt = None,
@@ -132,36 +117,43 @@ def generate(
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Write a complete content calendar for a month (resumable: Ctrl-C saves the days
-    written so far and prints the command that continues the run).
+    """Write a complete content calendar for a month, a week or any span, on your
+    cadence, times and platforms (resumable: Ctrl-C saves the posts written so far and
+    prints the command that continues the run).
 
-    Example: reelcal generate --month 'March 2026' --trend 'AI agents' --out march.xlsx
+    Example: reelcal generate --month 2027-03 --cadence mon,wed,fri --time 18:00
+    --timezone Europe/Berlin --trend 'AI agents' --out march.xlsx
     """
     from pipeline.cli.terminal import DaysProgress
-    from pipeline.dates import parse_month
     from pipeline.errors import IncompleteCalendarError, RunNotFoundError
     from pipeline.generation.chains import generate_calendar, resume_calendar
     from pipeline.generation.month.runs import check_run_id, new_run_id, saved_run
-    from pipeline.generation.state import check_request_text
+    from pipeline.generation.state import check_request_text, read_schedule
     from pipeline.outputs.formats import check_output_path
     from pipeline.outputs.outline_files import check_outline_days, read_outline
 
     setup_logging(quiet, verbose)
+    when = When(month, week, start, end, cadence, time, posts_per_week, timezone, platform)
     try:
-        if month is None and resume is None:
-            raise BadArguments("give --month (e.g. --month 2026-03), or --resume RUN_ID.")
+        if not when.span_given and resume is None:
+            raise BadArguments(
+                "give a span (--month 2026-03, --week 2027-W10, or --from and --to), or "
+                "--resume RUN_ID."
+            )
         if resume and run_id:
             raise BadArguments("give --resume RUN_ID or --run-id NAME, not both.")
         if resume and outline:
             raise BadArguments("a resumed run keeps its outline: leave --outline out.")
-        spec = parse_month(month) if month else None  # bad input fails before models load
         check_request_text(trend or [], niche)
         lines = read_outline(outline) if outline else None
+        settings = load_settings(config, model=model, speed=speed, vectorstore=index)
+        # bad input fails before models load
+        spec = read_schedule(when.request(), settings) if when.span_given else None
         if lines and spec:
             check_outline_days(lines, spec)
-        if spec and spec.note and not quiet:
-            err.print(spec.note, markup=False)
-        settings = load_settings(config, model=model, speed=speed, vectorstore=index)
+        for note in [*read_notes(when), *(spec.notes if spec else [])]:
+            if not quiet:
+                err.print(note, markup=False)
         if out_path is not None:
             check_output_path(out_path, fmt, inputs=[config] if config else [])
         saved = saved_run(settings, resume) if resume else None
@@ -175,7 +167,7 @@ def generate(
                 f"run {resume} is an outline: resume it with reelcal outline --resume {resume} "
                 f"--out FILE."
             )
-        the_run = check_run_id(resume or run_id or new_run_id(spec.key))
+        the_run = check_run_id(resume or run_id or new_run_id(spec.slug))
         check_setup(settings)
         if not quiet:
             err.print(
@@ -186,13 +178,13 @@ def generate(
                 calendar = resume_calendar(the_run, settings=settings, progress=on_progress)
             else:
                 calendar = generate_calendar(
-                    spec,
-                    trend or [],
-                    niche,
+                    trends=trend or [],
+                    niche=niche,
                     settings=settings,
                     progress=on_progress,
                     run_id=the_run,
                     outline=lines,
+                    **when.request(),
                 )
     except IncompleteCalendarError as exc:
         raise incomplete_exit(exc, verbose) from None
@@ -210,6 +202,14 @@ def outline_command(
         Path, typer.Option("--out", "-o", help="Where to write the outline: .csv or .json")
     ],
     month: MonthOpt = None,
+    week: WeekOpt = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    cadence: CadenceOpt = None,
+    time: TimeOpt = None,
+    posts_per_week: PostsPerWeekOpt = None,
+    timezone: TimezoneOpt = None,
+    platform: PlatformOpt = None,
     resume: Annotated[
         str | None,
         typer.Option("--resume", help="Continue a saved outline run by its id (printed at start)."),
@@ -228,22 +228,25 @@ def outline_command(
 
     Example: reelcal outline --month 2026-03 --trend 'AI agents' --out march-outline.csv
     """
-    from pipeline.dates import parse_month
     from pipeline.errors import IncompleteCalendarError, RunNotFoundError
     from pipeline.generation.chains import generate_outline, resume_calendar
     from pipeline.generation.month.runs import check_run_id, new_run_id, saved_run
-    from pipeline.generation.state import check_request_text
+    from pipeline.generation.state import check_request_text, read_schedule
     from pipeline.outputs.formats import check_output_path
 
     setup_logging(quiet, verbose)
+    when = When(month, week, start, end, cadence, time, posts_per_week, timezone, platform)
     try:
-        if (month is None) == (resume is None):
-            raise BadArguments("give --month (e.g. --month 2026-03) or --resume RUN_ID.")
-        spec = parse_month(month) if month else None
+        if when.span_given == (resume is not None):
+            raise BadArguments(
+                "give a span (--month 2026-03, --week 2027-W10, or --from and --to) or "
+                "--resume RUN_ID."
+            )
         check_request_text(trend or [], niche)
         if out_path.suffix.lower() not in (".csv", ".json"):
             raise BadArguments(f"--out {out_path}: an outline is written as .csv or .json.")
         settings = load_settings(config, model=model, speed=speed, vectorstore=index)
+        spec = read_schedule(when.request(), settings) if when.span_given else None
         check_output_path(out_path, inputs=[config] if config else [])
         saved = saved_run(settings, resume) if resume else None
         if resume and not (saved and saved.get("outline_only")):
@@ -252,7 +255,7 @@ def outline_command(
                 f"(printed when the run started)."
             )
         check_setup(settings)
-        the_run = check_run_id(resume) if resume else new_run_id(spec.key)
+        the_run = check_run_id(resume) if resume else new_run_id(spec.slug)
         if not quiet:
             err.print(
                 f"run {the_run} (resume with: reelcal outline --resume {the_run} --out {out_path})",
@@ -261,7 +264,13 @@ def outline_command(
         if resume:
             plan = resume_calendar(resume, settings=settings.model_copy(update={"outline": True}))
         else:
-            plan = generate_outline(spec, trend or [], niche, settings=settings, run_id=the_run)
+            plan = generate_outline(
+                trends=trend or [],
+                niche=niche,
+                settings=settings,
+                run_id=the_run,
+                **when.request(),
+            )
         written = plan.save_outline(out_path)
     except IncompleteCalendarError as exc:
         raise incomplete_exit(exc, verbose) from None
@@ -269,49 +278,38 @@ def outline_command(
         raise fail(exc) from None
     if not quiet:
         err.print(plan.usage_summary(), markup=False)
+        span = f"--month {plan.year}-{plan.month:02d}" if month else "(the same span options)"
         err.print(
-            f"wrote {written} ({len(plan.outline)}/{plan.days_in_month} days); write the month "
-            f"with: reelcal generate --month {plan.year}-{plan.month:02d} --outline {written}",
+            f"wrote {written} ({len(plan.outline)}/{plan.post_count} {plan.plan_schedule.noun}s); "
+            f"write them with: reelcal generate {span} --outline {written}",
             markup=False,
         )
-
-
-# ------------------------------------------------------------------------ plan
-@app.command()
-def plan(
-    month: Annotated[str, typer.Option("--month", help="e.g. 'March 2026', 2026-03.")],
-    model: Annotated[
-        list[str] | None,
-        typer.Option("--model", "-m", help="Model key (repeat to compare models side by side)."),
-    ] = None,
-    trend: TrendOpt = None,
-    niche: NicheOpt = None,
-    config: ConfigOpt = None,
-    speed: SpeedOpt = None,
-    index: IndexOpt = None,
-) -> None:
-    """Dry run: build the real prompts and show the token plan, calling no model.
-
-    Example: reelcal plan --month 2026-03 --model openai:gpt-3.5-turbo --model openai:gpt-4o
-    """
-    from pipeline.cli.terminal import print_plans
-    from pipeline.generation.planning import plan_month
-
-    try:
-        settings = load_settings(config, speed=speed, vectorstore=index)
-        plans = plan_month(
-            month, trend or [], niche, models=model or [settings.model], settings=settings
-        )
-    except ReelcalError as exc:
-        raise fail(exc) from None
-    print_plans(out, plans, title=f"Token plan for {month} (no model was called)")
 
 
 # ------------------------------------------------------------------------ regenerate
 @app.command()
 def regenerate(
     file: Annotated[Path, typer.Argument(help="A calendar reelcal wrote (.json, .csv, .xlsx).")],
-    days: Annotated[str, typer.Option("--days", "-d", help="Days to rewrite, e.g. 3,7,12-14.")],
+    days: Annotated[
+        str | None,
+        typer.Option("--days", "-d", help="Days (or post numbers) to rewrite, e.g. 3,7,12-14."),
+    ] = None,
+    posts: Annotated[
+        str | None,
+        typer.Option("--posts", help="Posts to rewrite by date-time, e.g. 2027-03-03T18:00,..."),
+    ] = None,
+    missing: Annotated[
+        bool, typer.Option("--missing", help="Write the posts a partial file lacks.")
+    ] = False,
+    month: MonthOpt = None,
+    week: WeekOpt = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    cadence: CadenceOpt = None,
+    time: TimeOpt = None,
+    posts_per_week: PostsPerWeekOpt = None,
+    timezone: TimezoneOpt = None,
+    platform: PlatformOpt = None,
     trend: Annotated[
         list[str] | None, typer.Option("--trend", "-t", help="Trends (default: the calendar's).")
     ] = None,
@@ -325,17 +323,25 @@ def regenerate(
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Rewrite chosen days of a calendar; every other day is kept as it is.
+    """Rewrite chosen posts of a calendar (by day or post number, date-time, span or
+    cadence), or fill the posts a partial file lacks; every other post is kept as it is.
 
-    Example: reelcal regenerate march.json --days 3,7,12-14
+    Example: reelcal regenerate march.json --days 3,7,12-14 (or --missing, or --posts
+    2027-03-03T18:00, or --week 2027-W10)
     """
     from pipeline.calendar import Calendar
     from pipeline.dates import expand_days
-    from pipeline.generation.chains import check_days_to_regenerate, regenerate_days
+    from pipeline.generation.chains import (
+        check_days_to_regenerate,
+        post_numbers,
+        regenerate_days,
+    )
+    from pipeline.schedule import MAX_POSTS
 
     setup_logging(quiet, verbose)
+    when = When(month, week, start, end, cadence, time, posts_per_week, timezone, platform)
     try:
-        wanted = expand_days(days)
+        wanted = expand_days(days, max_day=MAX_POSTS) if days else []
     except ReelcalError as exc:
         raise fail(exc) from None
     except ValueError:
@@ -348,6 +354,19 @@ def regenerate(
     try:
         settings = load_settings(config, model=model, speed=speed, vectorstore=index)
         calendar = Calendar.load(file)
+        wanted += post_numbers(calendar, [p for p in (posts or "").split(",") if p.strip()])
+        wanted += calendar.missing_days if missing else []
+        if when.span_given or when.slots_given:
+            wanted += when.select(calendar)
+        if not (days or posts or missing or when.span_given or when.slots_given):
+            raise BadArguments(
+                "name the posts to rewrite: --days 3,7, --posts 2027-03-03T18:00, --missing, "
+                "or a span or cadence such as --week 2027-W10."
+            )
+        if missing and not calendar.missing_days and not wanted:
+            err.print(f"{file} has every post: nothing to write.", markup=False)
+            raise typer.Exit(0)
+        wanted = sorted(set(wanted))
         check_days_to_regenerate(calendar, wanted)
         check_output_path(out_path or file)
         check_setup(settings)
@@ -362,76 +381,10 @@ def regenerate(
     write_result(updated, out_path or file, None, quiet)
 
 
-# ------------------------------------------------------------------------ index
-@app.command()
-def index(
-    paths: Annotated[
-        list[Path],
-        typer.Argument(help="Transcript files or folders (.txt .md .srt .vtt .json .jsonl .csv)."),
-    ],
-    out_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            "-o",
-            help="Index folder (default: the configured vectorstore, else ./reelcal-index).",
-        ),
-    ] = None,
-    creator: Annotated[
-        str | None, typer.Option(help="Creator for files whose records do not name one.")
-    ] = None,
-    append: Annotated[
-        bool,
-        typer.Option(
-            "--append", help="Add new files to an existing index instead of rebuilding it."
-        ),
-    ] = False,
-    embeddings: Annotated[
-        str | None, typer.Option(help="Embeddings key (default from settings).")
-    ] = None,
-    chunk_tokens: Annotated[
-        int,
-        typer.Option(
-            min=50, max=4000, help="Tokens per chunk (200 suits MiniLM's 256-piece limit)."
-        ),
-    ] = DEFAULT_CHUNK_TOKENS,
-    chunk_overlap: Annotated[
-        int, typer.Option(min=0, max=1000, help="Tokens of overlap between chunks.")
-    ] = DEFAULT_CHUNK_OVERLAP,
-    config: ConfigOpt = None,
-    quiet: QuietOpt = False,
-) -> None:
-    """Build (or extend) a mentor transcript index.
-
-    Example: reelcal index transcripts/ --creator growthwithmaya --out my-index --append
-    """
-    from pipeline.knowledge.index import build_index
-
-    try:
-        settings = load_settings(config, embeddings=embeddings)
-        target = out_dir or settings.vectorstore or Path("reelcal-index")
-        report = build_index(
-            paths,
-            out_dir=target,
-            embeddings_key=settings.embeddings,
-            creator=creator,
-            append=append,
-            chunk_tokens=chunk_tokens,
-            chunk_overlap=chunk_overlap,
-            progress=not quiet,
-        )
-    except ReelcalError as exc:
-        raise fail(exc) from None
-    for skipped in report.files_skipped:
-        err.print(f"skipped {skipped.path}: {skipped.reason}", markup=False)
-    if not quiet:
-        out.print(report.summary(), markup=False)
-        if not settings.vectorstore or out_dir:
-            out.print(
-                f"Use it with: reelcal generate --index {target} ... (or vectorstore: "
-                f"{target} in reelcal.yaml)",
-                markup=False,
-            )
+# ------------------------------------------------------------------------ models, index
+app.command()(models)
+app.command()(plan)
+app.command()(index)
 
 
 def main() -> None:

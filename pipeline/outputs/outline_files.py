@@ -18,6 +18,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from pipeline.dates import MonthSpec
+from pipeline.schedule import Schedule
 from pipeline.errors import CalendarFileError, InvalidDaysError
 from pipeline.outputs.columns import first_error
 from pipeline.plans import OUTLINE_COLUMN_TITLES, OutlineDay
@@ -80,13 +81,15 @@ def read_outline(path: str | Path) -> list[OutlineDay]:
     return [_line(path, number, row) for number, row in enumerate(rows, start=2)]
 
 
-def check_outline_days(lines: Sequence[OutlineDay], month: MonthSpec) -> None:
-    """``InvalidDaysError`` for an outline line of a day the month does not have."""
-    bad = sorted({line.day for line in lines if line.day > month.days_in_month})
+def check_outline_days(lines: Sequence[OutlineDay], month: MonthSpec | Schedule) -> None:
+    """``InvalidDaysError`` for an outline line of a day (a post) the month (the
+    schedule) does not have."""
+    count = month.count if isinstance(month, Schedule) else month.days_in_month
+    bad = sorted({line.day for line in lines if line.day > count})
     if bad:
         raise InvalidDaysError(
             f"The outline has days {bad}, which {month.name} does not have: use 1 to "
-            f"{month.days_in_month} (or an outline of this month)."
+            f"{count} (or an outline of this span)."
         )
 
 

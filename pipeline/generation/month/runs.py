@@ -72,7 +72,8 @@ ProgressCallback = Callable[[Progress], None]
 
 
 def new_run_id(month_key: str) -> str:
-    """``2026-03-1a2b3c4d``: the month, then 8 random hex digits."""
+    """``2026-03-1a2b3c4d``: the span's slug (a month, "2027-W10", a first date), then 8
+    random hex digits."""
     return f"{month_key}-{secrets.token_hex(4)}"
 
 
@@ -291,7 +292,7 @@ def run_calendar(
     if run_id is None:
         if schedule is None:
             raise RunNotFoundError("Resuming needs a run id: pass run_id=... or --resume RUN_ID.")
-        run_id = new_run_id(schedule.month.key if schedule.kind == "month" else str(schedule.start))
+        run_id = new_run_id(schedule.slug)
     check_run_id(run_id)
     with open_checkpointer(settings) as saver:
         graph = engine.graph(checkpointer=saver)
