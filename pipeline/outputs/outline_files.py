@@ -18,10 +18,10 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from pipeline.dates import MonthSpec
-from pipeline.schedule import Schedule
 from pipeline.errors import CalendarFileError, InvalidDaysError
 from pipeline.outputs.columns import first_error
 from pipeline.plans import OUTLINE_COLUMN_TITLES, OutlineDay
+from pipeline.schedule import Schedule
 
 #: OutlineDay field -> column title of an outline file, in order.
 OUTLINE_FILE_COLUMNS: dict[str, str] = {"day": "Day", "title": "Title", **OUTLINE_COLUMN_TITLES}
