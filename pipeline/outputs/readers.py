@@ -270,8 +270,9 @@ def _read_usage(source: Path, rows: Iterator[tuple[int, tuple[Any, ...]]]) -> li
         try:
             if "days_requested" in fields:
                 fields["days_requested"] = expand_days(cell_text(fields["days_requested"]))
-            if "rule_breaks" in fields:
-                fields["rule_breaks"] = cell_text(fields["rule_breaks"]).splitlines()
+            for listed in ("rule_breaks", "posts_requested"):  # one item a line
+                if listed in fields:
+                    fields[listed] = cell_text(fields[listed]).splitlines()
             records.append(UsageRecord(**fields))
         except ValueError as exc:  # pydantic's ValidationError is a ValueError too
             problem = first_error(exc) if isinstance(exc, ValidationError) else exc

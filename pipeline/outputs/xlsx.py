@@ -174,6 +174,7 @@ def _write_run_sheet(sheet: Any, calendar: CalendarData) -> None:
         values[_USAGE_FIELDS.index("rule_breaks")] = "\n".join(
             rule_break_text(note) for note in record.rule_breaks
         )
+        values[_USAGE_FIELDS.index("posts_requested")] = "\n".join(record.posts_requested)
         for col, value in enumerate(values, start=1):
             _xlsx_set(sheet.cell(row=row, column=col), value).alignment = top
         sheet.row_dimensions[row].height = _row_height(values, _RUN_WIDTHS)
