@@ -266,17 +266,18 @@ def _outline_line(source: Path, number: int, plan: DayPlan, line: dict[str, str]
 
 def _one_zone(source: Path, zones: dict[str, int]) -> str:
     """The Time Zone column's one zone, checked ("" when the column is blank)."""
-    if len(zones) > 1:
-        raise CalendarFileError(
-            f"{source} has several time zones in its Time Zone column ({', '.join(zones)}); "
-            "keep one: a calendar has one zone"
-        )
+    checked = []
     for zone, number in zones.items():
         try:
-            return read_timezone(zone)
+            checked.append(read_timezone(zone))
         except ValueError as exc:
             raise CalendarFileError(f"{source}, row {number}: Time Zone: {exc}") from None
-    return ""
+    if len(checked) > 1:
+        raise CalendarFileError(
+            f"{source} has several time zones in its Time Zone column ({', '.join(checked)}); "
+            "keep one: a calendar has one zone"
+        )
+    return checked[0] if checked else ""
 
 
 def _parse_date(value: Any) -> date | None:
