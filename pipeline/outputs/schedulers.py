@@ -46,7 +46,7 @@ def gcal_row(event: PostEvent) -> list[str]:
 
 
 def clock_12h(moment: datetime) -> str:
-    """ "06:00 PM": the wall-clock time as Google's import reads it (not ``%p``, whose
+    """The wall-clock time as Google's import reads it, "06:00 PM" (not ``%p``, whose
     AM/PM words follow the process locale)."""
     hour = moment.hour % 12 or 12
     return f"{hour:02d}:{moment.minute:02d} {'AM' if moment.hour < 12 else 'PM'}"

@@ -81,6 +81,6 @@ def to_markdown(calendar: CalendarData) -> str:
 
 
 def _platform_names(calendar: CalendarData) -> str:
-    """ "Instagram Reels (primary), TikTok"."""
+    """The platforms' names, the primary marked: "Instagram Reels (primary), TikTok"."""
     names = [PLATFORMS[k].name if k in PLATFORMS else k for k in calendar.platforms]
     return ", ".join([f"{names[0]} (primary)", *names[1:]])
