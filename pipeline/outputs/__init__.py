@@ -7,9 +7,11 @@ module                 owns
 :mod:`.columns`        the column layout every table shares
 :mod:`.xlsx`           the workbook (calendar sheet and "Run" sheet)
 :mod:`.text`           CSV, JSON and Markdown
+:mod:`.events`         the calendar events of a plan: one per post per platform
 :mod:`.ics`            iCalendar events
 :mod:`.schedulers`     Google Calendar's import CSV
 :mod:`.readers`        reading .json, .csv and .xlsx back into a ``Calendar``
+:mod:`.rows`           a table's rows read back, and the schedule they imply
 :mod:`.outline_files`  an outline on its own (.csv / .json), written and read back
 :mod:`.display`        the Jupyter view and the pandas DataFrame
 =====================  =========================================================

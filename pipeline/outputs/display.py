@@ -1,7 +1,8 @@
 """How a :class:`~pipeline.calendar.Calendar` looks in a notebook.
 
 Owns :func:`to_dataframe` (a pandas table, index Day) and :func:`calendar_html`
-(what ``Calendar._repr_html_`` shows in Jupyter). Every piece of text is passed
+(what ``Calendar._repr_html_`` shows in Jupyter: the span, its zone and "9/14 posts" or
+"31/31 days" on top, each post's time beside its date). Every piece of text is passed
 through :func:`html.escape`; cells longer than ``fold_at`` characters fold into
 ``<details>`` so a month of scripts stays scannable.
 """
@@ -11,7 +12,13 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
-from pipeline.outputs.columns import table_columns, table_rows
+from pipeline.outputs.columns import (
+    TIME_COLUMNS,
+    cell_text,
+    missing_names,
+    table_columns,
+    table_rows,
+)
 from pipeline.plans import USAGE_TABLE_TITLES, CalendarData
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -44,33 +51,39 @@ def to_dataframe(calendar: CalendarData) -> pandas.DataFrame:
 
 
 def calendar_html(calendar: CalendarData, *, fold_at: int = FOLD_AT) -> str:
-    """An HTML view: a summary line, the days (long cells folded), missing days, usage."""
+    """An HTML view: a summary line, the posts (long cells folded), missing posts, usage."""
     total_tokens = calendar.total_input_tokens + calendar.total_output_tokens
+    noun = calendar.plan_schedule.noun
+    zone = f" &middot; {_esc(calendar.timezone)}" if calendar.timezone else ""
     parts = [
         '<div class="reelcal">',
         _CSS,
         (
-            f"<p><b>{_esc(calendar.month_name)}</b> &middot; "
-            f"{len(calendar.days)}/{calendar.days_in_month} days &middot; "
+            f"<p><b>{_esc(calendar.span_name)}</b>{zone} &middot; "
+            f"{len(calendar.days)}/{calendar.post_count} {noun}s &middot; "
             f"model {_esc(calendar.model or 'unknown')} &middot; {total_tokens:,} tokens "
             f"({calendar.total_input_tokens:,} in + {calendar.total_output_tokens:,} out)</p>"
         ),
     ]
-    if calendar.missing_days:
-        missing = ", ".join(str(day) for day in calendar.missing_days)
-        parts.append(f'<p class="rc-missing">Missing days: {missing}</p>')
-    titles = [title for _, title in table_columns(calendar)]
-    parts.append(_table(titles, _day_rows(calendar, fold_at)))
+    missing = ", ".join(missing_names(calendar))
+    if missing:
+        parts.append(f'<p class="rc-missing">Missing {noun}s: {_esc(missing)}</p>')
+    shown = [i for i, column in enumerate(table_columns(calendar)) if column not in TIME_COLUMNS]
+    titles = [table_columns(calendar)[i][1] for i in shown]
+    parts.append(_table(titles, _post_rows(calendar, shown, fold_at)))
     parts.append(_usage_html(calendar))
     parts.append("</div>")
     return "\n".join(parts)
 
 
-def _day_rows(calendar: CalendarData, fold_at: int) -> list[list[str]]:
+def _post_rows(calendar: CalendarData, shown: list[int], fold_at: int) -> list[list[str]]:
+    """The cells of the ``shown`` columns; the date cell holds the time too (the zone is
+    in the summary line), so the Time and Time Zone columns are not shown."""
     rows = []
     for plan, cells in table_rows(calendar):
-        row = [str(plan.day), f'<span class="rc-nowrap">{plan.date.isoformat()}</span>']
-        row += [fold(value, fold_at) for value in cells[2:]]
+        when = f"{plan.date.isoformat()} {plan.time}".strip()
+        row = [str(plan.day), f'<span class="rc-nowrap">{when}</span>']
+        row += [fold(cell_text(cells[i]), fold_at) for i in shown[2:]]
         rows.append(row)
     return rows
 

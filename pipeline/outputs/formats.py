@@ -1,15 +1,18 @@
 """Calendar files: which format a path means, checking it before a run, and writing it.
 
-======  ===============================================================  =========  ==============
-format  what is written                                                  read back  module
-======  ===============================================================  =========  ==============
-xlsx    sheet "Content Calendar" (styled, filterable) and sheet "Run"    yes        ``xlsx``
-csv     RFC 4180, plain UTF-8 without BOM, CRLF row ends, tags joined    yes        ``text``
-json    ``calendar.model_dump_json(indent=2)``: rows, run data, usage    yes        ``text``
-md      month heading, one table row per day, usage section             no         ``text``
-ics     RFC 5545: one all-day VEVENT per day                             no         ``ics``
+======  ================================================================  =========  ==============
+format  what is written                                                   read back  module
+======  ================================================================  =========  ==============
+xlsx    sheet "Content Calendar" (styled, filterable) and sheet "Run"     yes        ``xlsx``
+csv     RFC 4180, plain UTF-8 without BOM, CRLF row ends, tags joined     yes        ``text``
+json    ``calendar.model_dump_json(indent=2)``: rows, run data, usage     yes        ``text``
+md      span heading, one table row per post, usage section               no         ``text``
+ics     RFC 5545: an event per post per platform, in the plan's zone      no         ``ics``
 gcal    Google Calendar import CSV (``*.gcal.csv`` or ``format="gcal"``)  no         ``schedulers``
-======  ===============================================================  =========  ==============
+======  ================================================================  =========  ==============
+
+The tables (xlsx, csv, md) share the columns of :mod:`.columns`: the post's fields, then
+Time, Time Zone and the other platforms' copies.
 
 Every write is atomic: the file is written beside its target under a temporary
 name and moved into place with :func:`os.replace`, so a failed write leaves the

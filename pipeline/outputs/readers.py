@@ -1,9 +1,23 @@
 """Reading a calendar back from the .json, .csv and .xlsx files reelcal writes.
 
 Readers accept files a person edited in a spreadsheet (a BOM, ";" separators, a date
-cell that lost its format, "Day 5" in the Day column) and raise
-:class:`~pipeline.errors.CalendarFileError` naming the file, row and column that need
-fixing. The .xlsx reader takes the run's facts and usage from its "Run" sheet.
+cell that lost its format, "Day 5" in the Day column, "6:00 PM" in the Time column; see
+:mod:`.rows`) and raise :class:`~pipeline.errors.CalendarFileError` naming the file, row
+and column that need fixing.
+
+What each file gives back:
+
+- .json: everything (``model_dump``); files written before posts had times or copies
+  read as months with one post a day.
+- .xlsx: the rows, and from its "Run" sheet the run's facts, usage, the schedule (JSON)
+  and the platforms, primary first. The Run sheet's schedule wins over the Time Zone
+  column. A workbook without them is read as a .csv is.
+- .csv: the rows only, so the rest is implied. Without a Time column (or with every Time
+  cell blank) it is a month with one post a day (no schedule). With times, the schedule
+  is a month when the rows run from the 1st to the last day of one month, else a range
+  from the first post's date to the last; each weekday's slots are the times its rows
+  have, and the zone is the Time Zone column's ("UTC" when blank). The platforms are
+  Instagram (the primary) and each platform with a "<Name> Caption" column.
 """
 
 from __future__ import annotations
@@ -12,26 +26,22 @@ import csv
 import io
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, datetime
+from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from pipeline.dates import expand_days
-from pipeline.errors import CalendarFileError
-from pipeline.outputs.columns import (
-    OUTLINE_COLUMNS,
-    SOURCES_COLUMN,
-    TABLE_COLUMNS,
-    TITLE_OF,
-    cell_text,
-    first_error,
-)
+from pipeline.errors import CalendarFileError, ConfigError
+from pipeline.outputs.columns import cell_text, first_error
 from pipeline.outputs.formats import WRITE_FORMATS
+from pipeline.outputs.rows import TableRows, implied_schedule, read_rows
 from pipeline.outputs.xlsx import CALENDAR_SHEET, RUN_SHEET
-from pipeline.plans import CalendarData, DayPlan, OutlineDay, UsageRecord
+from pipeline.plans import CalendarData, UsageRecord
+from pipeline.platforms import read_platforms
+from pipeline.schedule import Schedule
 
 READ_FORMATS: tuple[str, ...] = ("xlsx", "csv", "json")
 
@@ -85,8 +95,8 @@ def read_csv(path: str | Path) -> CalendarData:
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     if not rows:
         raise CalendarFileError(f"{path} is empty; write it with calendar.save('....csv')")
-    plans, extra = _plans_from_rows(path, rows[0], enumerate(rows[1:], start=2))
-    return _calendar_from(path, plans, extra)
+    table = read_rows(path, rows[0], enumerate(rows[1:], start=2))
+    return _calendar_from(path, table, {})
 
 
 def read_xlsx(path: str | Path) -> CalendarData:
@@ -106,12 +116,11 @@ def read_xlsx(path: str | Path) -> CalendarData:
         sheet = book[CALENDAR_SHEET] if CALENDAR_SHEET in names else book.worksheets[0]
         rows = sheet.iter_rows(values_only=True)
         header = next(rows, ())
-        plans, extra = _plans_from_rows(path, header, enumerate(rows, start=2))
+        table = read_rows(path, header, enumerate(rows, start=2))
         info = _read_run_sheet(path, book[RUN_SHEET]) if RUN_SHEET in names else {}
-        info.update(extra)
     finally:
         book.close()
-    return _calendar_from(path, plans, info)
+    return _calendar_from(path, table, info)
 
 
 def _existing(path: str | Path) -> Path:
@@ -119,100 +128,6 @@ def _existing(path: str | Path) -> Path:
     if not path.is_file():
         raise CalendarFileError(f"no calendar file at {path}; check the path")
     return path
-
-
-def _plans_from_rows(
-    source: Path, header: Sequence[Any], rows: Iterable[tuple[int, Sequence[Any]]]
-) -> tuple[list[DayPlan], dict[str, Any]]:
-    """DayPlans from spreadsheet rows, columns found by title; blank rows are skipped.
-    Also the calendar fields other columns hold: with Pillar and Format, the outline
-    (each line titled as its reel); with Sources, the sources ("; " between ids)."""
-    position = {}
-    for i, title in enumerate(header):
-        position.setdefault(cell_text(title).strip().casefold(), i)
-    missing = [title for _, title in TABLE_COLUMNS if title.casefold() not in position]
-    if missing:
-        raise CalendarFileError(
-            f"{source} is missing the column(s) {', '.join(missing)}; its first row must hold "
-            f"the titles reelcal writes: {', '.join(title for _, title in TABLE_COLUMNS)}"
-        )
-    index = {field: position[title.casefold()] for field, title in TABLE_COLUMNS}
-    outline_index = {
-        field: position[title.casefold()]
-        for field, title in OUTLINE_COLUMNS
-        if title.casefold() in position
-    }
-    sources_at = position.get(SOURCES_COLUMN[1].casefold())
-    plans, outline, sources = [], [], {}
-    for number, row in rows:
-        cells = {field: row[i] if i < len(row) else None for field, i in index.items()}
-        if all(cell_text(value).strip() == "" for value in cells.values()):
-            continue
-        plan = _plan_from_cells(source, number, cells)
-        plans.append(plan)
-        if sources_at is not None and sources_at < len(row):
-            ids = [i.strip() for i in cell_text(row[sources_at]).split(";") if i.strip()]
-            if ids:
-                sources[plan.day] = ids
-        line = {
-            f: cell_text(row[i]).strip() if i < len(row) else "" for f, i in outline_index.items()
-        }
-        if line.get("pillar") and line.get("format"):
-            try:
-                outline.append(OutlineDay(day=plan.day, title=plan.title, **line))
-            except ValidationError as exc:
-                raise CalendarFileError(
-                    f"{source}, row {number}: {first_error(exc)}; correct the outline cells"
-                ) from None
-    return plans, {"outline": outline, "sources": sources}
-
-
-def _plan_from_cells(source: Path, number: int, cells: dict[str, Any]) -> DayPlan:
-    where = f"{source}, row {number}"
-    day_text = cell_text(cells["day"]).strip()
-    match = re.fullmatch(r"(?:day\s*)?(\d{1,2})(?:\.0+)?", day_text, re.IGNORECASE)
-    if match:
-        where += f" (Day {match[1]})"
-    elif day_text:
-        raise CalendarFileError(f"{where}: Day {day_text!r} is not a day number; write 1-31")
-    when = _parse_date(cells["date"])
-    if when is None:
-        raise CalendarFileError(
-            f"{where}: Date {cell_text(cells['date'])!r} is not a date; write it as YYYY-MM-DD"
-        )
-    values = {
-        field: cell_text(value) for field, value in cells.items() if field not in ("day", "date")
-    }
-    values["date"] = when
-    values["day"] = int(match[1]) if match else when.day
-    try:
-        return DayPlan(**values)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        field = error["loc"][0] if error["loc"] else None
-        if field is None:  # a whole-row check, such as Day and Date disagreeing
-            raise CalendarFileError(
-                f"{where}: {error['msg'].removeprefix('Value error, ')}; make Day and Date agree"
-            ) from None
-        title = TITLE_OF.get(str(field), str(field))
-        if not cell_text(cells.get(str(field))).strip():
-            raise CalendarFileError(f"{where}: {title} is empty; fill in the cell") from None
-        raise CalendarFileError(f"{where}: {title}: {error['msg']}; correct the cell") from None
-
-
-def _parse_date(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, (int, float)) and 1 <= value < 2958466:  # a date cell lost its format
-        from openpyxl.utils.datetime import from_excel
-
-        return from_excel(value).date()
-    try:
-        return date.fromisoformat(cell_text(value).strip()[:10])
-    except ValueError:
-        return None
 
 
 def _read_run_sheet(source: Path, sheet: Any) -> dict[str, Any]:
@@ -234,6 +149,10 @@ def _read_run_sheet(source: Path, sheet: Any) -> dict[str, Any]:
             info[key] = value
         elif key == "created_at" and value is not None:
             info[key] = _parse_moment(source, number, value)
+        elif key == "schedule" and cell_text(value).strip():
+            info[key] = _parse_schedule(source, number, value)
+        elif key == "platforms" and cell_text(value).strip():
+            info[key] = _parse_platforms(source, number, value)
         elif key == "month" and value is not None:
             match = re.fullmatch(r"(\d{4})-(\d{1,2})", cell_text(value).strip())
             if match:
@@ -249,6 +168,23 @@ def _parse_moment(source: Path, number: int, value: Any) -> datetime:
         raise CalendarFileError(
             f"{source}, sheet Run, row {number}: created_at {value!r} is not an ISO date-time"
         ) from None
+
+
+def _parse_schedule(source: Path, number: int, value: Any) -> Schedule:
+    try:
+        return Schedule.model_validate_json(cell_text(value))
+    except ValidationError as exc:
+        raise CalendarFileError(
+            f"{source}, sheet Run, row {number}: schedule is not a reelcal schedule "
+            f"({first_error(exc)}); restore the cell or delete the row"
+        ) from None
+
+
+def _parse_platforms(source: Path, number: int, value: Any) -> list[str]:
+    try:
+        return read_platforms(cell_text(value))
+    except ConfigError as exc:
+        raise CalendarFileError(f"{source}, sheet Run, row {number}: platforms: {exc}") from None
 
 
 def _read_usage(source: Path, rows: Iterator[tuple[int, tuple[Any, ...]]]) -> list[UsageRecord]:
@@ -270,8 +206,9 @@ def _read_usage(source: Path, rows: Iterator[tuple[int, tuple[Any, ...]]]) -> li
         try:
             if "days_requested" in fields:
                 fields["days_requested"] = expand_days(cell_text(fields["days_requested"]))
-            if "rule_breaks" in fields:
-                fields["rule_breaks"] = cell_text(fields["rule_breaks"]).splitlines()
+            for listed in ("rule_breaks", "posts_requested"):  # one item a line
+                if listed in fields:
+                    fields[listed] = cell_text(fields[listed]).splitlines()
             records.append(UsageRecord(**fields))
         except ValueError as exc:  # pydantic's ValidationError is a ValueError too
             problem = first_error(exc) if isinstance(exc, ValidationError) else exc
@@ -281,18 +218,32 @@ def _read_usage(source: Path, rows: Iterator[tuple[int, tuple[Any, ...]]]) -> li
     return records
 
 
-def _calendar_from(source: Path, plans: list[DayPlan], info: dict[str, Any]) -> CalendarData:
-    months = sorted({(plan.date.year, plan.date.month) for plan in plans})
+def _calendar_from(source: Path, table: TableRows, info: dict[str, Any]) -> CalendarData:
+    """The calendar of ``table``'s rows and the Run sheet's ``info`` (which wins)."""
+    schedule = info.pop("schedule", None)
+    if schedule is None and table.timed:
+        schedule = implied_schedule(source, table)
+    fields = {"platforms": table.platforms, **info, "schedule": schedule}
+    if schedule is not None:
+        fields["year"], fields["month"] = schedule.start.year, schedule.start.month
+    else:
+        fields.update(_legacy_month(source, table, info))
+    fields.update(days=table.plans, outline=table.outline, sources=table.sources)
+    try:
+        return CalendarData(**fields)
+    except ValidationError as exc:
+        keep = "one row per post of its span" if schedule else "one row per day of one month"
+        raise CalendarFileError(f"{source}: {first_error(exc)}; keep {keep}") from None
+
+
+def _legacy_month(source: Path, table: TableRows, info: dict[str, Any]) -> dict[str, int]:
+    """Year and month of rows without times: the one month of their dates."""
+    months = sorted({(plan.date.year, plan.date.month) for plan in table.plans})
     if len(months) > 1:
         spans = ", ".join(f"{y:04d}-{m:02d}" for y, m in months)
         raise CalendarFileError(f"{source} has dates in several months ({spans}); keep one month")
     if months:
-        info = {**info, "year": months[0][0], "month": months[0][1]}
-    elif "month" not in info:
+        return {"year": months[0][0], "month": months[0][1]}
+    if "month" not in info:
         raise CalendarFileError(f"{source} has no day rows and no month; add a row per day")
-    try:
-        return CalendarData(days=plans, **info)
-    except ValidationError as exc:
-        raise CalendarFileError(
-            f"{source}: {first_error(exc)}; keep one row per day of one month"
-        ) from None
+    return {}

@@ -3,8 +3,8 @@
 The CSV is plain UTF-8 without BOM, CRLF row ends, hashtags joined by spaces; it holds
 cells exactly (a script starting with ``=`` stays ``=...``), so open it as data. The JSON
 is ``calendar.model_dump_json(indent=2)``: rows, run facts and usage, and reads back
-losslessly. The Markdown has a heading, the run facts, one table row per day (pipes
-escaped, line breaks as ``<br>``) and the usage table.
+losslessly. The Markdown has a heading (the span's name), the run facts, one table row per
+post (pipes escaped, line breaks as ``<br>``) and the usage table.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pipeline.outputs.columns import cell_text, table_columns, table_rows
+from pipeline.outputs.columns import cell_text, missing_names, table_columns, table_rows
 from pipeline.plans import USAGE_TABLE_TITLES, CalendarData
+from pipeline.platforms import PLATFORMS
 
 
 def write_csv(calendar: CalendarData, path: Path) -> None:
@@ -46,17 +47,19 @@ def _md_row(cells: Iterable[Any]) -> str:
 
 
 def to_markdown(calendar: CalendarData) -> str:
-    """The calendar as markdown: heading, run facts, one table row per day, usage."""
-    lines = [f"# Content calendar: {calendar.month_name}", ""]
+    """The calendar as markdown: heading, run facts, one table row per post, usage."""
+    lines = [f"# Content calendar: {calendar.span_name}", ""]
+    noun = calendar.plan_schedule.noun
     facts = [
         ("Niche", calendar.niche),
         ("Platform", calendar.platform),
+        ("Platforms", _platform_names(calendar) if len(calendar.platforms) > 1 else ""),
+        ("Time zone", calendar.timezone),
         ("Trends", "; ".join(calendar.trends)),
         ("Model", calendar.model),
-        ("Days", f"{len(calendar.days)}/{calendar.days_in_month}"),
+        (f"{noun.capitalize()}s", f"{len(calendar.days)}/{calendar.post_count}"),
+        (f"Missing {noun}s", ", ".join(missing_names(calendar))),
     ]
-    if calendar.missing_days:
-        facts.append(("Missing days", ", ".join(map(str, calendar.missing_days))))
     lines += [f"- **{name}:** {_md_cell(value)}" for name, value in facts if value]
     columns = table_columns(calendar)
     lines += ["", _md_row(title for _, title in columns)]
@@ -75,3 +78,9 @@ def to_markdown(calendar: CalendarData) -> str:
         f"{calendar.total_output_tokens:,} output tokens."
     )
     return "\n".join(lines) + "\n"
+
+
+def _platform_names(calendar: CalendarData) -> str:
+    """The platforms' names, the primary marked: "Instagram Reels (primary), TikTok"."""
+    names = [PLATFORMS[k].name if k in PLATFORMS else k for k in calendar.platforms]
+    return ", ".join([f"{names[0]} (primary)", *names[1:]])

@@ -1,8 +1,9 @@
 """The .xlsx workbook: a styled, filterable "Content Calendar" sheet and a "Run" sheet.
 
-The calendar sheet has a bold header row, fixed widths, wrapped text, real dates, a
-frozen header and an autofilter, and prints landscape one page wide. The "Run" sheet
-holds the run's facts (month, model, niche, trends...) and one row per model call with
+The calendar sheet has a bold header row, fixed widths, wrapped text, real dates and
+times (``hh:mm`` time cells), a frozen header and an autofilter, and prints landscape one
+page wide. The "Run" sheet holds the run's facts (month, model, niche, trends..., the
+schedule as JSON and the platforms, primary first) and one row per model call with
 totals. Text is always stored as text, so a script starting with "=" never becomes a
 formula. Read back by :func:`pipeline.outputs.readers.read_xlsx`.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,8 @@ _XLSX_WIDTHS = {
     "series": 14,
     "uses": 18,
     "sources": 24,
+    "time": 7,
+    "timezone": 16,
 }
 _HEADER_FILL = "1F4E78"
 _LINE_POINTS = 14.5  # one line of 11 pt Calibri
@@ -55,13 +58,15 @@ def write_xlsx(calendar: CalendarData, path: Path) -> None:
     columns = table_columns(calendar)
     _xlsx_header(sheet, 1, [title for _, title in columns])
     cell_alignment = Alignment(wrap_text=True, vertical="top")
-    widths = [_XLSX_WIDTHS[field] for field, _ in columns]
+    widths = [column_width(field) for field, _ in columns]
     for row, (_, values) in enumerate(table_rows(calendar), start=2):
         for col, value in enumerate(values, start=1):
             cell = _xlsx_set(sheet.cell(row=row, column=col), value)
             cell.alignment = cell_alignment
             if isinstance(value, date):
                 cell.number_format = "yyyy-mm-dd"
+            elif isinstance(value, time):
+                cell.number_format = "hh:mm"
         sheet.row_dimensions[row].height = _row_height(values, widths)
     sheet.row_dimensions[1].height = 2 * _LINE_POINTS
     for col, width in enumerate(widths, start=1):
@@ -73,6 +78,12 @@ def write_xlsx(calendar: CalendarData, path: Path) -> None:
     _print_landscape(sheet)
     _write_run_sheet(book.create_sheet(RUN_SHEET), calendar)
     book.save(path)
+
+
+def column_width(field: str) -> float:
+    """A column's width in characters; a copy column ("tiktok.caption") is as wide as
+    the primary's column of the same kind."""
+    return _XLSX_WIDTHS.get(field) or _XLSX_WIDTHS[field.rsplit(".", 1)[-1]]
 
 
 def _print_landscape(sheet: Any) -> None:
@@ -135,13 +146,16 @@ def run_info(calendar: CalendarData) -> list[tuple[str, str]]:
     """The run's facts as (key, value) rows, the top of the "Run" sheet."""
     rows = [
         ("month", f"{calendar.year:04d}-{calendar.month:02d}"),
-        ("days", f"{len(calendar.days)}/{calendar.days_in_month}"),
+        ("span", calendar.span_name),
+        (f"{calendar.plan_schedule.noun}s", f"{len(calendar.days)}/{calendar.post_count}"),
         ("model", calendar.model),
         ("niche", calendar.niche),
         ("trends", "\n".join(calendar.trends)),
         ("platform", calendar.platform),
         ("created_at", calendar.created_at.isoformat()),
         ("notes", "\n".join(calendar.notes)),
+        ("schedule", calendar.schedule.model_dump_json() if calendar.schedule else ""),
+        ("platforms", ", ".join(calendar.platforms)),
     ]
     return rows
 
@@ -174,6 +188,7 @@ def _write_run_sheet(sheet: Any, calendar: CalendarData) -> None:
         values[_USAGE_FIELDS.index("rule_breaks")] = "\n".join(
             rule_break_text(note) for note in record.rule_breaks
         )
+        values[_USAGE_FIELDS.index("posts_requested")] = "\n".join(record.posts_requested)
         for col, value in enumerate(values, start=1):
             _xlsx_set(sheet.cell(row=row, column=col), value).alignment = top
         sheet.row_dimensions[row].height = _row_height(values, _RUN_WIDTHS)

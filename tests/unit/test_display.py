@@ -56,9 +56,10 @@ def cal() -> Calendar:
 
 def test_dataframe_shape_index_and_columns(cal):
     frame = to_dataframe(cal)
-    assert frame.shape == (31, 10)
+    assert frame.shape == (31, 12)
     assert frame.index.name == "Day" and list(frame.index) == list(range(1, 32))
-    assert list(frame.columns) == ["Date", *(t for f, t in COLUMN_TITLES.items() if f != "day")]
+    titles = [t for f, t in COLUMN_TITLES.items() if f != "day"]
+    assert list(frame.columns) == ["Date", *titles, "Time", "Time Zone"]
     assert frame.loc[12, "Date"] == pd.Timestamp("2026-03-12")
     assert frame.loc[2, "Hashtags"] == "#ai #reels"
     assert cal.to_dataframe().equals(frame)

@@ -17,7 +17,7 @@ from pipeline.dates import compact_days, expand_days
 from pipeline.errors import CalendarFileError
 from pipeline.outputs import formats
 
-HEADER = ["Day", "Date", *(t for f, t in COLUMN_TITLES.items() if f != "day")]
+HEADER = ["Day", "Date", *(t for f, t in COLUMN_TITLES.items() if f != "day"), "Time", "Time Zone"]
 
 # Text that breaks naive writers: separators, quotes, newlines, pipes, emoji, non-ASCII,
 # a formula-looking cell, HTML.
@@ -130,7 +130,7 @@ def test_xlsx_layout(cal, tmp_path):
     sheet = book["Content Calendar"]
     assert [c.value for c in sheet[1]] == HEADER
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:K32"
+    assert sheet.auto_filter.ref == "A1:M32"
     assert sheet.max_row == 32
     header = sheet["A1"]
     assert header.font.b and header.font.color.rgb.endswith("FFFFFF")
@@ -372,15 +372,30 @@ def test_ics_uid_is_stable_across_writes(cal, tmp_path):
     assert first == second
 
 
-def test_gcal_csv_has_the_four_google_columns(cal, tmp_path):
+def test_gcal_csv_of_a_month_without_times_has_all_day_rows(cal, tmp_path):
     path = cal.save(tmp_path / "march.gcal.csv")
     with open(path, encoding="utf-8", newline="") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0] == ["Subject", "Start Date", "All Day Event", "Description"]
+    assert rows[0] == [
+        "Subject",
+        "Start Date",
+        "Start Time",
+        "End Date",
+        "End Time",
+        "All Day Event",
+        "Description",
+    ]
     assert len(rows) == 32
-    assert rows[1][:3] == ['Stop scrolling, "seriously"', "03/01/2026", "True"]
+    assert rows[1][:6] == [
+        'Stop scrolling, "seriously"',
+        "03/01/2026",
+        "",
+        "03/01/2026",
+        "",
+        "True",
+    ]
     assert rows[12][1] == "03/12/2026"
-    assert cal.day(3).script in rows[3][3]
+    assert cal.day(3).script in rows[3][6]
 
 
 # ---------------------------------------------------------------------- atomic writes
@@ -433,14 +448,14 @@ def test_the_outline_is_exported_as_columns_and_read_back(cal, tmp_path):
         back = read(path)
         assert back.days == outlined.days and back.outline == outlined.outline, ext
     header = (tmp_path / "outlined.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert header.endswith(",".join(titles))
+    assert header.endswith(",".join([*titles, "Time", "Time Zone"]))
     sheet = openpyxl.load_workbook(tmp_path / "outlined.xlsx")["Content Calendar"]
-    assert [c.value for c in sheet[1]][-4:] == titles
+    assert [c.value for c in sheet[1]][-6:-2] == titles
     assert sheet.cell(row=6, column=len(COLUMN_TITLES) + 2).value in (None, "")  # day 5
     assert Calendar.from_json(outlined.to_json()).outline == outlined.outline
     assert "| Pillar | Format | Series | Uses |" in (outlined.save(tmp_path / "o.md")).read_text()
     assert "<th>Pillar</th>" in outlined._repr_html_()
-    assert list(outlined.to_dataframe().columns)[-4:] == titles
+    assert list(outlined.to_dataframe().columns)[-6:-2] == titles
     # a calendar without an outline keeps the day columns only
     assert "Pillar" not in cal.save(tmp_path / "plain.csv").read_text(encoding="utf-8")
 
