@@ -20,7 +20,7 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -207,7 +207,17 @@ class Schedule(BaseModel):
     @field_validator("slots")
     @classmethod
     def _known_weekdays(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        if not value:
+            raise ValueError("a schedule needs posting slots, e.g. {mon: ['18:00']}")
         return read_slots(posting_slots=value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            return read_timezone(value)
+        except ScheduleError as exc:
+            raise ValueError(str(exc)) from None
 
     @classmethod
     def build(
@@ -240,21 +250,14 @@ class Schedule(BaseModel):
         return cls.build(span=Span.month(spec), slots={d: [parse_time(time)] for d in WEEKDAYS})
 
     # ----------------------------------------------------------------- the posts
-    @cached_property
+    @property
     def posts(self) -> list[Post]:
         """Every post of the span in date-time order, numbered from 1."""
-        zone = ZoneInfo(self.timezone)
-        found: list[Post] = []
-        for offset in range((self.end - self.start).days + 1):
-            day = self.start + dt.timedelta(days=offset)
-            for time in self.slots.get(WEEKDAYS[day.weekday()], []):
-                real, note = _existing_time(day, time, zone, self.timezone)
-                found.append(Post(len(found) + 1, day, real, self.timezone, note))
-        return found
+        return _posts(self.start, self.end, _frozen(self.slots), self.timezone)
 
-    @cached_property
+    @property
     def _by_key(self) -> dict[str, Post]:
-        return {post.key: post for post in self.posts}
+        return _posts_by_key(self.start, self.end, _frozen(self.slots), self.timezone)
 
     @property
     def count(self) -> int:
@@ -391,6 +394,39 @@ class Schedule(BaseModel):
 
     def numbers_on(self, day: dt.date) -> list[int]:
         return [post.number for post in self.posts if post.date == day]
+
+
+def _frozen(slots: Mapping[str, list[str]]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple((day, tuple(times)) for day, times in slots.items())
+
+
+@lru_cache(maxsize=256)
+def _posts(
+    start: dt.date, end: dt.date, slots: tuple[tuple[str, tuple[str, ...]], ...], zone_name: str
+) -> list[Post]:
+    """The posts of a schedule (cached by its fields, so a copy never sees another's)."""
+    zone, by_day = ZoneInfo(zone_name), dict(slots)
+    found: list[Post] = []
+    for offset in range((end - start).days + 1):
+        day = start + dt.timedelta(days=offset)
+        moved: dict[str, str | None] = {}
+        for time in by_day.get(WEEKDAYS[day.weekday()], ()):
+            real, note = _existing_time(day, time, zone, zone_name)
+            if real in moved:  # a slot moved off a skipped time onto another slot: one post
+                first = str(moved[real] or note).rstrip(".")
+                moved[real] = f"{first}, where another post already is: they are one post."
+                continue
+            moved[real] = note
+        for real in sorted(moved):
+            found.append(Post(len(found) + 1, day, real, zone_name, moved[real]))
+    return found
+
+
+@lru_cache(maxsize=256)
+def _posts_by_key(
+    start: dt.date, end: dt.date, slots: tuple[tuple[str, tuple[str, ...]], ...], zone_name: str
+) -> dict[str, Post]:
+    return {post.key: post for post in _posts(start, end, slots, zone_name)}
 
 
 def _existing_time(

@@ -67,14 +67,14 @@ def read_span(
         match = _WEEK.fullmatch(str(week).strip())
         if not match:
             raise ScheduleError(f"Cannot read week {week!r}: use an ISO week such as '2027-W10'.")
+        year, number = int(match[1]), int(match[2])
         try:
-            first = dt.date.fromisocalendar(int(match[1]), int(match[2]), 1)
-        except ValueError:
-            raise ScheduleError(
-                f"Week {week!r} does not exist: {match[1]} has weeks 1 to "
-                f"{dt.date(int(match[1]), 12, 28).isocalendar()[1]}."
-            ) from None
-        return Span("week", first, first + dt.timedelta(days=6))
+            first = dt.date.fromisocalendar(year, number, 1)
+            return Span("week", first, first + dt.timedelta(days=6))
+        except (ValueError, OverflowError):
+            weeks = dt.date(year, 12, 28).isocalendar()[1] if 1 <= year <= 9998 else None
+            has = f"{year} has weeks 1 to {weeks}" if weeks else "use a year from 1 to 9998"
+            raise ScheduleError(f"Week {week!r} does not exist: {has}.") from None
     if start:
         first = _read_date(start, "start")
         last = _read_date(end, "end") if end else first

@@ -198,12 +198,6 @@ def test_the_ambiguous_fall_back_time_stays_and_is_its_first_occurrence():
     assert post.start.astimezone(UTC) == dt.datetime(2027, 11, 7, 5, 30, tzinfo=UTC)  # EDT
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: on a spring-forward day a moved slot can land on or after a later slot: "
-    "keys repeat or go out of order (Schedule.posts moves each slot alone, never re-sorts)",
-)
 @pytest.mark.parametrize("later", ["03:00", "03:30"], ids=["out-of-order", "duplicate"])
 def test_slots_around_the_gap_keep_keys_unique_and_sorted(later):
     schedule = build({"sun": ["02:30", later]}, "Europe/Berlin", start="2027-03-28")
@@ -299,12 +293,6 @@ def test_max_posts_is_the_limit_not_one_past_it():
         build(one_more, start="2027-01-01", end="2027-03-03")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(ValueError, OverflowError),
-    reason="BUG: read_span(week=...) lets a date-range error out as a bare ValueError/"
-    "OverflowError (year 0 breaks the hint; week 52 of 9999 ends in year 10000)",
-)
 @pytest.mark.parametrize("week", ["0000-W10", "9999-W52"])
 def test_a_week_out_of_the_date_range_is_a_schedule_error(week):
     with pytest.raises(ScheduleError):
@@ -340,11 +328,6 @@ def test_the_model_reads_slots_like_read_slots_and_forbids_extra_keys():
         Schedule.model_validate(data | {"slots": DAILY, "country": "US"})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Schedule accepts any timezone string; .posts then raises "
-    "ZoneInfoNotFoundError (a KeyError), not a validation error naming the fix",
-)
 def test_the_model_checks_its_timezone():
     data = {
         "start": "2027-03-01",
@@ -356,12 +339,6 @@ def test_the_model_checks_its_timezone():
         Schedule.model_validate(data)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: model_copy copies the cached posts: a copy with another timezone keeps "
-    "the old zone's posts",
-)
 def test_a_copy_with_another_zone_has_that_zones_posts():
     schedule = build(month="March 2027")
     assert schedule.posts[0].zone == "UTC"
@@ -477,7 +454,7 @@ def spans(draw) -> Span:
 
 
 def moved_onto_another_slot(schedule: Schedule) -> bool:
-    """A day whose moved post may meet another slot (the xfail test above pins that bug)."""
+    """A day whose moved post may meet another slot (and be merged with it)."""
     return any(p.note and len(schedule.numbers_on(p.date)) > 1 for p in schedule.posts)
 
 
