@@ -529,7 +529,7 @@ def test_an_interrupted_cli_outline_resumes_with_reelcal_outline(monkeypatch, tm
     assert result.exit_code == 0, result.output
     assert [line.day for line in read_outline(tmp_path / "plan.csv")] == list(range(1, 29))
     result = runner.invoke(app, ["outline", "--out", "plan.csv"])
-    assert result.exit_code == 2 and "give --month" in result.output
+    assert result.exit_code == 2 and "give a span (--month" in result.output
 
 
 # ---------------------------------------------------------------- pillars

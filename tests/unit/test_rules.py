@@ -284,6 +284,7 @@ def test_the_round_review_compares_new_rows_with_kept_and_reviewed_ones_in_day_o
         return {"date": date, "title": title}
 
     state = {
+        "month": "2026-03",  # a state without a schedule: the month, one post a day
         "dates": ["2026-03-02", "2026-03-03", "2026-03-04", "2026-03-05"],
         "round": 3,
         "kept": [row("2026-03-01", "Idea 1"), row("2026-03-02", "Idea 7 (being rewritten)")],
