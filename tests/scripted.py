@@ -1,7 +1,8 @@
 """A scripted chat model for unit tests of the generation loop.
 
 It reads which days a prompt asks for (the prompt names them: "Day 12", "Day 10 to
-Day 18", "Day 3, Day 7 and Day 12"), answers with pipe rows for them, and can be told
+Day 18", "Day 3, Day 7 and Day 12"; posts of other schedules "Post 3 (Wednesday 10 March
+2027, 18:00)"), answers with pipe rows for them, and can be told
 to misbehave: skip days, repeat days, number days wrongly, answer with markdown
 tables, chat before the rows, stop mid-row at max_tokens, raise transient or
 context-overflow errors, or enforce its own context window and output cap.
@@ -41,11 +42,13 @@ def count_prompt(messages: list[BaseMessage]) -> int:
     return 3 + sum(4 + count_text(str(m.content)) for m in messages)
 
 
-_FIRST_LINE_DAYS = re.compile(r"Day (\d+)(?: to Day (\d+))?")
+_FIRST_LINE_DAYS = re.compile(r"\b(?:Day|Post) (\d+)(?: to (?:Day|Post) (\d+))?")
 
 
 def requested_days(prompt: str) -> list[int]:
-    """The days named on the request line of a generation prompt."""
+    """The days named on the request line of a generation prompt: "Day 12", "Day 10 to
+    Day 18", or posts of any other schedule, "Post 3 (Wednesday 10 March 2027, 18:00) and
+    Post 4 (...)" (the numbers are post numbers, which the model's day field holds)."""
     line = next(
         l for l in prompt.splitlines() if l.startswith(("Plan ", "Write the missing", "Outline "))
     )
