@@ -367,10 +367,11 @@ class CalendarData(BaseModel):
 
     def usage_summary(self) -> str:
         """Per-call summary lines and a total."""
-        lines = [u.summary() for u in self.usage]
+        schedule = self.plan_schedule
+        lines = [u.summary(schedule.short_label, schedule.noun) for u in self.usage]
         cached = sum(u.cached for u in self.usage)
         calls = f"{len(self.usage)} calls" + (f" ({cached} from the cache)" if cached else "")
-        noun = self.plan_schedule.noun
+        noun = schedule.noun
         lines.append(
             f"total: {calls}, {self.total_input_tokens:,} input + "
             f"{self.total_output_tokens:,} output tokens, "

@@ -7,7 +7,7 @@ asked for and got back), the :class:`RuleBreakNote` s of its rows, the call role
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -62,6 +62,20 @@ def rule_break_from_text(text: str) -> RuleBreakNote:
     return {"day": int(match[1]), "reason": match[3].strip(), "kept": bool(match[2])}
 
 
+def days_label(days: Sequence[int]) -> str:
+    """``[12]`` -> "Day 12"; ``[10..18]`` -> "Day 10 to Day 18"; else "Day 3, Day 7 and
+    Day 12". How every prompt, log line and usage summary names days."""
+    days = sorted(days)
+    if not days:
+        return "no days"
+    if len(days) == 1:
+        return f"Day {days[0]}"
+    if days == list(range(days[0], days[-1] + 1)):
+        return f"Day {days[0]} to Day {days[-1]}"
+    named = [f"Day {d}" for d in days]
+    return ", ".join(named[:-1]) + " and " + named[-1]
+
+
 class UsageRecord(BaseModel):
     """What one model call asked for and got back."""
 
@@ -108,12 +122,13 @@ class UsageRecord(BaseModel):
         "days_requested (empty in files written before posts had keys).",
     )
 
-    def table_cells(self) -> list[Any]:
-        """This call as a row of a usage table (see :data:`USAGE_TABLE_TITLES`)."""
+    def table_cells(self, label: Callable[[Sequence[int]], str] = days_label) -> list[Any]:
+        """This call as a row of a usage table (see :data:`USAGE_TABLE_TITLES`); ``label``
+        names its posts (a schedule's ``short_label``: "Post 1 to Post 7")."""
         return [
             self.role,
             self.model,
-            days_label(self.days_requested),
+            label(self.days_requested),
             self.prompt_tokens,
             self.max_tokens,
             self.input_tokens,
@@ -123,9 +138,10 @@ class UsageRecord(BaseModel):
             self.error or "",
         ]
 
-    def summary(self) -> str:
-        """A one-line summary like the seed's ``3,010 input + 4,000 output``."""
-        days = days_label(self.days_requested)
+    def summary(self, label: Callable[[Sequence[int]], str] = days_label, noun: str = "day") -> str:
+        """A one-line summary like the seed's ``3,010 input + 4,000 output`` (``label`` and
+        ``noun`` name the posts: "Post 1 to Post 7", "post")."""
+        days = label(self.days_requested)
         used_in = self.input_tokens if self.input_tokens is not None else self.prompt_tokens
         out = f"{self.output_tokens:,}" if self.output_tokens is not None else "?"
         tail = f"; error: {self.error}" if self.error else ""
@@ -136,19 +152,5 @@ class UsageRecord(BaseModel):
         return (
             f"{self.role} call{cached} ({self.model}) {days}: {used_in:,} input + {out} output "
             f"(max_tokens {self.max_tokens:,}, finish {self.finish_reason or '?'}), "
-            f"{self.days_parsed}/{len(self.days_requested)} days parsed{tail}"
+            f"{self.days_parsed}/{len(self.days_requested)} {noun}s parsed{tail}"
         )
-
-
-def days_label(days: Sequence[int]) -> str:
-    """``[12]`` -> "Day 12"; ``[10..18]`` -> "Day 10 to Day 18"; else "Day 3, Day 7 and
-    Day 12". How every prompt, log line and usage summary names days."""
-    days = sorted(days)
-    if not days:
-        return "no days"
-    if len(days) == 1:
-        return f"Day {days[0]}"
-    if days == list(range(days[0], days[-1] + 1)):
-        return f"Day {days[0]} to Day {days[-1]}"
-    named = [f"Day {d}" for d in days]
-    return ", ".join(named[:-1]) + " and " + named[-1]

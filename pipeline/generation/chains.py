@@ -229,13 +229,6 @@ def generate_calendar(
     return run_calendar(engine, request, run_id=run_id, progress=progress)
 
 
-def _timed(plan: DayPlan, schedule: Schedule) -> DayPlan:
-    """A post of a file written before posts had times, given its slot's time (so that it
-    keys the same post)."""
-    post = None if plan.time else schedule.find(plan.date.isoformat())
-    return plan.model_copy(update={"time": post.time}) if post else plan
-
-
 def generate_outline(
     month: str | MonthSpec | dt.date | None = None,
     trends: Sequence[str] | str = (),

@@ -106,7 +106,10 @@ def _usage_html(calendar: CalendarData) -> str:
         return "<p>No model calls recorded.</p>"
     heads = list(USAGE_TABLE_TITLES)
     rows = [
-        [_num(c) if c is None or isinstance(c, int) else _esc(c) for c in u.table_cells()]
+        [
+            _num(c) if c is None or isinstance(c, int) else _esc(c)
+            for c in u.table_cells(calendar.plan_schedule.short_label)
+        ]
         for u in calendar.usage
     ]
     rows.append(

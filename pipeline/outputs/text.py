@@ -71,7 +71,9 @@ def to_markdown(calendar: CalendarData) -> str:
             _md_row(USAGE_TABLE_TITLES),
             "| " + " | ".join(["---"] * len(USAGE_TABLE_TITLES)) + " |",
         ]
-        lines += [_md_row(u.table_cells()) for u in calendar.usage]
+        lines += [
+            _md_row(u.table_cells(calendar.plan_schedule.short_label)) for u in calendar.usage
+        ]
         lines.append("")
     lines.append(
         f"Total: {len(calendar.usage)} calls, {calendar.total_input_tokens:,} input + "

@@ -202,11 +202,6 @@ def test_outline_and_tool_calls_together_over_a_year_end(tmp_path):
     assert all(u.posts_requested == [keys[n - 1] for n in u.days_requested] for u in cal.usage)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="UsageRecord.summary() names post numbers with days_label ('Day 1 to Day 7'); "
-    "the schedule's short_label ('Post 1 to Post 7') is meant for usage lines",
-)
 def test_the_usage_summary_of_a_week_names_posts_not_days(tmp_path):
     cal = run(well_behaved(), tmp_path, {"week": "2027-W10"})
     summary = cal.usage_summary()  # what `reelcal generate` prints

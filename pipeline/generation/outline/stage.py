@@ -293,7 +293,8 @@ class OutlineStage:
     @staticmethod
     def written(result: Any, task: dict[str, Any]) -> dict[str, Any]:
         """The state update of an outline call: its lines (``review_outline`` reviews them)."""
-        logger.info(result.usage.summary())
+        schedule = schedule_of(task["context"])
+        logger.info(result.usage.summary(schedule.short_label, schedule.noun))
         schedule = schedule_of(task["context"])
         return {
             "outline": {

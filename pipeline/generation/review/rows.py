@@ -41,7 +41,7 @@ def rows_written(
         numbers=[schedule.number_of(plan.key) for plan in result.plans],
     )
     usage = result.usage.model_copy(update={"rule_breaks": breaks})
-    logger.info(usage.summary())
+    logger.info(usage.summary(schedule.short_label, schedule.noun))
     sources = [i for i in (*(task["context"].get("sources") or []), *day_sources) if i]
     update: dict[str, Any] = {
         "rows": {plan.key: plan.model_dump(mode="json") for plan in kept},

@@ -58,7 +58,8 @@ def send_chunk(
             return None, {"usage": [failed.usage.model_dump(mode="json")], "overflows": [overflow]}
         except ModelCallError as exc:
             failed = writer.failed(request, exc)
-            logger.info(failed.usage.summary())
+            schedule = request.context.schedule
+            logger.info(failed.usage.summary(schedule.short_label, schedule.noun))
             return None, {"usage": [failed.usage.model_dump(mode="json")]}
         except Exception as exc:
             if task["role"] != "outline":
