@@ -41,8 +41,10 @@ from pipeline.errors import (
     ModelSetupError,
     ReelcalError,
     RunNotFoundError,
+    ScheduleError,
     TokenBudgetError,
 )
+from pipeline.schedule import Schedule
 
 if TYPE_CHECKING:  # pragma: no cover
     from pipeline.generation.chains import (
@@ -67,6 +69,8 @@ __all__ = [
     "OutlineDay",
     "ReelcalError",
     "RunNotFoundError",
+    "Schedule",
+    "ScheduleError",
     "Settings",
     "TokenBudgetError",
     "UsageRecord",

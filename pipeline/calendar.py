@@ -19,6 +19,7 @@ from pipeline.plans import (
     CalendarData,
     DayPlan,
     OutlineDay,
+    PlatformCopy,
     Role,
     RuleBreakNote,
     UsageRecord,
@@ -38,6 +39,7 @@ __all__ = [
     "Calendar",
     "DayPlan",
     "OutlineDay",
+    "PlatformCopy",
     "Role",
     "RuleBreakNote",
     "UsageRecord",
@@ -48,10 +50,13 @@ __all__ = [
 
 
 class Calendar(CalendarData):
-    """A month of reels and the record of how it was made.
+    """A plan of posts (a month of reels by default) and the record of how it was made.
 
-    ``days`` is sorted by day with no duplicates; a complete calendar has one
-    :class:`DayPlan` per day of the month (see :attr:`is_complete`).
+    ``days`` (alias ``posts``) is sorted by date and time, one :class:`DayPlan` per post
+    key (its local date-time, ``"2027-03-03T18:00"``); a complete calendar has one per
+    post of its ``schedule`` (see :attr:`is_complete`). A month with one post a day has
+    one per day and keeps "Day N": ``day(12)``, ``missing_days`` and the prompts use its
+    day numbers; any other schedule numbers its posts from 1 and names them "Post N".
 
     Example:
         .. code-block:: python
