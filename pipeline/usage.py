@@ -29,8 +29,9 @@ USAGE_TABLE_TITLES: tuple[str, ...] = (
 )
 
 #: The step a model call served: the first round ("main"), a rerun for missing days
-#: ("supplement"), or a month outline ("outline").
-Role = Literal["main", "supplement", "outline"]
+#: ("supplement"), a month outline ("outline"), or a re-ask of a post's platform copies
+#: ("copies").
+Role = Literal["main", "supplement", "outline", "copies"]
 #: The roles that write days (a writer each: main for days never asked for, supplement
 #: for days asked for and still missing).
 WriterRole = Literal["main", "supplement"]

@@ -128,7 +128,7 @@ def generate(
     from pipeline.errors import IncompleteCalendarError, RunNotFoundError
     from pipeline.generation.chains import generate_calendar, resume_calendar
     from pipeline.generation.month.runs import check_run_id, new_run_id, saved_run
-    from pipeline.generation.state import check_request_text, read_schedule
+    from pipeline.generation.requests import check_request_text, read_schedule
     from pipeline.outputs.formats import check_output_path
     from pipeline.outputs.outline_files import check_outline_days, read_outline
 
@@ -231,7 +231,7 @@ def outline_command(
     from pipeline.errors import IncompleteCalendarError, RunNotFoundError
     from pipeline.generation.chains import generate_outline, resume_calendar
     from pipeline.generation.month.runs import check_run_id, new_run_id, saved_run
-    from pipeline.generation.state import check_request_text, read_schedule
+    from pipeline.generation.requests import check_request_text, read_schedule
     from pipeline.outputs.formats import check_output_path
 
     setup_logging(quiet, verbose)

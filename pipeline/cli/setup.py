@@ -100,7 +100,7 @@ def plan(
     """
     from pipeline.cli.terminal import print_plans
     from pipeline.generation.planning import plan_month
-    from pipeline.generation.state import read_schedule
+    from pipeline.generation.requests import read_schedule
 
     when = When(month, week, start, end, cadence, time, posts_per_week, timezone, platform)
     try:

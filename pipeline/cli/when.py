@@ -3,7 +3,7 @@ regenerate: the span (``--month``, ``--week``, ``--from``/``--to``), the cadence
 (``--cadence``, ``--time``, ``--posts-per-week``), ``--timezone`` and ``--platform``.
 
 :class:`When` gathers them; :meth:`When.request` gives the request keys
-(:func:`~pipeline.generation.state.span_request`), and :meth:`When.select` picks the
+(:func:`~pipeline.generation.requests.span_request`), and :meth:`When.select` picks the
 posts of a calendar file they name (``regenerate``).
 """
 

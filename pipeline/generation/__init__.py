@@ -13,6 +13,7 @@ package or module       owns
 :mod:`.review`          content rules, titles by meaning, pillars, trend floor, rows kept
 :mod:`.replies`         replies -> ``DayPlan`` rows
 :mod:`.state`           the graph's state and the records its nodes return (plain JSON)
+:mod:`.requests`        what a request may hold: span, slots, zone, platforms, trends
 ======================  ===========================================================
 
 Each folder imports only those below it in this table (checked by ``make lint``);

@@ -26,7 +26,7 @@ from pipeline.errors import InvalidDaysError
 from pipeline.generation.month.engine import CalendarEngine
 from pipeline.generation.month.grounding import default_retriever
 from pipeline.generation.month.runs import Progress, ProgressCallback, run_calendar
-from pipeline.generation.state import read_request, span_request
+from pipeline.generation.requests import read_request, span_request
 from pipeline.schedule import Schedule
 
 __all__ = [
@@ -73,7 +73,7 @@ def build_calendar_graph(
 
 
 def _chain_input(request: Any, settings: Settings | None = None) -> dict[str, Any]:
-    """The graph's input, checked (:func:`~pipeline.generation.state.read_request`)."""
+    """The graph's input, checked (:func:`~pipeline.generation.requests.read_request`)."""
     checked = read_request(request, settings)
     return {k: v for k, v in checked.items() if k != "run_id"}
 

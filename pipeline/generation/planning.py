@@ -30,7 +30,8 @@ from pipeline.config import Settings
 from pipeline.generation.month.engine import CalendarEngine
 from pipeline.generation.month.grounding import day_examples_room, default_retriever
 from pipeline.generation.outline.replies import lines_at_caps
-from pipeline.generation.state import read_request, schedule_of, span_request
+from pipeline.generation.requests import read_request, span_request
+from pipeline.generation.state import schedule_of
 from pipeline.models.chat import PROVIDERS, load_chat_model, split_key
 
 
@@ -159,7 +160,7 @@ def plan_month(
     **when: Any,
 ) -> list[ModelPlan]:
     """The first round of ``month`` (or any span and cadence by keyword, as
-    :func:`~pipeline.generation.state.span_request` takes them) for each model, counted;
+    :func:`~pipeline.generation.requests.span_request` takes them) for each model, counted;
     no model is called."""
     request = {**span_request(month, **when), "trends": list(trends), "niche": niche}
     inputs = {k: v for k, v in read_request(request, settings).items() if v is not None}

@@ -1,30 +1,25 @@
-"""The month engine's state and what a request may hold: plain JSON, checkpointed.
+"""The month engine's state: plain JSON, checkpointed.
 
 :class:`MonthState` is what the graph carries between steps and what the SQLite
-checkpointer saves after each: rows keyed by post (its local date-time, ``"2027-03-03T18:00"``), usage records as dicts, nothing
-that needs pickling, so another process (a resume, a server) reads it as it is.
-:class:`ChunkTask` is what one ``write`` task receives through ``Send``.
-:func:`read_request` checks a request (once, for every entry point), and
-:func:`check_request_text` bounds the free text it puts into every prompt.
+checkpointer saves after each: rows keyed by post (its local date-time,
+``"2027-03-03T18:00"``), usage records as dicts, nothing that needs pickling, so another
+process (a resume, a server) reads it as it is. :class:`ChunkTask` is what one ``write``
+task receives through ``Send``. The helpers read the state: the posts still missing
+(:func:`missing_dates`), the copies still missing (:func:`missing_copies`), the schedule
+(:func:`schedule_of`). What a request may hold is :mod:`pipeline.generation.requests`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import operator
-from collections.abc import Sequence
 from functools import lru_cache
 from typing import Annotated, Any, Literal, TypedDict
 
 from typing_extensions import NotRequired
 
 from pipeline.calendar import Role, WriterRole
-from pipeline.config import Settings
-from pipeline.dates import MonthSpec
-from pipeline.errors import ConfigError, InvalidDaysError, InvalidRequestError
-from pipeline.platforms import PLATFORMS, read_platforms
-from pipeline.schedule import Schedule, read_slots, read_span
+from pipeline.schedule import Schedule
 
 #: The month graph's shape: saved in every run's state, so that a run saved by another
 #: shape is refused with a clear message, not resumed wrong (2: the outline became nodes;
@@ -33,145 +28,6 @@ GRAPH_VERSION = 3
 
 Status = Literal["running", "complete", "stalled", "spend_cap", "no_room"]
 ROLES: tuple[WriterRole, ...] = ("main", "supplement")
-
-#: Trends and the niche are short phrases put into every prompt (as data, in a list).
-MAX_TREND_CHARS = 200
-MAX_TRENDS = 20
-MAX_NICHE_CHARS = 500
-
-
-def check_request_text(trends: list[str], niche: str | None) -> None:
-    """Reject trends and niche text that are not short phrases, naming which."""
-    if len(trends) > MAX_TRENDS:
-        raise InvalidRequestError(
-            f"{len(trends)} trends given: use at most {MAX_TRENDS} (the strongest ones)."
-        )
-    for trend in trends:
-        if len(trend) > MAX_TREND_CHARS:
-            raise InvalidRequestError(
-                f"Trend {trend[:40]!r}... is {len(trend):,} characters: a trend is a short "
-                f"phrase of at most {MAX_TREND_CHARS} characters."
-            )
-    if niche and len(niche) > MAX_NICHE_CHARS:
-        raise InvalidRequestError(
-            f"The niche {niche[:40]!r}... is {len(niche):,} characters: describe it in at most "
-            f"{MAX_NICHE_CHARS}."
-        )
-
-
-#: The request keys that say when posts go out (any may be given; see :func:`read_schedule`).
-SPAN_KEYS = ("month", "week", "start", "end")
-SLOT_KEYS = ("posting_slots", "cadence", "posts_per_week")
-
-
-def read_schedule(data: dict[str, Any], settings: Settings | None = None) -> Schedule:
-    """The request's :class:`~pipeline.schedule.Schedule`: a ``schedule`` given whole
-    (JSON), else its span (``month``, ``week``, or ``start`` and ``end``), its slots (the
-    request's ``posting_slots``, ``cadence`` or ``posts_per_week``, else the settings'; at
-    ``times`` or the primary platform's default time) and ``timezone`` (else the
-    settings')."""
-    if data.get("schedule"):
-        return Schedule.model_validate(data["schedule"])
-    settings = settings or Settings.model_construct()
-    span = read_span(**{k: data.get(k) for k in SPAN_KEYS})
-    primary = PLATFORMS[read_request_platforms(data, settings)[0]]
-    given = {k: data[k] for k in SLOT_KEYS if data.get(k)}
-    if not given:
-        given = {"posting_slots": settings.posting_slots, "posts_per_week": settings.posts_per_week}
-    slots = read_slots(**given, times=data.get("times"), default_time=primary.default_time)
-    zone = data.get("timezone") or settings.timezone
-    schedule = Schedule.build(span=span, slots=slots, timezone=zone)
-    return schedule
-
-
-def span_request(
-    month: str | MonthSpec | dt.date | None = None,
-    *,
-    span: Schedule | None = None,
-    week: str | None = None,
-    start: str | dt.date | None = None,
-    end: str | dt.date | None = None,
-    posting_slots: dict[str, list[str]] | None = None,
-    cadence: Sequence[str] | str | None = None,
-    times: Sequence[str] | str | None = None,
-    posts_per_week: int | None = None,
-    timezone: str | None = None,
-    platforms: Sequence[str] | str | None = None,
-) -> dict[str, Any]:
-    """The request keys that say when and where posts go (see
-    :func:`~pipeline.generation.state.read_schedule`), without the ones not given."""
-    given = {
-        "month": month,
-        "schedule": span.model_dump(mode="json") if span is not None else None,
-        "week": week,
-        "start": start,
-        "end": end,
-        "posting_slots": posting_slots,
-        "cadence": cadence,
-        "times": times,
-        "posts_per_week": posts_per_week,
-        "timezone": timezone,
-        "platforms": platforms,
-    }
-    return {k: v for k, v in given.items() if v is not None}
-
-
-def read_request_platforms(data: dict[str, Any], settings: Settings) -> list[str]:
-    """The request's platform keys (primary first): its ``platforms``, else the settings',
-    else the one that ``platform`` names (Instagram when it names none of the table's)."""
-    if data.get("platforms") or settings.platforms:
-        return read_platforms(data.get("platforms") or settings.platforms)
-    try:
-        return read_platforms([data.get("platform") or settings.platform])
-    except ConfigError:  # a free platform name, such as "LinkedIn video": prompts say it
-        return read_platforms(None)
-
-
-def read_request(data: dict[str, Any], settings: Settings | None = None) -> dict[str, Any]:
-    """A request as the month graph reads it, checked: its ``schedule`` (JSON, from the
-    span, slot and zone keys: :func:`read_schedule`), ``month`` (the month the span
-    starts in, "YYYY-MM"), ``platforms``, ``trends`` a list of stripped, non-empty short
-    phrases, ``niche`` short, ``days`` (when given) sorted post numbers of the schedule
-    (a daily month: days of the month), also given as ``posts`` (keys such as
-    "2027-03-03T18:00", or dates). The public entry points (the chain,
-    ``generate_calendar``, the CLI) and the graph's ``prepare`` all read a request
-    through it. Raises a ReelcalError subclass naming the fix."""
-    if not isinstance(data, dict) or not any(data.get(k) for k in (*SPAN_KEYS, "schedule")):
-        raise InvalidRequestError(
-            "A request needs a span: a 'month' (e.g. {'month': '2026-03'}), a 'week' "
-            "('2027-W10'), or 'start' and 'end' dates."
-        )
-    settings = settings or Settings.model_construct()
-    schedule = read_schedule(data, settings)
-    trends = data.get("trends") or []
-    trends = [str(t).strip() for t in ([trends] if isinstance(trends, str) else trends)]
-    trends = [t for t in trends if t]
-    check_request_text(trends, data.get("niche"))
-    days = set(data.get("days") or [])
-    for key in data.get("posts") or []:
-        post = schedule.find(str(key).strip())
-        if post is None:
-            raise InvalidDaysError(
-                f"{key!r} is not a post of {schedule.name}: give a date-time such as "
-                f"{schedule.posts[0].key!r} (one of its posting slots)."
-            )
-        days.add(post.number)
-    bad = sorted(d for d in days if not 1 <= d <= schedule.count)
-    if bad:
-        noun = "Days" if schedule.daily_month else "Posts"
-        raise InvalidDaysError(
-            f"{noun} {bad} are not in {schedule.name}: use 1 to {schedule.count}."
-        )
-    return {
-        **{
-            k: v for k, v in data.items() if k not in (*SPAN_KEYS[1:], *SLOT_KEYS, "times", "posts")
-        },
-        "schedule": schedule.model_dump(mode="json"),
-        "month": schedule.month.key,
-        "platforms": read_request_platforms(data, settings),
-        "trends": trends,
-        "days": sorted(days) or None,
-    }
 
 
 def row_key(row: dict[str, Any]) -> str:
@@ -225,6 +81,17 @@ def replace_or_drop(left: dict[str, Any] | None, right: dict[str, Any] | None) -
     return merged
 
 
+def merge_copies(
+    left: dict[str, dict[str, Any]] | None, right: dict[str, dict[str, Any]] | None
+) -> dict[str, dict[str, Any]]:
+    """Reducer of ``copies``: per post key, platform copies merged (a later copy of a
+    platform replaces an earlier one)."""
+    merged = {key: dict(value) for key, value in (left or {}).items()}
+    for key, value in (right or {}).items():
+        merged.setdefault(key, {}).update(value)
+    return merged
+
+
 def best_candidate(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
     """Reducer of ``candidates``: per date the row nearest to the rules (the lower
     ``score``: fewer breaks, then less off; the earlier on a tie); ``None`` removes the
@@ -263,6 +130,16 @@ class Overflow(TypedDict):
 
     role: Role
     days: list[int]
+    round: int
+
+
+class CopyBreak(TypedDict):
+    """A platform copy of a post not kept (missing, or over its platform's limits), and
+    why: its post is kept and the copy is asked again (role ``copies``)."""
+
+    day: int
+    platform: str
+    reasons: list[str]
     round: int
 
 
@@ -324,6 +201,10 @@ class MonthState(TypedDict, total=False):
     #: post key -> {"row", "reasons", "sources"}: the best row of a missing day that broke
     #: only soft rules, kept (flagged) once its re-asks stall or the run would end
     candidates: Annotated[dict[str, Candidate], best_candidate]
+    #: post key -> platform -> PlatformCopy JSON: copies written by re-asks (role copies)
+    copies: Annotated[dict[str, dict[str, Any]], merge_copies]
+    copy_breaks: Annotated[list[CopyBreak], operator.add]  # copies not kept, and why
+    copies_before: int  # copies kept when the round was planned
     outline_max_calls: int  # outline calls stop when the run's calls reach this
     round: int
     planned: list[dict[str, Any]]
@@ -353,6 +234,8 @@ class ChunkTask(TypedDict):
     feedback: NotRequired[dict[str, list[str]]]  # day -> why its last version was not kept
     outline: NotRequired[dict[str, dict[str, Any]]]  # day -> its outline line (OutlineDay JSON)
     reply_tokens: NotRequired[int]  # the reply room asked (a day asked again after a cut)
+    posts: NotRequired[dict[str, dict[str, Any]]]  # copies: post number -> its row
+    wanted: NotRequired[dict[str, list[str]]]  # copies: post number -> platforms to write
 
 
 def not_asked_entry(day: int, reason: str, state: MonthState) -> NotAsked:
@@ -407,3 +290,47 @@ def latest_rule_breaks(state: MonthState) -> dict[int, list[str]]:
         if entry["day"] in missing and not entry.get("kept"):
             latest[entry["day"]] = list(entry["reasons"])
     return latest
+
+
+def copy_tries(state: MonthState) -> dict[tuple[int, str], int]:
+    """(post number, platform) -> how many times its copy was not kept."""
+    tries: dict[tuple[int, str], int] = {}
+    for entry in state.get("copy_breaks") or []:
+        slot = (entry["day"], entry["platform"])
+        tries[slot] = tries.get(slot, 0) + 1
+    return tries
+
+
+def missing_copies(
+    state: MonthState, rows: dict[str, Any] | None = None, *, max_reasks: int | None = None
+) -> dict[str, list[str]]:
+    """Post key -> the platforms (after the primary) its written row has no copy for,
+    in the platforms' order; with ``max_reasks``, without the copies not kept more than
+    ``max_reasks + 1`` times (given up: the calendar's notes say so)."""
+    platforms = list(state.get("platforms") or [])[1:]
+    if not platforms:
+        return {}
+    rows = state.get("rows") or {} if rows is None else rows
+    written, tries = state.get("copies") or {}, copy_tries(state)
+    schedule = schedule_of(state)
+    found: dict[str, list[str]] = {}
+    for key in state["dates"]:
+        if key not in rows:
+            continue
+        have = set(rows[key].get("copies") or {}) | set(written.get(key) or {})
+        number = schedule.number_of(key)
+        wanted = [
+            p
+            for p in platforms
+            if p not in have and (max_reasks is None or tries.get((number, p), 0) <= max_reasks)
+        ]
+        if wanted:
+            found[key] = wanted
+    return found
+
+
+def copies_kept(state: MonthState) -> int:
+    """Platform copies kept so far: in the rows and written by copies calls."""
+    rows = state.get("rows") or {}
+    in_rows = sum(len(row.get("copies") or {}) for row in rows.values())
+    return in_rows + sum(len(v) for v in (state.get("copies") or {}).values())

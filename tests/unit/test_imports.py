@@ -17,6 +17,8 @@ PUBLIC = [
     "ModelSetupError",
     "OutlineDay",
     "ReelcalError",
+    "Schedule",
+    "ScheduleError",
     "RunNotFoundError",
     "Settings",
     "TokenBudgetError",

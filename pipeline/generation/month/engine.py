@@ -53,6 +53,7 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from pipeline.calendar import OutlineDay
 from pipeline.config import Settings
 from pipeline.dates import parse_month
+from pipeline.generation.month.chunks import plan_round
 from pipeline.generation.month.graph import NODES, compile_month_graph
 from pipeline.generation.month.grounding import (
     default_retriever,
@@ -62,7 +63,9 @@ from pipeline.generation.month.grounding import (
 )
 from pipeline.generation.month.rounds import learn_from_calls, run_status, spend_caps
 from pipeline.generation.outline.stage import OutlineStage, OutlineWriter, prepare_outline
+from pipeline.generation.requests import read_request
 from pipeline.generation.review.rows import (
+    copies_written,
     keep_stalled_days,
     merge_updates,
     review_row_titles,
@@ -74,20 +77,16 @@ from pipeline.generation.state import (
     ROLES,
     ChunkTask,
     MonthState,
-    already_used,
-    latest_cuts,
-    latest_rule_breaks,
+    copies_kept,
     missing_dates,
-    not_asked_entry,
-    read_request,
     schedule_of,
 )
 from pipeline.generation.writing.budget import (
     PARALLEL_CALLS,
-    chunk_cap_for_speed,
 )
 from pipeline.generation.writing.calls import send_chunk
-from pipeline.generation.writing.fitting import chunk_task, plan_days
+from pipeline.generation.writing.copies import copy_tokens
+from pipeline.generation.writing.copy_writer import CopyWriter
 from pipeline.generation.writing.writer import ChunkRequest, DayWriter, MonthContext
 from pipeline.models.chat import load_chat_model, with_response_cache
 from pipeline.models.ratelimits import with_rate_limit
@@ -128,6 +127,7 @@ class CalendarEngine:
             if supplement
             else DayWriter(main_model, settings, role="supplement", library=self.main.library)
         )
+        self.copies = CopyWriter(main_model, settings, role="copies", library=self.main.library)
         self._retriever = retriever
         #: titles compared by meaning (embeddings load on first use)
         self.titles = TitleGuard.from_settings(settings)
@@ -158,11 +158,13 @@ class CalendarEngine:
     def writer(self, role: str) -> DayWriter:
         if role == "outline" and self.outline:
             return self.outline.writer
+        if role == "copies":
+            return self.copies
         return self.main if role == "main" else self.supplement
 
     @property
     def roles(self) -> tuple[str, ...]:
-        return (*ROLES, "outline") if self.outline else ROLES
+        return (*ROLES, "copies", "outline") if self.outline else (*ROLES, "copies")
 
     def context(self, data: dict[str, Any]) -> MonthContext:
         return MonthContext.from_data(data, self.settings)
@@ -180,6 +182,8 @@ class CalendarEngine:
             feedback={int(day): reasons for day, reasons in (task.get("feedback") or {}).items()},
             outline=[OutlineDay(**line) for line in (task.get("outline") or {}).values()],
             reply_tokens=task.get("reply_tokens") or 0,
+            posts={int(n): row for n, row in (task.get("posts") or {}).items()},
+            wanted={int(n): keys for n, keys in (task.get("wanted") or {}).items()},
         )
 
     # ------------------------------------------------------------------ nodes
@@ -207,11 +211,18 @@ class CalendarEngine:
             "stalled": 0,
             "status": "running",
             "max_calls": None,
-            "tokens_per_day": {r: self.writer(r).budget.tokens_per_day for r in self.roles},
+            "tokens_per_day": {r: self._tokens_per_post(r, request) for r in self.roles},
             "reasoning_reserve": {r: self.writer(r).budget.reasoning_reserve for r in self.roles},
             "max_days": {},
             **prepare_outline(state, schedule, dates, self.outline is not None),
         }
+
+    def _tokens_per_post(self, role: str, request: dict[str, Any]) -> int:
+        """The writer's starting tokens per post, grown by what the copies for the other
+        platforms measure when its calls write them (:func:`copy_tokens`)."""
+        writer = self.writer(role)
+        extra = request["platforms"][1:] if role in ROLES and writer.mode != "rows" else []
+        return writer.budget.tokens_per_day + copy_tokens(extra, writer.counter)
 
     def _platform_name(self, platforms: list[str]) -> str:
         """The platform prompts name: the primary's, or the ``platform`` setting's free
@@ -283,93 +294,16 @@ class CalendarEngine:
         a day that cannot fit alone is named in ``not_asked``). When the budget sets the
         chunks and the writer has not learned its tokens per day, only the first is sent
         (a probe): the rest are planned from its output."""
-        context = self.shared_context(state)
-        outline = state.get("outline") or {}
-        caps = spend_caps(
-            state,
-            max_calls=self.settings.max_calls,
-            main_budget=self.writer("main").budget,
-            outline_first_round=None,
-        )
-        rows = state.get("rows") or {}
-        usage = state.get("usage") or []
-        schedule = schedule_of(state)
-        missing = [schedule.number_of(d) for d in missing_dates(state)]
-        asked = {d for u in usage if u["role"] != "outline" for d in u["days_requested"]}
-        groups = {
-            "main": [d for d in missing if d not in asked],
-            "supplement": [d for d in missing if d in asked],
-        }
-        if state["first_role"] == "supplement":
-            groups = {"main": [], "supplement": missing}
-        feedback, cuts = latest_rule_breaks(state), latest_cuts(state)
-        used = already_used(state)
-        taken_titles = [title for title, _ in used]
-        planned: list[ChunkTask] = []
-        deferred: list[list[int]] = []
-        no_room: dict[str, Any] = {}
-        for role, days in groups.items():
-            if not days:
-                continue
-            request = ChunkRequest(
-                role,
-                days,
-                self.context(context),
-                round=state["round"],
-                already_used=used if role == "supplement" else [],
-                tokens_per_day=state["tokens_per_day"][role],
-                reasoning_reserve=state["reasoning_reserve"][role],
-                feedback={d: feedback[d] for d in days if d in feedback},
-                outline=[
-                    OutlineDay(**outline[key])
-                    for d in days
-                    if (key := schedule.key_of(d)) in outline
-                ],
-            )
-            writer = self.writer(role)
-            # first asks spread over the speed's parallel calls; re-asks share a call
-            speed_cap = (
-                chunk_cap_for_speed(len(days), self.settings.speed) if role == "main" else None
-            )
-            limits = [c for c in (state["max_days"].get(role), speed_cap) if c]
-            plan = plan_days(writer, request, max_days=min(limits, default=None), cuts=cuts)
-            for day, reason in plan.not_asked.items():
-                logger.warning("%s is not asked for: %s", schedule.short_name(day), reason)
-                no_room[schedule.key_of(day)] = not_asked_entry(day, reason, state)
-            requests = plan.requests
-            by_budget = (
-                speed_cap is None or max((len(r.days) for r in requests), default=0) < speed_cap
-            )
-            if len(requests) > 1 and by_budget and not self._calibrated(role, usage):
-                # the budget sets the chunks: send one first to learn tokens per day
-                requests, later = requests[:1], requests[1:]
-                deferred += [r.days for r in later]
-            planned += [chunk_task(r, context, taken_titles) for r in requests]
-        return {
-            **caps,
-            "planned": planned[: max(0, caps["max_calls"] - len(usage))],
-            "deferred": deferred,
-            "rows_before": len(rows),
-            **({"not_asked": no_room} if no_room else {}),
-        }
-
-    def _calibrated(self, role: str, usage: list[dict[str, Any]]) -> bool:
-        """Whether the writer's tokens per day come from real output: set by the user, or
-        learned from a call of the same model that parsed days."""
-        if self.settings.tokens_per_day is not None:
-            return True
-        model = self.writer(role).model
-        return any(
-            u["days_parsed"] and u["output_tokens"] and self.writer(u["role"]).model is model
-            for u in usage
-            if u["role"] != "outline"
-        )
+        return plan_round(self, state)
 
     def write(self, task: ChunkTask, config: RunnableConfig) -> dict[str, Any]:
         """One writing call (with its days' own examples): the rows the call's content
         rules keep, its usage, the days not kept and why."""
         writer = self.writer(task["role"])
         request, day_sources = self.chunk_request(task), []
+        if task["role"] == "copies":
+            result, failed = self._send(task, request, config)
+            return failed if result is None else copies_written(result, task)
         if not self.cancelled.is_set():
             request, day_sources = with_day_examples(
                 request,
@@ -382,7 +316,14 @@ class CalendarEngine:
         result, failed = self._send(task, request, config)
         if result is None:
             return failed
-        return rows_written(result, task, writer.rules, request.day_examples, day_sources)
+        return rows_written(
+            result,
+            task,
+            writer.rules,
+            request.day_examples,
+            day_sources,
+            copies_asked=writer.copies_asked(request),
+        )
 
     def _send(
         self, task: ChunkTask, request: ChunkRequest, config: RunnableConfig
@@ -422,7 +363,9 @@ class CalendarEngine:
         rows = dict(state.get("rows") or {})
         not_asked = state.get("not_asked") or {}
         calls = len(state.get("usage") or [])
-        progress = len(rows) > state["rows_before"]
+        progress = len(rows) > state["rows_before"] or copies_kept(state) > state.get(
+            "copies_before", 0
+        )
         stalled = 0 if progress or state.get("replanned") else state["stalled"] + 1
         status = run_status(state, rows, not_asked, stalled, calls, self.settings)
         last: dict[str, Any] = {}

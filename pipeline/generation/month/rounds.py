@@ -26,6 +26,7 @@ from pipeline.generation.state import (
     ROLES,
     MonthState,
     Status,
+    missing_copies,
     missing_dates,
     not_asked_entry,
     schedule_of,
@@ -85,9 +86,10 @@ def run_status(
     """The status after a round: complete; the end of the run (no room for the days left,
     stalled, spend cap); or another round (``running``)."""
     missing = missing_dates(state, rows)
-    if not missing:
+    copies = missing_copies(state, rows, max_reasks=settings.max_reasks)
+    if not missing and not copies:
         return "complete"
-    if all(d in not_asked for d in missing):
+    if missing and all(d in not_asked for d in missing) and not copies:
         return "no_room"
     if stalled >= settings.max_stalled_rounds:
         return "stalled"
@@ -124,7 +126,7 @@ def learn_round(
             u
             for u in usage
             if u["role"] == role
-            or ("outline" not in (role, u["role"]) and same_model(role, u["role"]))
+            or (role in ROLES and u["role"] in ROLES and same_model(role, u["role"]))
         ]
         tokens_per_day, reserve = learn_from_round(history, mine, learned[role], reserves[role])
         if tokens_per_day != learned[role]:

@@ -41,6 +41,7 @@ from pipeline.errors import (
     ReelcalError,
     RunNotFoundError,
 )
+from pipeline.generation.month.copies import copy_notes
 from pipeline.generation.month.engine import CalendarEngine
 from pipeline.generation.review.uses import trend_notes
 from pipeline.generation.state import (
@@ -138,6 +139,9 @@ def calendar_from_state(values: dict[str, Any], *, model_label: str) -> Calendar
     schedule = schedule_of(values)
     rows = {row_key(r): r for r in values.get("kept") or []}
     rows.update(values.get("rows") or {})
+    for key, copies in (values.get("copies") or {}).items():  # copies written by re-asks
+        if key in rows:
+            rows[key] = {**rows[key], "copies": {**(rows[key].get("copies") or {}), **copies}}
     outline = [OutlineDay(**line) for line in (values.get("outline") or {}).values()]
     sources = {**(values.get("kept_sources") or {}), **(values.get("sources") or {})}
     trends = values.get("trends") or []
@@ -162,6 +166,7 @@ def calendar_from_state(values: dict[str, Any], *, model_label: str) -> Calendar
         notes=[
             *(values.get("notes") or []),
             *_flagged(values, schedule),
+            *copy_notes(values),
             *trend_notes(outline, trends, len(values.get("dates") or [])),
         ],
     )

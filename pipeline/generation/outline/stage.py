@@ -109,7 +109,9 @@ class OutlineWriter(DayWriter):
         }
         return self.library.outline_prompt().format_messages(**values)
 
-    def tool_parameters(self, days: Sequence[int] | None) -> dict[str, Any]:
+    def tool_parameters(
+        self, days: Sequence[int] | None, copies: Sequence[str] = ()
+    ) -> dict[str, Any]:
         return outline_schema(days, formats=self.formats, pillars=self.settings.content_pillars)
 
     def grammar(self, request: ChunkRequest) -> dict[str, Any]:

@@ -31,6 +31,7 @@ _EXACT_KEYS = (
     {normalize_key(name): name for name in COLUMN_TITLES}
     | {normalize_key(title): name for name, title in COLUMN_TITLES.items()}
     | {"date": "date", "cta": "engagement", "calltoaction": "engagement"}
+    | {"copies": "copies", "platformcopies": "copies"}
 )
 _KEY_WORDS = (
     ("hashtag", "hashtags"),

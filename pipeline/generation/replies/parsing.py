@@ -25,7 +25,7 @@ strips surrounding whitespace), so any text round-trips. Dates are recomputed fr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +41,7 @@ from pipeline.generation.replies.cells import (
     map_keys,
     text_value,
 )
+from pipeline.generation.replies.copies import read_copies
 from pipeline.generation.replies.json_rows import (
     DAY_IN_RAW,
     dump_json,
@@ -79,8 +80,11 @@ class ParseResult:
 
 # ----------------------------------------------------------------- assembling the result
 class _Collector:
-    def __init__(self, schedule: Schedule | MonthSpec, requested: Iterable[int]) -> None:
+    def __init__(
+        self, schedule: Schedule | MonthSpec, requested: Iterable[int], copies: Sequence[str] = ()
+    ) -> None:
         self.schedule = schedule
+        self.copies = tuple(copies)
         last = schedule.count if isinstance(schedule, Schedule) else schedule.days_in_month
         self.last_day = last
         self.requested = set(requested)
@@ -108,7 +112,8 @@ class _Collector:
                 return self.reject(day, f"empty field '{name}'", raw)
         values = {name: text_value(name, fields[name]) for name in CONTENT_FIELDS}
         try:
-            self.plans[day] = DayPlan(**self._when(day), **values)
+            copies = read_copies(fields.get("copies"), self.copies) if self.copies else {}
+            self.plans[day] = DayPlan(**self._when(day), **values, copies=copies)
         except ValidationError as exc:
             error = exc.errors()[0]
             where = ".".join(str(part) for part in error["loc"])
@@ -140,6 +145,7 @@ def parse_day_plans(
     requested_days: Iterable[int],
     finish_reason: str | None = None,
     schedule: Schedule | None = None,
+    copies: Sequence[str] = (),
 ) -> ParseResult:
     """Typed rows from a model's ``reply`` (text, or already-parsed JSON data).
 
@@ -151,7 +157,7 @@ def parse_day_plans(
     if schedule is None and (year is None or month is None):
         raise TypeError("parse_day_plans needs a schedule, or a year and a month")
     span = schedule if schedule is not None else MonthSpec(year, month)  # type: ignore[arg-type]
-    out = _Collector(span, requested_days)
+    out = _Collector(span, requested_days, copies)
     if (
         isinstance(reply, list)
         and reply
@@ -175,7 +181,7 @@ def parse_day_plans(
 
     json_rows, tail, broken = find_json_rows(reply)
     pipe_rows = find_pipe_rows(reply)
-    as_pipes = _Collector(span, out.requested)
+    as_pipes = _Collector(span, out.requested, copies)
     if pipe_rows:
         _add_pipe_rows(as_pipes, pipe_rows, cut=finish_reason == "length")
         if not json_rows:

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from pipeline.generation.review.copies import copy_breaks
 from pipeline.generation.review.rules import ContentRules, soft_score
 from pipeline.generation.review.titles import TitleGuard
 from pipeline.generation.state import Candidate, ChunkTask, missing_dates, row_key, schedule_of
@@ -29,10 +30,13 @@ def rows_written(
     rules: ContentRules,
     day_examples: str = "",
     day_sources: Sequence[str] = (),
+    copies_asked: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The state update of a writing call: the rows the content rules keep (with the
     source ids of the examples the call was given: the shared ones, then its own
-    ``day_sources``), its usage record (with the breaks) and the days not kept, with why."""
+    ``day_sources``), its usage record (with the breaks) and the days not kept, with why.
+    A kept row keeps the platform copies (of ``copies_asked``) within their platform's
+    limits; the others are recorded in ``copy_breaks`` and asked again on their own."""
     schedule = schedule_of(task["context"])
     kept, dropped, breaks, soft = rules.review(
         result.plans,
@@ -43,8 +47,10 @@ def rows_written(
     usage = result.usage.model_copy(update={"rule_breaks": breaks})
     logger.info(usage.summary(schedule.short_label, schedule.noun))
     sources = [i for i in (*(task["context"].get("sources") or []), *day_sources) if i]
+    kept, copy_entries = _checked_copies(kept, copies_asked, schedule, task["round"])
     update: dict[str, Any] = {
         "rows": {plan.key: plan.model_dump(mode="json") for plan in kept},
+        "copy_breaks": copy_entries,
         "sources": {plan.key: sources for plan in kept},
         "usage": [usage.model_dump(mode="json")],
         "rule_breaks": [
@@ -64,6 +70,52 @@ def rows_written(
         }
 
     return update
+
+
+def _checked_copies(
+    plans: list[Any], asked: Sequence[str], schedule: Any, round_no: int
+) -> tuple[list[Any], list[dict[str, Any]]]:
+    """The plans with only their copies within limits, and a ``copy_breaks`` entry per
+    copy asked for and not kept."""
+    if not asked:
+        return plans, []
+    checked, entries = [], []
+    for plan in plans:
+        broken = copy_breaks(plan.copies, asked)
+        number = schedule.number_of(plan.key)
+        entries += [
+            {"day": number, "platform": key, "reasons": why, "round": round_no}
+            for key, why in broken.items()
+        ]
+        good = {k: c for k, c in plan.copies.items() if k not in broken}
+        checked.append(plan.model_copy(update={"copies": good}))
+    return checked, entries
+
+
+def copies_written(result: Any, task: ChunkTask) -> dict[str, Any]:
+    """The state update of a copies call: the copies within their platform's limits
+    (``copies``), the others with why (``copy_breaks``), and its usage record."""
+    schedule = schedule_of(task["context"])
+    wanted = {int(n): keys for n, keys in (task.get("wanted") or {}).items()}
+    written = {item["day"]: item["copies"] for item in result.plans}
+    copies: dict[str, dict[str, Any]] = {}
+    entries = []
+    for number, keys in wanted.items():
+        got = written.get(number, {})
+        broken = copy_breaks(got, keys)
+        key = schedule.key_of(number)
+        good = {
+            k: c.model_dump(mode="json") for k, c in got.items() if k in keys and k not in broken
+        }
+        if good:
+            copies[key] = good
+        entries += [
+            {"day": number, "platform": k, "reasons": why, "round": task["round"]}
+            for k, why in broken.items()
+        ]
+    usage = result.usage.model_copy(update={"days_parsed": len(copies)})
+    logger.info(usage.summary(schedule.short_label, schedule.noun))
+    return {"copies": copies, "copy_breaks": entries, "usage": [usage.model_dump(mode="json")]}
 
 
 def candidate(

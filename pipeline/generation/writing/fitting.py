@@ -221,6 +221,14 @@ def chunk_task(
         feedback={str(d): list(reasons) for d, reasons in request.feedback.items()},
         outline={str(line.day): line.model_dump(mode="json") for line in request.outline},
         **({"reply_tokens": request.reply_tokens} if request.reply_tokens else {}),
+        **(
+            {
+                "posts": {str(n): request.posts[n] for n in request.days},
+                "wanted": {str(n): list(request.wanted.get(n, [])) for n in request.days},
+            }
+            if request.posts
+            else {}
+        ),
     )
 
 
@@ -232,7 +240,7 @@ def unfit_task(task: ChunkTask, reason: str) -> dict[str, Any]:
     if len(task["days"]) > 1:
         overflow = {"role": task["role"], "days": task["days"], "round": task["round"]}
         return {"overflows": [overflow]}
-    if task["role"] == "outline":
+    if task["role"] in ("outline", "copies"):  # the post is written without the line / copy
         return {}
     day = task["days"][0]
     key = schedule_of(task["context"]).key_of(day)

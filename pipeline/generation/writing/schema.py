@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from pipeline.platforms import PLATFORMS
+
 # For the llama.cpp grammar: each text field is plain one-line text, a bounded number of
 # words of bounded length. A 135M model left free fills JSON strings with escaped newlines
 # and noise until the cap; a character class keeps it to words and sentences. Bounds are
@@ -38,7 +40,7 @@ def words_pattern(max_words: int, min_words: int = 1) -> str:
     return f"^{words}$" if min_words else f"^({words})?$"
 
 
-def tool_schema(days: Sequence[int] | None = None) -> dict[str, Any]:
+def tool_schema(days: Sequence[int] | None = None, copies: Sequence[str] = ()) -> dict[str, Any]:
     """JSON schema of a tool call's arguments: a list of days.
 
     Without ``days`` it is the same for every chunk: hosted providers put tool schemas
@@ -46,26 +48,33 @@ def tool_schema(days: Sequence[int] | None = None) -> dict[str, Any]:
     would break their prompt caching; the days asked for are named in the prompt and
     checked after parsing. With ``days`` each item's day is one of them: for servers that
     turn the schema into a grammar (llama.cpp's, vLLM's guided decoding), where a pinned
-    day is what keeps a small model on the days asked for.
+    day is what keeps a small model on the days asked for. ``copies``: the platform keys
+    each post also has a copy for.
     """
     day = {"type": "integer", "enum": list(days)} if days else {"type": "integer", "minimum": 1}
-    return reply_schema({"type": "array", "items": _day_item(day)})
+    return reply_schema({"type": "array", "items": _day_item(day, copies=copies)})
 
 
 def grammar_schema(
-    days: Sequence[int], *, words: dict[str, int | tuple[int, int]] | None = None
+    days: Sequence[int],
+    *,
+    words: dict[str, int | tuple[int, int]] | None = None,
+    copies: Sequence[str] = (),
 ) -> dict[str, Any]:
     """JSON schema of a reply holding exactly ``days``, for llama.cpp's grammar: each
     position pinned to its day (``prefixItems`` with ``const``), each text field to a
     bounded number of plain words (:data:`GRAMMAR_WORDS`, overridden by ``words``: the
     content rules' hook and script caps)."""
     caps = {**GRAMMAR_WORDS, **(words or {})}
-    items = [_day_item({"const": d}, words=caps) for d in days]
+    items = [_day_item({"const": d}, words=caps, copies=copies) for d in days]
     return reply_schema({"type": "array", "prefixItems": items})
 
 
 def _day_item(
-    day_rule: dict[str, Any], *, words: dict[str, int | tuple[int, int]] | None = None
+    day_rule: dict[str, Any],
+    *,
+    words: dict[str, int | tuple[int, int]] | None = None,
+    copies: Sequence[str] = (),
 ) -> dict[str, Any]:
     props: dict[str, Any] = {"day": day_rule}
     for name in ("title", "hook", "caption", "script", "video_style", "audio"):
@@ -84,6 +93,51 @@ def _day_item(
             props[name] = {"type": "string", "pattern": words_pattern(high, low)}
         props["hashtags"]["items"] = {"type": "string", "pattern": "^#[A-Za-z0-9_]{2,16}$"}
         props["hashtags"]["maxItems"] = 4
+    if copies:
+        props["copies"] = copies_schema(copies, grammar=bool(words))
+    return {
+        "type": "object",
+        "properties": props,
+        "required": list(props),
+        "additionalProperties": False,
+    }
+
+
+#: The most hashtags a copy asks for when its platform sets no limit (prompts ask 3-8).
+DEFAULT_HASHTAG_CAP = 8
+#: Word caps of a copy under the local model's grammar (as its caption in the row).
+COPY_GRAMMAR_WORDS = {"caption": 25, "title": 10}
+
+
+def hashtag_cap(key: str) -> int:
+    return min(PLATFORMS[key].hashtag_max or DEFAULT_HASHTAG_CAP, DEFAULT_HASHTAG_CAP)
+
+
+def copy_item_schema(key: str, *, grammar: bool = False) -> dict[str, Any]:
+    """The JSON schema of one platform's copy (with a title where the platform has one)."""
+    text = (
+        (lambda cap: {"type": "string", "pattern": words_pattern(cap)})
+        if grammar
+        else (lambda cap: {"type": "string", "minLength": 3})
+    )
+    tag = {"type": "string", "pattern": "^#[A-Za-z0-9_]{2,16}$"} if grammar else {"type": "string"}
+    props: dict[str, Any] = {
+        "caption": text(COPY_GRAMMAR_WORDS["caption"]),
+        "hashtags": {"type": "array", "items": tag, "minItems": 1, "maxItems": hashtag_cap(key)},
+    }
+    if PLATFORMS[key].has_title:
+        props["title"] = text(COPY_GRAMMAR_WORDS["title"])
+    return {
+        "type": "object",
+        "properties": props,
+        "required": list(props),
+        "additionalProperties": False,
+    }
+
+
+def copies_schema(keys: Sequence[str], *, grammar: bool = False) -> dict[str, Any]:
+    """The ``copies`` property of a post: one copy per platform key."""
+    props = {key: copy_item_schema(key, grammar=grammar) for key in keys}
     return {
         "type": "object",
         "properties": props,

@@ -22,11 +22,9 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 
 from pipeline.calendar import OutlineDay, Role, UsageRecord
 from pipeline.config import Settings
-from pipeline.dates import MonthSpec, SpecialDate
 from pipeline.errors import ConfigError, ModelCallError
 from pipeline.generation.replies.parsing import ParseResult, parse_day_plans
 from pipeline.generation.review.rules import ContentRules
-from pipeline.generation.state import schedule_of
 from pipeline.generation.writing import prompts
 from pipeline.generation.writing.budget import (
     CALIBRATED_TOKENS_PER_DAY,
@@ -34,6 +32,8 @@ from pipeline.generation.writing.budget import (
     OutputMode,
     TokenBudget,
 )
+from pipeline.generation.writing.context import MonthContext
+from pipeline.generation.writing.copies import copies_format
 from pipeline.generation.writing.schema import grammar_schema, tool_schema
 from pipeline.models.chat import (
     is_cached_reply,
@@ -52,48 +52,8 @@ from pipeline.models.traits import (
     supports_tools,
     thinks_before_tools,
 )
-from pipeline.schedule import Schedule
 
 logger = logging.getLogger("reelcal")
-
-
-@dataclass(frozen=True)
-class MonthContext:
-    """What every prompt of one run shares: its schedule (the span and its posts), trends,
-    niche, platforms, the special dates inside the span and the shared examples."""
-
-    schedule: Schedule
-    trends: list[str]
-    niche: str
-    platform: str
-    special_dates: list[SpecialDate]
-    examples: str
-    platforms: tuple[str, ...] = ("instagram",)
-
-    @property
-    def month(self) -> MonthSpec:
-        """The month the span starts in."""
-        return self.schedule.month
-
-    @classmethod
-    def from_data(cls, data: dict[str, Any], settings: Settings) -> MonthContext:
-        """The context from a task's plain JSON (schedule, or just a month: one post a
-        day; trends, niche, platform(s), examples) and the settings that say which
-        special dates count."""
-        schedule = schedule_of(data) if data.get("schedule") else Schedule.for_month(data["month"])
-        return cls(
-            schedule=schedule,
-            trends=list(data.get("trends") or []),
-            niche=data["niche"],
-            platform=data["platform"],
-            special_dates=schedule.special_dates(
-                country=settings.country,
-                subdivision=settings.subdivision,
-                awareness_file=settings.awareness_file,
-            ),
-            examples=data.get("examples", ""),
-            platforms=tuple(data.get("platforms") or ("instagram",)),
-        )
 
 
 @dataclass
@@ -117,9 +77,17 @@ class ChunkRequest:
     #: the reply room this request must leave (0: none asked): a day asked again after its
     #: one-day reply was cut is asked with more room than it had (the prompt gives way)
     reply_tokens: int = 0
+    #: copies calls: the posts' rows (number -> DayPlan JSON) and the platforms to write
+    posts: dict[int, dict[str, Any]] = field(default_factory=dict)
+    wanted: dict[int, list[str]] = field(default_factory=dict)
     messages: list[BaseMessage] = field(default_factory=list)
     prompt_tokens: int = 0
     max_tokens: int = 0
+
+    @property
+    def copies(self) -> tuple[str, ...]:
+        """The platforms after the primary: each post asked for has a copy for each."""
+        return tuple(self.context.platforms[1:])
 
     def post_keys(self) -> list[str]:
         """The keys (local date-times) of the posts asked for."""
@@ -233,7 +201,8 @@ class DayWriter:
             "mentor_patterns": self.library.render_patterns(),
             "mentors": self.library.render_mentors(),
             "examples": ctx.examples or "(no examples retrieved)",
-            "output_format": self.library.output_format(fmt, request.days, ctx.schedule),
+            "output_format": self.library.output_format(fmt, request.days, ctx.schedule)
+            + (copies_format(request.copies) if fmt == "json" else ""),
             "content_rules": self.rules.prompt_text(),
             "outline": prompts.outline_section(request.outline, ctx.schedule),
             "day_examples": prompts.day_examples_section(request.day_examples),
@@ -248,34 +217,44 @@ class DayWriter:
             request
         )
 
-    def tool(self, days: Sequence[int]) -> dict[str, Any]:
+    def tool(self, request: ChunkRequest) -> dict[str, Any]:
         """The tool a tool-calling model is made to call, in OpenAI's format: the same for
-        every chunk, except on OpenAI-compatible servers, which get the days pinned (see
-        :func:`~pipeline.generation.writing.schema.tool_schema`)."""
-        pinned = days if is_openai_compatible_server(self.model) else None
+        every chunk of a run, except on OpenAI-compatible servers, which get the days pinned
+        (see :func:`~pipeline.generation.writing.schema.tool_schema`)."""
+        pinned = request.days if is_openai_compatible_server(self.model) else None
         return {
             "type": "function",
             "function": {
                 "name": self.tool_name,
                 "description": self.tool_description,
-                "parameters": self.tool_parameters(pinned),
+                "parameters": self.tool_parameters(pinned, self.copies_asked(request)),
             },
         }
 
-    def tool_parameters(self, days: Sequence[int] | None) -> dict[str, Any]:
-        """The tool's JSON schema (``days`` pinned, or None for one schema for every chunk)."""
-        return tool_schema(days)
+    def tool_parameters(
+        self, days: Sequence[int] | None, copies: Sequence[str] = ()
+    ) -> dict[str, Any]:
+        """The tool's JSON schema (``days`` pinned, or None for one schema for every
+        chunk; ``copies``: the platforms each post has a copy for)."""
+        return tool_schema(days, copies)
+
+    def copies_asked(self, request: ChunkRequest) -> tuple[str, ...]:
+        """The platforms whose copies this call writes with each post (none in pipe rows:
+        those are asked for by copies calls)."""
+        return request.copies if self.mode != "rows" else ()
 
     def grammar(self, request: ChunkRequest) -> dict[str, Any]:
         """The JSON schema llama.cpp's grammar holds a local model's reply to."""
-        return grammar_schema(request.days, words=self.rules.grammar_words())
+        return grammar_schema(
+            request.days, words=self.rules.grammar_words(), copies=self.copies_asked(request)
+        )
 
     def schema_tokens(self, request: ChunkRequest) -> int:
         """Tokens of the tool schema sent with a call (0 outside tool mode): providers count
         it toward the window although chat-message counters do not see it."""
         if self.mode != "tools":
             return 0
-        return self.counter.count(json.dumps(self.tool(request.days)))
+        return self.counter.count(json.dumps(self.tool(request)))
 
     def budget_for(self, request: ChunkRequest) -> TokenBudget:
         """The budget with the request's learned estimates (when it carries them)."""
@@ -353,7 +332,7 @@ class DayWriter:
                 **limit, response_format={"type": "json_object", "schema": schema}
             )
         if self.mode == "tools":
-            tool = self.tool(request.days)
+            tool = self.tool(request)
             # bind_tools first, then max_tokens: the other order drops max_tokens
             return self.model.bind_tools([tool], tool_choice=self.tool_name).bind(**limit)
         return self.model.bind(**limit)
@@ -412,6 +391,7 @@ class DayWriter:
             schedule=request.context.schedule,
             requested_days=request.days,
             finish_reason=finish,
+            copies=self.copies_asked(request),
         )
         return parsed.plans, parsed
 
