@@ -10,6 +10,7 @@ context-overflow errors, or enforce its own context window and output cap.
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from collections.abc import Callable
@@ -61,6 +62,29 @@ def requested_days(prompt: str) -> list[int]:
 #: ``script_words`` for runs of these scripted models: their scripts are 12 words, the
 #: content rules' default for hosted models is 120-250 (tests of the rules set their own).
 SCRIPTED_SCRIPT_WORDS = (5, 250)
+
+
+_COPIES_LINE = re.compile(r"^- (?:Day|Post) (\d+)\b.*Write copies for: ([a-z_, ]+)", re.MULTILINE)
+
+
+def requested_copies(prompt: str) -> dict[int, list[str]]:
+    """A copies prompt's posts and the platforms each needs a copy for (empty for any
+    other prompt)."""
+    return {
+        int(n): [k.strip() for k in keys.split(",") if k.strip()]
+        for n, keys in _COPIES_LINE.findall(prompt)
+    }
+
+
+def copy_dict(day: int, platform: str) -> dict[str, Any]:
+    """A copy within every platform's limits."""
+    copy: dict[str, Any] = {
+        "caption": f"{platform} caption for {day}",
+        "hashtags": ["#reels", f"#{platform}{day}", "#ai"],
+    }
+    if platform == "youtube_shorts":
+        copy["title"] = f"Short title {day}"
+    return copy
 
 
 def outline_settings(tmp_path: Any, **overrides: Any) -> Any:
@@ -166,6 +190,9 @@ class ScriptedChatModel(BaseChatModel):
     #: outline calls: outline_behaviour(days, call_index) -> outline lines (dicts);
     #: default: :func:`outline_dict` of each day
     outline_behaviour: Callable[[list[int], int], list[dict[str, Any]]] | None = None
+    #: copies calls: copy_maker(day, platform, call_index) -> a copy (dict); default
+    #: :func:`copy_dict`
+    copy_maker: Callable[[int, str, int], dict[str, Any]] | None = None
     window: int | None = None
     output_cap: int | None = None
     prompts: list[str] = Field(default_factory=list)
@@ -210,7 +237,9 @@ class ScriptedChatModel(BaseChatModel):
             self.max_tokens_seen.append(max_tokens)
             index = self._calls
             self._calls += 1
-        if is_outline_prompt(prompt):
+        if copies := requested_copies(prompt):
+            text = json.dumps({"days": self.copies_for(copies, index)})
+        elif is_outline_prompt(prompt):
             text = outline_rows(self.outline_lines(requested_days(prompt), index))
         else:
             text = self.behaviour(requested_days(prompt), index, max_tokens)
@@ -231,6 +260,13 @@ class ScriptedChatModel(BaseChatModel):
             },
         )
         return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def copies_for(self, wanted: dict[int, list[str]], index: int) -> list[dict[str, Any]]:
+        make = self.copy_maker or (lambda day, platform, _: copy_dict(day, platform))
+        return [
+            {"day": day, "copies": {k: make(day, k, index) for k in keys}}
+            for day, keys in wanted.items()
+        ]
 
     def outline_lines(self, days: list[int], index: int) -> list[dict[str, Any]]:
         if self.outline_behaviour is not None:
@@ -308,9 +344,11 @@ class ScriptedToolModel(ScriptedChatModel):
             self.max_tokens_seen.append(max_tokens)
             index = self._calls
             self._calls += 1
-        days = requested_days(prompt)
         name = tools[0]["function"]["name"]
-        if name == "month_outline":
+        days = requested_days(prompt) if name != "post_copies" else []
+        if name == "post_copies":
+            args = {"days": self.copies_for(requested_copies(prompt), index)}
+        elif name == "month_outline":
             args = {"days": self.outline_lines(days, index)}
         else:
             reply = self.behaviour(days, index, max_tokens) if self.behaviour else None

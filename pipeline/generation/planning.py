@@ -186,7 +186,9 @@ def plan_month(
                 tokenizer=writer.counter.name,
                 rag_tokens=writer.counter.count(examples) if examples else 0,
                 margin=writer.budget.margin,
-                tokens_per_day=writer.budget.tokens_per_day,
+                tokens_per_day=(state.get("tokens_per_day") or {}).get(
+                    "main", writer.budget.tokens_per_day
+                ),
                 calls=calls,
                 reasoning_reserve=writer.budget.reasoning_reserve,
                 schema_tokens=writer.schema_tokens(engine.chunk_request(first_task))
