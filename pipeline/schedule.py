@@ -293,6 +293,23 @@ class Schedule(BaseModel):
         on_date = [p for p in self.posts if p.date.isoformat() == key]
         return on_date[0] if len(on_date) == 1 else None
 
+    def post_of(self, key: str) -> Post:
+        """Like :meth:`find`, a :class:`ScheduleError` (exit code 2) when ``key`` names no
+        post, saying which posts its date has, or what a key looks like."""
+        post = self.find(str(key).strip())
+        if post is not None:
+            return post
+        on_date = [p.key for p in self.posts if p.date.isoformat() == str(key).strip()[:10]]
+        if on_date:
+            raise ScheduleError(
+                f"{key!r} is not one post of {self.name}: that date has {', '.join(on_date)}; "
+                "give one of those."
+            )
+        raise ScheduleError(
+            f"{key!r} is not a post of {self.name}: give a date-time such as "
+            f"{self.posts[0].key!r} (one of its posting slots)."
+        )
+
     @property
     def notes(self) -> list[str]:
         """What the schedule changed (slots moved on a DST day)."""

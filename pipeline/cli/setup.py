@@ -122,7 +122,7 @@ def plan(
     title = (
         f"Token plan for {schedule.name}, {schedule.count} {schedule.noun}s (no model was called)"
     )
-    print_plans(out, plans, title=title)
+    print_plans(out, plans, title=title, noun=schedule.noun)
 
 
 # ------------------------------------------------------------------------ index

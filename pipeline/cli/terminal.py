@@ -66,13 +66,14 @@ class DaysProgress:
             self.bar.stop()
 
 
-def print_plans(console: Console, plans: list[ModelPlan], *, title: str) -> None:
-    """``reelcal plan``'s output: one line of limits per model, then a table of its calls."""
+def print_plans(console: Console, plans: list[ModelPlan], *, title: str, noun: str = "day") -> None:
+    """``reelcal plan``'s output: one line of limits per model, then a table of its calls
+    (``noun``: what the calls write, "day" or "post")."""
     for p in plans:
         console.print(
             f"{p.model}: window {p.context_window:,}, output cap {p.max_output_tokens:,}, "
             f"tokenizer {p.tokenizer}, retrieved context {p.rag_tokens:,} tokens, "
-            f"margin {p.margin:,}, {p.tokens_per_day:,} tokens/day"
+            f"margin {p.margin:,}, {p.tokens_per_day:,} tokens/{noun}"
             f"{f', tool schema {p.schema_tokens:,} tokens' if p.schema_tokens else ''}"
             f"{f', reasoning reserve {p.reasoning_reserve:,}' if p.reasoning_reserve else ''} -> "
             f"{p.expected_calls} call{'s' if p.expected_calls != 1 else ''}"
@@ -82,7 +83,7 @@ def print_plans(console: Console, plans: list[ModelPlan], *, title: str) -> None
     table = Table(
         "model",
         "call",
-        "days",
+        f"{noun}s",
         "prompt tokens",
         "max_tokens",
         title=title,

@@ -290,18 +290,8 @@ def check_days_to_regenerate(calendar: Calendar, days: Sequence[int]) -> None:
 
 def post_numbers(calendar: Calendar, posts: Sequence[str]) -> list[int]:
     """The numbers of the posts keyed ``posts`` ("2027-03-03T18:00", or a date with one
-    post); ``InvalidDaysError`` naming one that the calendar's schedule does not have."""
-    schedule = calendar.plan_schedule
-    numbers = []
-    for key in posts:
-        post = schedule.find(str(key).strip())
-        if post is None:
-            raise InvalidDaysError(
-                f"{key!r} is not a post of {schedule.name}: give a date-time such as "
-                f"{schedule.posts[0].key!r} (its posts are in the file's Date and Time columns)."
-            )
-        numbers.append(post.number)
-    return numbers
+    post); ``ScheduleError`` naming one that the calendar's schedule does not have."""
+    return [calendar.plan_schedule.post_of(key).number for key in posts]
 
 
 def regenerate_days(

@@ -129,14 +129,7 @@ def read_request(data: dict[str, Any], settings: Settings | None = None) -> dict
     trends = [t for t in trends if t]
     check_request_text(trends, data.get("niche"))
     days = set(data.get("days") or [])
-    for key in data.get("posts") or []:
-        post = schedule.find(str(key).strip())
-        if post is None:
-            raise InvalidDaysError(
-                f"{key!r} is not a post of {schedule.name}: give a date-time such as "
-                f"{schedule.posts[0].key!r} (one of its posting slots)."
-            )
-        days.add(post.number)
+    days |= {schedule.post_of(key).number for key in data.get("posts") or []}
     bad = sorted(d for d in days if not 1 <= d <= schedule.count)
     if bad:
         noun = "Days" if schedule.daily_month else "Posts"

@@ -509,3 +509,12 @@ def test_a_daily_months_post_number_is_its_day(year, month, clock, zone):
     assert schedule.count == span.end.day
     assert all(post.number == post.date.day for post in schedule.posts)
     assert schedule.label(list(range(1, schedule.count + 1))) == f"Day 1 to Day {span.end.day}"
+
+
+def test_a_bare_date_with_two_posts_names_its_times():
+    schedule = build({"mon": ["09:00", "18:00"]}, "UTC", start="2027-03-08", end="2027-03-14")
+    assert schedule.post_of("2027-03-08T18:00").number == 2
+    with pytest.raises(ScheduleError, match="that date has 2027-03-08T09:00, 2027-03-08T18:00"):
+        schedule.post_of("2027-03-08")
+    with pytest.raises(ScheduleError, match="not a post of"):
+        schedule.post_of("2027-03-09")

@@ -21,7 +21,7 @@ from scripted import (
 
 from pipeline.calendar import Calendar
 from pipeline.config import Settings
-from pipeline.errors import InvalidDaysError, ReelcalError, RunNotFoundError, ScheduleError
+from pipeline.errors import ReelcalError, RunNotFoundError, ScheduleError
 from pipeline.generation.chains import generate_calendar, regenerate_days
 from pipeline.generation.planning import plan_month
 
@@ -303,7 +303,7 @@ def test_a_post_key_not_in_the_schedule_is_bad_input(tmp_path):
     model = well_behaved()
     with pytest.raises(ReelcalError) as err:  # the week after
         run(model, tmp_path, {"week": "2027-W10"}, posts=["2027-03-15T18:00"])
-    assert_bad_input(err, InvalidDaysError, "'2027-03-15T18:00'", "Week 10 of 2027")
+    assert_bad_input(err, ScheduleError, "'2027-03-15T18:00'", "Week 10 of 2027")
     assert model.prompts == []
 
     cal = run(model, tmp_path, {"week": "2027-W10"})
@@ -316,7 +316,7 @@ def test_a_post_key_not_in_the_schedule_is_bad_input(tmp_path):
             settings=settings(tmp_path),
             retriever=FIXED_RETRIEVER,
         )
-    assert_bad_input(err, InvalidDaysError, "'2027-03-10T09:00'", "'2027-03-08T18:00'")
+    assert_bad_input(err, ScheduleError, "'2027-03-10T09:00'", "that date has 2027-03-10T18:00")
     assert len(model.prompts) == calls
 
 
