@@ -50,6 +50,7 @@ def test_the_round_review_drops_a_row_whose_title_rewords_another_chunks(guard):
         row(24, "Five AI tools to save hours each week"),  # the kept day 1, reworded
     ]
     state = {
+        "month": "2027-02",  # a state without a schedule: the month, one post a day
         "dates": [r["date"] for r in rows],
         "round": 0,
         "kept": [row(1, "5 AI tools that save you hours every week")],

@@ -18,13 +18,17 @@ class MonthContext:
     """What every prompt of one run shares: its schedule (the span and its posts), trends,
     niche, platforms, the special dates inside the span and the shared examples."""
 
-    schedule: Schedule
+    schedule: Schedule  # a MonthSpec is read as its daily schedule
     trends: list[str]
     niche: str
     platform: str
     special_dates: list[SpecialDate]
     examples: str
     platforms: tuple[str, ...] = ("instagram",)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.schedule, MonthSpec):  # a month: one post a day, as before posts
+            object.__setattr__(self, "schedule", Schedule.for_month(self.schedule))
 
     @property
     def month(self) -> MonthSpec:
