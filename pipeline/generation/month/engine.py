@@ -319,7 +319,7 @@ class CalendarEngine:
         return rows_written(
             result,
             task,
-            writer.rules,
+            writer.rules_for(request),
             request.day_examples,
             day_sources,
             copies_asked=writer.copies_asked(request),

@@ -32,11 +32,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from pipeline.calendar import CONTENT_FIELDS, DayPlan, RuleBreakNote
 from pipeline.config import Settings
+from pipeline.platforms import PLATFORMS
 
 #: Script length of the local profile: the bundled 135M model under its grammar writes
 #: short scripts (the grammar holds them to these bounds; longer ones make each call slower).
@@ -80,6 +81,17 @@ class ContentRules:
             script_words=(script[0], script[1]),
             caption_max_chars=settings.caption_max_chars,
             strict=settings.strict,
+        )
+
+    def for_platform(self, key: str) -> ContentRules:
+        """These rules within the primary platform's limits (its caption characters and
+        hashtag count, :data:`~pipeline.platforms.PLATFORMS`): Instagram takes 5 hashtags."""
+        platform = PLATFORMS[key]
+        high = min(self.hashtags[1], platform.hashtag_max or self.hashtags[1])
+        return replace(
+            self,
+            caption_max_chars=min(self.caption_max_chars, platform.caption_max_chars),
+            hashtags=(min(self.hashtags[0], high), high),
         )
 
     def prompt_text(self) -> str:

@@ -203,7 +203,7 @@ class DayWriter:
             "examples": ctx.examples or "(no examples retrieved)",
             "output_format": self.library.output_format(fmt, request.days, ctx.schedule)
             + (copies_format(request.copies) if fmt == "json" else ""),
-            "content_rules": self.rules.prompt_text(),
+            "content_rules": self.rules_for(request).prompt_text(),
             "outline": prompts.outline_section(request.outline, ctx.schedule),
             "day_examples": prompts.day_examples_section(request.day_examples),
         }
@@ -237,6 +237,10 @@ class DayWriter:
         """The tool's JSON schema (``days`` pinned, or None for one schema for every
         chunk; ``copies``: the platforms each post has a copy for)."""
         return tool_schema(days, copies)
+
+    def rules_for(self, request: ChunkRequest) -> ContentRules:
+        """The content rules of a request: the settings' within its primary platform's limits."""
+        return self.rules.for_platform(request.context.platforms[0])
 
     def copies_asked(self, request: ChunkRequest) -> tuple[str, ...]:
         """The platforms whose copies this call writes with each post (none in pipe rows:
