@@ -49,15 +49,19 @@ from pipeline.errors import ReelcalError
 app = typer.Typer(
     name="reelcal",
     help=(
-        "Plan a month of short-video content with an LLM, grounded in mentor transcripts.\n\n"
+        "Plan a month (or any span) of short-video content with an LLM, grounded in mentor "
+        "transcripts: posts on your cadence, at your times, on your platforms.\n\n"
         "Examples:\n\n"
         "  reelcal generate --month 'March 2026' --trend 'AI agents' --out march.xlsx\n\n"
+        "  reelcal generate --month 2027-03 --cadence mon,wed,fri --time 18:00 "
+        "--timezone Europe/Berlin --platform instagram --platform tiktok --out march.ics\n\n"
+        "  reelcal generate --week 2027-W10 --out week.xlsx\n\n"
         "  reelcal outline --month 2026-03 --trend 'AI agents' --out march-outline.csv\n\n"
         "  reelcal generate --month 2026-03 --outline march-outline.csv --out march.xlsx\n\n"
         "  reelcal plan --month 2026-03 --model openai:gpt-3.5-turbo --model openai:gpt-4o\n\n"
         "  reelcal models llamacpp:smollm2\n\n"
         "  reelcal index transcripts/ --creator @me --out my-index\n\n"
-        "  reelcal regenerate march.json --days 3,7,12-14"
+        "  reelcal regenerate march.json --days 3,7,12-14 (or --missing, --posts 2027-03-03T18:00)"
     ),
     no_args_is_help=True,
     add_completion=False,
