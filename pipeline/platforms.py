@@ -117,6 +117,15 @@ _ALIASES = {
 }
 
 
+#: The most hashtags a copy asks for when its platform sets no limit (prompts ask 3-8).
+DEFAULT_HASHTAG_CAP = 8
+
+
+def hashtag_cap(key: str) -> int:
+    """The most hashtags a copy for ``key`` may carry: its platform's limit, at most 8."""
+    return min(PLATFORMS[key].hashtag_max or DEFAULT_HASHTAG_CAP, DEFAULT_HASHTAG_CAP)
+
+
 def platform_key(name: str) -> str:
     """The table key for ``name`` ("TikTok", "youtube-shorts", "Instagram Reels"...);
     :class:`ConfigError` naming the keys when it is none of them."""

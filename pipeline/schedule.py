@@ -40,6 +40,7 @@ __all__ = [
     "read_slots",
     "read_span",
     "read_timezone",
+    "wall_time",
     "weekday_key",
 ]
 
@@ -344,6 +345,12 @@ def _posts_by_key(
     start: dt.date, end: dt.date, slots: tuple[tuple[str, tuple[str, ...]], ...], zone_name: str
 ) -> dict[str, Post]:
     return {post.key: post for post in _posts(start, end, slots, zone_name)}
+
+
+def wall_time(day: dt.date, time: str, zone_name: str) -> str:
+    """The wall-clock time a slot at ``time`` really has on ``day`` in the zone (a time
+    skipped by a DST change moves forward by the gap)."""
+    return _existing_time(day, time, ZoneInfo(zone_name), zone_name)[0]
 
 
 def _existing_time(

@@ -360,9 +360,9 @@ def regenerate(
         calendar = Calendar.load(file)
         wanted += post_numbers(calendar, [p for p in (posts or "").split(",") if p.strip()])
         wanted += calendar.missing_days if missing else []
-        if when.span_given or when.slots_given:
-            wanted += when.select(calendar)
-        if not (days or posts or missing or when.span_given or when.slots_given):
+        picked = when.select(calendar)  # also checks --timezone and --platform
+        wanted += picked if when.selects else []
+        if not (days or posts or missing or when.selects):
             raise BadArguments(
                 "name the posts to rewrite: --days 3,7, --posts 2027-03-03T18:00, --missing, "
                 "or a span or cadence such as --week 2027-W10."

@@ -75,6 +75,12 @@ class When:
     def slots_given(self) -> bool:
         return any((self.cadence, self.times, self.posts_per_week, self.timezone, self.platforms))
 
+    @property
+    def selects(self) -> bool:
+        """Whether the options pick posts (regenerate): a span, a cadence or times; the
+        time zone and platforms only check the file's."""
+        return self.span_given or bool(self.cadence or self.times)
+
     def request(self) -> dict[str, Any]:
         """The keyword arguments of ``generate_calendar`` and friends (only those given)."""
         if self.end and not self.start:

@@ -57,7 +57,9 @@ def read_schedule(data: dict[str, Any], settings: Settings | None = None) -> Sch
     span = read_span(**{k: data.get(k) for k in SPAN_KEYS})
     primary = PLATFORMS[read_request_platforms(data, settings)[0]]
     given = {k: data[k] for k in SLOT_KEYS if data.get(k)}
-    if not given:
+    if not given and data.get("times") and settings.posting_slots:
+        given = {"cadence": list(settings.posting_slots)}  # the settings' weekdays, at times
+    elif not given:
         given = {"posting_slots": settings.posting_slots, "posts_per_week": settings.posts_per_week}
     slots = read_slots(**given, times=data.get("times"), default_time=primary.default_time)
     zone = data.get("timezone") or settings.timezone

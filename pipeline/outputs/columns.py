@@ -78,15 +78,15 @@ def table_columns(calendar: CalendarData) -> tuple[tuple[str, str], ...]:
 def table_rows(calendar: CalendarData) -> list[tuple[DayPlan, list[Any]]]:
     """Each plan and its cells in :func:`table_columns` order (no line, no copy: blank
     cells; the time is a :class:`datetime.time`, None when the plan has none)."""
-    lines = {line.day: line for line in calendar.outline}
+    lines = {line.day: line for line in calendar.outline}  # by post number
     rows = []
     for plan in calendar.days:
         cells = row_values(plan)
         if calendar.outline:
-            line = lines.get(plan.day)
+            line = lines.get(calendar.post_number(plan) or 0)
             cells += [getattr(line, field) if line else "" for field, _ in OUTLINE_COLUMNS]
         if calendar.sources:
-            cells.append("; ".join(calendar.sources.get(plan.day, [])))
+            cells.append("; ".join(calendar.sources.get(calendar.post_number(plan) or 0, [])))
         cells += [clock(plan), calendar.timezone if plan.time else ""]
         for key in calendar.platforms[1:]:
             cells += copy_values(plan, key)

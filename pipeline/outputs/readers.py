@@ -228,7 +228,8 @@ def _calendar_from(source: Path, table: TableRows, info: dict[str, Any]) -> Cale
         fields["year"], fields["month"] = schedule.start.year, schedule.start.month
     else:
         fields.update(_legacy_month(source, table, info))
-    fields.update(days=table.plans, outline=table.outline, sources=table.sources)
+    outline, sources = table.numbered(schedule)
+    fields.update(days=table.plans, outline=outline, sources=sources)
     try:
         return CalendarData(**fields)
     except ValidationError as exc:

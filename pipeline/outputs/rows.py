@@ -17,7 +17,7 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,7 @@ from pipeline.outputs.columns import (
 )
 from pipeline.plans import DayPlan, OutlineDay, PlatformCopy
 from pipeline.platforms import DEFAULT_PLATFORM, PLATFORMS
-from pipeline.schedule import WEEKDAYS, Schedule, Span, parse_time, read_timezone
+from pipeline.schedule import WEEKDAYS, Schedule, Span, parse_time, read_timezone, wall_time
 
 _SECONDS = re.compile(r"^(\d{1,2}:\d{2}):\d{2}(?:\.\d+)?")
 
@@ -48,10 +48,29 @@ class TableRows:
     columns imply (primary first), and the zone of its Time Zone column ("" if none)."""
 
     plans: list[DayPlan]
-    outline: list[OutlineDay]
-    sources: dict[int, list[str]]
+    outline: list[OutlineDay]  # numbered by day of the month until :meth:`numbered`
+    sources: dict[str, list[str]]  # post key -> source ids
     platforms: list[str]
     timezone: str
+    outline_keys: list[str] = field(default_factory=list)  # the post key of each line
+
+    def numbered(self, schedule: Schedule | None) -> tuple[list[OutlineDay], dict[int, list[str]]]:
+        """The outline and sources keyed by post number in ``schedule`` (None: a month
+        written before schedules, numbered by day)."""
+
+        def number(key: str) -> int | None:
+            if schedule is None:
+                return date.fromisoformat(key[:10]).day
+            post = schedule.find(key)
+            return post.number if post else None
+
+        outline = [
+            line.model_copy(update={"day": n})
+            for line, key in zip(self.outline, self.outline_keys)
+            if (n := number(key)) is not None
+        ]
+        sources = {n: ids for key, ids in self.sources.items() if (n := number(key)) is not None}
+        return outline, sources
 
     @property
     def timed(self) -> bool:
@@ -76,7 +95,7 @@ def read_rows(
 ) -> TableRows:
     """The plans and the rest from ``rows`` (numbered as the file numbers them)."""
     layout = _layout(source, header)
-    plans, outline, sources = [], [], {}
+    plans, outline, outline_keys, sources = [], [], [], {}
     zones: dict[str, int] = {}
     untimed: int | None = None
     for number, row in rows:
@@ -91,10 +110,11 @@ def read_rows(
             zones.setdefault(zone, number)
         ids = [i.strip() for i in cell_text(_cell(row, layout.sources)).split(";") if i.strip()]
         if ids:
-            sources[plan.day] = ids
+            sources[plan.key] = ids
         line = {f: cell_text(_cell(row, i)).strip() for f, i in layout.outline.items()}
         if line.get("pillar") and line.get("format"):
             outline.append(_outline_line(source, number, plan, line))
+            outline_keys.append(plan.key)
     if untimed and any(plan.time for plan in plans):
         raise CalendarFileError(
             f"{source}, row {untimed}: Time is empty; fill in the post's time (HH:MM) as the "
@@ -106,6 +126,7 @@ def read_rows(
         sources=sources,
         platforms=implied_platforms(source, list(layout.copies)),
         timezone=_one_zone(source, zones),
+        outline_keys=outline_keys,
     )
 
 
@@ -130,14 +151,26 @@ def implied_schedule(source: Path, table: TableRows) -> Schedule:
     first, last = dates[0], dates[-1]
     month_end = date(first.year, first.month, calendar.monthrange(first.year, first.month)[1])
     kind = "month" if first.day == 1 and last == month_end else "range"
+    zone = read_timezone(table.timezone or "UTC")
     slots: dict[str, set[str]] = {}
     for plan in table.plans:
         slots.setdefault(WEEKDAYS[plan.date.weekday()], set()).add(plan.time)
+    # a post moved off a time the clocks skipped (02:30 -> 03:30) is its slot's, not a slot
+    native: dict[str, set[str]] = {}
+    for plan in table.plans:
+        weekday = WEEKDAYS[plan.date.weekday()]
+        moved = any(
+            other != plan.time and wall_time(plan.date, other, zone) == plan.time
+            for other in slots[weekday]
+        )
+        if not moved:
+            native.setdefault(weekday, set()).add(plan.time)
+    slots = {day: native.get(day) or times for day, times in slots.items()}
     try:
         return Schedule.build(
             span=Span(kind, first, last),
             slots={day: sorted(times) for day, times in slots.items()},
-            timezone=table.timezone or "UTC",
+            timezone=zone,
         )
     except ValueError as exc:  # ScheduleError, or pydantic's ValidationError
         raise CalendarFileError(f"{source}: the rows make no schedule: {exc}") from None

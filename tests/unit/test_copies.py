@@ -123,9 +123,15 @@ def test_a_copy_that_keeps_breaking_is_given_up_and_named_in_the_notes(tmp_path)
         **WEEK,
     )
     assert cal.is_complete and "tiktok" not in cal.day(3).copies
-    # written with its post, then re-asked max_reasks times
-    assert sum(u.role == "copies" for u in cal.usage) == 1
     assert any(n.startswith("Post 3 has no copy for tiktok") for n in cal.notes)
+    copies_calls = [u for u in cal.usage if u.role == "copies"]
+    assert all(u.days_requested == [3] for u in copies_calls)
+    # a reply cut short is asked again with twice the room (not counted against the copy);
+    # a copy broken in full counts: written with its post, then re-asked max_reasks times
+    rooms = [u.max_tokens for u in copies_calls]
+    assert rooms == sorted(set(rooms))
+    assert [u.finish_reason == "length" for u in copies_calls][-1] is False
+    assert sum(u.finish_reason != "length" for u in copies_calls) == 1
 
 
 def test_a_model_without_tools_gets_its_copies_from_copies_calls(tmp_path):
@@ -220,3 +226,23 @@ def test_spans_copies_and_the_outline_together_on_a_4096_token_window(tmp_path):
     assert all(set(p.copies) == set(extra) for p in cal.posts)
     assert {"outline", "main", "copies"} <= {u.role for u in cal.usage}
     assert max(u.prompt_tokens + u.max_tokens for u in cal.usage) <= 4096
+
+
+def test_copies_calls_that_fail_end_in_notes_not_an_incomplete_run(tmp_path):
+    def broken(day: int, platform: str, index: int) -> dict[str, Any]:
+        raise ValueError("the provider rejected the request")
+
+    model = ScriptedToolModel(row_maker=with_copies(["tiktok"], long_tiktok={2}), copy_maker=broken)
+    cal = generate_calendar(
+        trends=["AI"],
+        niche="x",
+        model=model,
+        settings=settings(tmp_path, max_reasks=1, max_retries=0),
+        retriever=FIXED_RETRIEVER,
+        platforms=["instagram", "tiktok"],
+        **WEEK,
+    )
+    assert cal.is_complete and "tiktok" not in cal.day(2).copies
+    copies_calls = [u for u in cal.usage if u.role == "copies"]
+    assert len(copies_calls) == 1 and copies_calls[0].error  # recorded, counted as a try
+    assert any(n.startswith("Post 2 has no copy for tiktok") for n in cal.notes)

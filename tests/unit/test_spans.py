@@ -19,11 +19,12 @@ from scripted import (
     row,
 )
 
-from pipeline.calendar import Calendar
+from pipeline.calendar import Calendar, DayPlan, OutlineDay
 from pipeline.config import Settings
 from pipeline.errors import ReelcalError, RunNotFoundError, ScheduleError
 from pipeline.generation.chains import generate_calendar, regenerate_days
 from pipeline.generation.planning import plan_month
+from pipeline.schedule import Schedule, read_slots, read_span
 
 pytestmark = pytest.mark.usefixtures("no_backoff")
 
@@ -340,3 +341,79 @@ def test_resuming_a_finished_run_with_another_span_names_both_spans(tmp_path):
 
     same = run(model, tmp_path, {"week": "2027-W10"}, run_id="r")
     assert len(model.prompts) == calls and same.days == cal.days
+
+
+# --------------------------------------------------------------------- read back, options
+def _plan(post) -> DayPlan:
+    return DayPlan(
+        day=post.date.day,
+        date=post.date,
+        time=post.time,
+        title=f"Idea {post.number}",
+        hook="h",
+        caption="c",
+        script="s",
+        video_style="v",
+        audio="a",
+        hashtags=["#a"],
+        production_notes="n",
+        engagement="e",
+    )
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx", "json"])
+def test_outline_and_sources_read_back_by_post_number_with_two_posts_a_day(tmp_path, suffix):
+    schedule = Schedule.build(
+        span=read_span(week="2027-W10"),
+        slots=read_slots(posting_slots={"mon": ["09:00", "18:00"], "wed": ["12:00"]}),
+        timezone="Europe/Berlin",
+    )
+    cal = Calendar(
+        year=2027,
+        month=3,
+        schedule=schedule,
+        days=[_plan(p) for p in schedule.posts],
+        outline=[
+            OutlineDay(day=p.number, title=f"Idea {p.number}", pillar="P", format="F")
+            for p in schedule.posts
+        ],
+        sources={p.number: [f"r{p.number}"] for p in schedule.posts},
+    )
+    back = Calendar.load(cal.save(tmp_path / f"week.{suffix}"))
+    assert back.outline == cal.outline and back.sources == cal.sources
+    assert [back.outline_day(back.post_number(p)).title for p in back.posts] == [
+        p.title for p in cal.posts
+    ]
+
+
+def test_a_csv_with_a_post_moved_off_a_skipped_time_reads_back_complete(tmp_path):
+    schedule = Schedule.build(
+        span=read_span(month="2027-03"),
+        slots=read_slots(cadence="sun", times="02:30"),
+        timezone="Europe/Berlin",
+    )
+    cal = Calendar(year=2027, month=3, schedule=schedule, days=[_plan(p) for p in schedule.posts])
+    back = Calendar.load(cal.save(tmp_path / "sundays.csv"))
+    assert back.plan_schedule.slots == {"sun": ["02:30"]}
+    assert back.is_complete and back.posts == cal.posts
+
+
+def test_times_given_with_posting_slots_in_the_settings_keep_the_settings_weekdays():
+    from pipeline.generation.requests import read_schedule
+
+    settings = Settings(posting_slots={"mon": ["18:00"], "thu": ["12:00"]})
+    schedule = read_schedule({"week": "2027-W10", "times": ["09:00"]}, settings)
+    assert schedule.slots == {"mon": ["09:00"], "thu": ["09:00"]}
+    assert read_schedule({"week": "2027-W10"}, settings).slots == settings.posting_slots
+
+
+def test_regenerate_options_pick_posts_only_by_span_cadence_or_time():
+    from pipeline.cli.when import When
+
+    schedule = Schedule.build(
+        span=read_span(week="2027-W10"), slots=read_slots(), timezone="Europe/Berlin"
+    )
+    cal = Calendar(year=2027, month=3, schedule=schedule, days=[_plan(p) for p in schedule.posts])
+    assert not When(timezone="Europe/Berlin", platforms=["instagram"]).selects
+    assert When(cadence="mon,fri").select(cal) == [1, 5]
+    assert When(start="2027-03-09", end="2027-03-10").select(cal) == [2, 3]

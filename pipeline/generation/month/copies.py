@@ -44,7 +44,7 @@ def copy_tasks(
         sorted(numbers),
         month_context,
         round=state["round"],
-        tokens_per_day=writer.budget.tokens_per_day,
+        tokens_per_day=state["tokens_per_day"].get("copies", writer.budget.tokens_per_day),
         reasoning_reserve=writer.budget.reasoning_reserve,
         feedback={n: why[-3:] for n, why in feedback.items()},
         posts={n: rows[key] for n, key in numbers.items()},
@@ -54,6 +54,25 @@ def copy_tasks(
     for number, reason in plan.not_asked.items():
         logger.warning("%s's copies are not asked for: %s", schedule.short_name(number), reason)
     return [chunk_task(r, context) for r in plan.requests]
+
+
+def copies_tokens_per_post(state: MonthState, current: int, output_cap: int) -> int:
+    """The copies writer's tokens per post after this round's copies calls: doubled when a
+    reply was cut (never re-sent with the same room), else at least 1.25 times the most a
+    post took."""
+    this_round = [
+        u
+        for u in state.get("usage") or []
+        if u["role"] == "copies" and u["round"] == state["round"]
+    ]
+    if any(u["finish_reason"] == "length" for u in this_round):
+        return min(current * 2, output_cap)
+    took = [
+        u["output_tokens"] / len(u["days_requested"])
+        for u in this_round
+        if u["output_tokens"] and u["days_parsed"] and u["days_requested"]
+    ]
+    return max(current, int(max(took) * 1.25)) if took else current
 
 
 def copy_notes(values: dict[str, Any]) -> list[str]:

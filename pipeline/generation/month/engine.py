@@ -54,6 +54,7 @@ from pipeline.calendar import OutlineDay
 from pipeline.config import Settings
 from pipeline.dates import parse_month
 from pipeline.generation.month.chunks import plan_round
+from pipeline.generation.month.copies import copies_tokens_per_post
 from pipeline.generation.month.graph import NODES, compile_month_graph
 from pipeline.generation.month.grounding import (
     default_retriever,
@@ -65,6 +66,7 @@ from pipeline.generation.month.rounds import learn_from_calls, run_status, spend
 from pipeline.generation.outline.stage import OutlineStage, OutlineWriter, prepare_outline
 from pipeline.generation.requests import read_request
 from pipeline.generation.review.rows import (
+    copies_failed,
     copies_written,
     keep_stalled_days,
     merge_updates,
@@ -220,9 +222,13 @@ class CalendarEngine:
     def _tokens_per_post(self, role: str, request: dict[str, Any]) -> int:
         """The writer's starting tokens per post, grown by what the copies for the other
         platforms measure when its calls write them (:func:`copy_tokens`)."""
-        writer = self.writer(role)
-        extra = request["platforms"][1:] if role in ROLES and writer.mode != "rows" else []
-        return writer.budget.tokens_per_day + copy_tokens(extra, writer.counter)
+        writer, extra = self.writer(role), request["platforms"][1:]
+        if role == "copies":  # a copies call writes only the copies (and the post's number)
+            return (
+                copy_tokens(extra, writer.counter) + 40 if extra else writer.budget.tokens_per_day
+            )
+        grown = extra if role in ROLES and writer.mode != "rows" else []
+        return writer.budget.tokens_per_day + copy_tokens(grown, writer.counter)
 
     def _platform_name(self, platforms: list[str]) -> str:
         """The platform prompts name: the primary's, or the ``platform`` setting's free
@@ -303,7 +309,7 @@ class CalendarEngine:
         request, day_sources = self.chunk_request(task), []
         if task["role"] == "copies":
             result, failed = self._send(task, request, config)
-            return failed if result is None else copies_written(result, task)
+            return copies_failed(failed, task) if result is None else copies_written(result, task)
         if not self.cancelled.is_set():
             request, day_sources = with_day_examples(
                 request,
@@ -343,6 +349,11 @@ class CalendarEngine:
         row of each day whose re-asks stalled."""
         learned, changed, no_room, reasks = learn_from_calls(
             state, list(ROLES), writer_of=self.writer, max_reasks=self.settings.max_reasks
+        )
+        learned["tokens_per_day"]["copies"] = copies_tokens_per_post(
+            state,
+            learned["tokens_per_day"].get("copies", self.copies.budget.tokens_per_day),
+            self.copies.limits.max_output_tokens,
         )
         review = review_row_titles(state, self.titles, strict=self.settings.strict)
         rows = {

@@ -84,18 +84,25 @@ def run_status(
     settings: Settings,
 ) -> Status:
     """The status after a round: complete; the end of the run (no room for the days left,
-    stalled, spend cap); or another round (``running``)."""
+    stalled, spend cap); or another round (``running``). Platform copies still missing
+    keep a run going, never end it incomplete: with every post written, the end is
+    ``complete`` and the calendar's notes name the copies left out."""
     missing = missing_dates(state, rows)
     copies = missing_copies(state, rows, max_reasks=settings.max_reasks)
     if not missing and not copies:
         return "complete"
     if missing and all(d in not_asked for d in missing) and not copies:
         return "no_room"
-    if stalled >= settings.max_stalled_rounds:
-        return "stalled"
-    if calls >= state["max_calls"]:
-        return "spend_cap"
-    return "running"
+    end = (
+        "stalled"
+        if stalled >= settings.max_stalled_rounds
+        else "spend_cap"
+        if calls >= state["max_calls"]
+        else None
+    )
+    if end and not missing:  # every post is written: the copies left are named in the notes
+        return "complete"
+    return end or "running"
 
 
 def learn_round(

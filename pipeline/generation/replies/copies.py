@@ -33,16 +33,6 @@ def read_copies(value: Any, keys: Sequence[str]) -> dict[str, PlatformCopy]:
 
 
 def _platform_of(name: str) -> str | None:
-    from pipeline.errors import ConfigError
-    from pipeline.platforms import platform_key
-
-    try:
-        return platform_key(name)
-    except ConfigError:
-        return None
-
-
-def _platform_of(name: str) -> str | None:
     try:
         return platform_key(name)
     except ConfigError:

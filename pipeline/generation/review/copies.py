@@ -1,6 +1,7 @@
 """The platform rules of a post's copies: each copy against its platform's limits
-(:data:`~pipeline.platforms.PLATFORMS`): caption characters, hashtag count and form, a
-title where the platform has one."""
+(:data:`~pipeline.platforms.PLATFORMS`): caption characters, hashtag count (at most
+:func:`~pipeline.platforms.hashtag_cap`, as the prompts ask) and form, a title where the
+platform has one."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Sequence
 
 from pipeline.calendar import PlatformCopy
 from pipeline.generation.review.rules import HASHTAG
-from pipeline.platforms import PLATFORMS
+from pipeline.platforms import PLATFORMS, hashtag_cap
 
 
 def copy_breaks(copies: dict[str, PlatformCopy], keys: Sequence[str]) -> dict[str, list[str]]:
@@ -27,10 +28,10 @@ def copy_breaks(copies: dict[str, PlatformCopy], keys: Sequence[str]) -> dict[st
             )
         if not copy.hashtags:
             why.append(f"{platform.name} copy has no hashtags")
-        elif platform.hashtag_max is not None and len(copy.hashtags) > platform.hashtag_max:
+        elif len(copy.hashtags) > hashtag_cap(key):
             why.append(
                 f"{platform.name} copy has {len(copy.hashtags)} hashtags: at most "
-                f"{platform.hashtag_max}"
+                f"{hashtag_cap(key)}"
             )
         if any(not HASHTAG.fullmatch(tag) for tag in copy.hashtags):
             why.append(f"each {platform.name} hashtag is # and one word, no spaces")

@@ -100,9 +100,11 @@ def copies_written(result: Any, task: ChunkTask) -> dict[str, Any]:
     written = {item["day"]: item["copies"] for item in result.plans}
     copies: dict[str, dict[str, Any]] = {}
     entries = []
+    cut = result.usage.finish_reason == "length"
     for number, keys in wanted.items():
         got = written.get(number, {})
-        broken = copy_breaks(got, keys)
+        # a reply cut short is the budget's fault, not the copy's: asked again with more room
+        broken = copy_breaks(got, [k for k in keys if k in got] if cut else keys)
         key = schedule.key_of(number)
         good = {
             k: c.model_dump(mode="json") for k, c in got.items() if k in keys and k not in broken
@@ -116,6 +118,25 @@ def copies_written(result: Any, task: ChunkTask) -> dict[str, Any]:
     usage = result.usage.model_copy(update={"days_parsed": len(copies)})
     logger.info(usage.summary(schedule.short_label, schedule.noun))
     return {"copies": copies, "copy_breaks": entries, "usage": [usage.model_dump(mode="json")]}
+
+
+def copies_failed(failed: dict[str, Any], task: ChunkTask) -> dict[str, Any]:
+    """The update of a copies call that failed (its usage record): each copy it asked for
+    counts one try (``copy_breaks``), so that failing calls end in notes, not a loop."""
+    if not failed.get("usage"):  # not sent (the run is shutting down)
+        return failed
+    error = failed["usage"][0].get("error") or "the call failed"
+    entries = [
+        {
+            "day": int(n),
+            "platform": k,
+            "reasons": [f"the call failed: {error[:120]}"],
+            "round": task["round"],
+        }
+        for n, keys in (task.get("wanted") or {}).items()
+        for k in keys
+    ]
+    return {**failed, "copy_breaks": entries}
 
 
 def candidate(

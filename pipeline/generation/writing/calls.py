@@ -62,7 +62,7 @@ def send_chunk(
             logger.info(failed.usage.summary(schedule.short_label, schedule.noun))
             return None, {"usage": [failed.usage.model_dump(mode="json")]}
         except Exception as exc:
-            if task["role"] not in ("outline", "copies"):
+            if task["role"] != "outline":
                 raise  # a fault of ours: the run ends with what it has (resumable)
             # the outline never costs the month: recorded as a failed call, and its
             # days are written without the lines it lacks

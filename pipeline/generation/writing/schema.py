@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pipeline.platforms import PLATFORMS
+from pipeline.platforms import PLATFORMS, hashtag_cap
 
 # For the llama.cpp grammar: each text field is plain one-line text, a bounded number of
 # words of bounded length. A 135M model left free fills JSON strings with escaped newlines
@@ -103,14 +103,8 @@ def _day_item(
     }
 
 
-#: The most hashtags a copy asks for when its platform sets no limit (prompts ask 3-8).
-DEFAULT_HASHTAG_CAP = 8
 #: Word caps of a copy under the local model's grammar (as its caption in the row).
 COPY_GRAMMAR_WORDS = {"caption": 25, "title": 10}
-
-
-def hashtag_cap(key: str) -> int:
-    return min(PLATFORMS[key].hashtag_max or DEFAULT_HASHTAG_CAP, DEFAULT_HASHTAG_CAP)
 
 
 def copy_item_schema(key: str, *, grammar: bool = False) -> dict[str, Any]:

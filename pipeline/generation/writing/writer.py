@@ -185,6 +185,8 @@ class DayWriter:
             "platform": ctx.platform,
             "niche": prompts.quoted(ctx.niche),
             "month_name": schedule.name,
+            "span_heading": "Month" if schedule.kind == "month" else "Dates",
+            "post_word": schedule.noun,
             "trends": prompts.quoted_list(ctx.trends, empty="- (none given: use evergreen topics)"),
             "special_dates": prompts.special_dates_section(
                 ctx.special_dates, schedule, request.days
