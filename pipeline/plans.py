@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -263,7 +264,7 @@ class CalendarData(BaseModel):
     @property
     def plan_schedule(self) -> Schedule:
         """The schedule, or (a calendar written before schedules) the month's daily one."""
-        return self.schedule or Schedule.for_month(MonthSpec(self.year, self.month))
+        return self.schedule or _daily_month(self.year, self.month)
 
     @property
     def first_date(self) -> date:
@@ -379,3 +380,9 @@ class CalendarData(BaseModel):
             + (f", {len(self.outline)}/{self.post_count} planned" if self.outline else "")
         )
         return "\n".join(lines)
+
+
+@lru_cache(maxsize=32)
+def _daily_month(year: int, month: int) -> Schedule:
+    """The schedule of a calendar written before schedules: its month, one post a day."""
+    return Schedule.for_month(MonthSpec(year, month))

@@ -157,9 +157,10 @@ def keep_stalled_days(
 ) -> dict[str, Any]:
     """Complete first, then flagged: the state update that keeps, flagged, the best row
     that broke only soft rules (``candidates``) of each day still missing whose re-asks
-    stalled: dropped more than ``max_reasks`` times; or of each of ``days`` (ISO dates:
+    stalled: dropped more than ``max_reasks`` times; or of each of ``days`` (post keys:
     the run is about to end). ``review`` is this round's title review (its drops count,
     and a row it drops is kept as it is). Hard breaks never make a candidate."""
+    schedule = schedule_of(state)
     candidates = {**(state.get("candidates") or {})}
     for d, found in (review.get("candidates") or {}).items():
         candidates[d] = found  # the row the review just dropped is the one still in rows
@@ -170,9 +171,7 @@ def keep_stalled_days(
                 drops[entry["day"]] = drops.get(entry["day"], 0) + 1
         limit = 1 + (max_reasks or 0)
         days = [
-            d
-            for d in missing_dates(state, rows)
-            if drops.get(schedule_of(state).number_of(d), 0) >= limit
+            d for d in missing_dates(state, rows) if drops.get(schedule.number_of(d), 0) >= limit
         ]
         why = f"its re-asks stalled ({limit} rows broke rules)"
     else:
@@ -189,7 +188,7 @@ def keep_stalled_days(
         "rows_checked": sorted({*(review.get("rows_checked") or []), *chosen}),
         "rule_breaks": [
             {
-                "day": schedule_of(state).number_of(d),
+                "day": schedule.number_of(d),
                 "reasons": candidates[d]["reasons"],
                 "round": state["round"],
                 "kept": True,
@@ -231,7 +230,7 @@ def review_row_titles(state: dict[str, Any], titles: TitleGuard, *, strict: bool
     new = sorted(d for d in rows if d not in set(checked))
     if not new:
         return {}
-    rewriting = set(state["dates"])
+    rewriting, schedule = set(state["dates"]), schedule_of(state)
     kept_rows = sorted(
         (r for r in state.get("kept") or [] if row_key(r) not in rewriting), key=row_key
     )
@@ -242,7 +241,7 @@ def review_row_titles(state: dict[str, Any], titles: TitleGuard, *, strict: bool
     }
     breaks = [
         {
-            "day": schedule_of(state).number_of(d),
+            "day": schedule.number_of(d),
             "reasons": [f"title {rows[d]['title']!r} repeats {match!r}: pick a new idea"],
             "round": state["round"],
             **({} if strict else {"kept": True}),
@@ -250,7 +249,7 @@ def review_row_titles(state: dict[str, Any], titles: TitleGuard, *, strict: bool
         for d, match in repeats.items()
     ]
     for entry in breaks:
-        logger.info("%s: %s", schedule_of(state).short_name(entry["day"]), entry["reasons"][0])
+        logger.info("%s: %s", schedule.short_name(entry["day"]), entry["reasons"][0])
     dropped = set(repeats) if strict else set()
     sources = state.get("sources") or {}
     return {

@@ -369,20 +369,14 @@ class DayWriter:
             # the reply ran to max_tokens: a cut, whatever reason the server reports
             # (llama.cpp's server says "tool_calls"), so the engine grows or splits it
             finish = "length"
-        usage = UsageRecord(
-            role=request.role,
-            model=self.label,
-            days_requested=request.days,
-            posts_requested=request.post_keys(),
-            prompt_tokens=request.prompt_tokens,
-            max_tokens=request.max_tokens,
+        usage = self.usage_record(
+            request,
             input_tokens=usage_meta.get("input_tokens"),
             output_tokens=usage_meta.get("output_tokens"),
             reasoning_tokens=(usage_meta.get("output_token_details") or {}).get("reasoning"),
             finish_reason=finish,
             days_parsed=len(plans),
             rows_rejected=len(parsed.rejected) if parsed else 0,
-            round=request.round,
             seconds=round(seconds, 2),
             cached=is_cached_reply(message),
         )
@@ -401,9 +395,9 @@ class DayWriter:
         )
         return parsed.plans, parsed
 
-    def failed(self, request: ChunkRequest, exc: Exception) -> ChunkResult:
-        """The record of a call that raised (nothing parsed, the error kept)."""
-        usage = UsageRecord(
+    def usage_record(self, request: ChunkRequest, **reported: Any) -> UsageRecord:
+        """The usage record of a call for ``request``: what was asked, and ``reported``."""
+        return UsageRecord(
             role=request.role,
             model=self.label,
             days_requested=request.days,
@@ -411,6 +405,13 @@ class DayWriter:
             prompt_tokens=request.prompt_tokens,
             max_tokens=request.max_tokens,
             round=request.round,
+            **reported,
+        )
+
+    def failed(self, request: ChunkRequest, exc: Exception) -> ChunkResult:
+        """The record of a call that raised (nothing parsed, the error kept)."""
+        usage = self.usage_record(
+            request,
             error=(str(exc) if isinstance(exc, ModelCallError) else f"{type(exc).__name__}: {exc}")[
                 :300
             ],
