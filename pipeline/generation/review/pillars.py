@@ -44,7 +44,7 @@ def over_share(
     *,
     fixed: Iterable[str] = (),
 ) -> dict[str, str]:
-    """ISO date -> why, for the new lines (dates in ``new``, latest first) to plan again:
+    """Post key -> why, for the new lines (dates in ``new``, latest first) to plan again:
     a pillar that is not one of ``pillars``, or a pillar over its share of ``days`` by
     more than :data:`PILLAR_SLACK`. ``lines`` are every line kept so far (new ones too);
     dates in ``fixed`` are never named."""
