@@ -246,3 +246,28 @@ def test_copies_calls_that_fail_end_in_notes_not_an_incomplete_run(tmp_path):
     copies_calls = [u for u in cal.usage if u.role == "copies"]
     assert len(copies_calls) == 1 and copies_calls[0].error  # recorded, counted as a try
     assert any(n.startswith("Post 2 has no copy for tiktok") for n in cal.notes)
+
+
+def test_extra_hashtags_are_trimmed_to_the_platform_not_asked_again(tmp_path):
+    many = [f"#tag{i}" for i in range(9)]
+    model = ScriptedToolModel(
+        row_maker=lambda day: {
+            **row_dict(day),
+            "hashtags": many,
+            "copies": {"tiktok": {**copy_dict(day, "tiktok"), "hashtags": many}},
+        }
+    )
+    cal = generate_calendar(
+        trends=["AI"],
+        niche="x",
+        model=model,
+        settings=settings(tmp_path),
+        retriever=FIXED_RETRIEVER,
+        platforms=["instagram", "tiktok"],
+        **WEEK,
+    )
+    assert cal.is_complete and {u.role for u in cal.usage} == {"main"}
+    assert all(p.hashtags == many[:5] for p in cal.posts)  # Instagram keeps 5
+    assert all(p.copies["tiktok"].hashtags == many[:8] for p in cal.posts)
+    schema = model.requests and str(model.requests[0])
+    assert schema and "3-5 hashtags" in schema

@@ -110,7 +110,7 @@ class OutlineWriter(DayWriter):
         return self.library.outline_prompt().format_messages(**values)
 
     def tool_parameters(
-        self, days: Sequence[int] | None, copies: Sequence[str] = ()
+        self, days: Sequence[int] | None, copies: Sequence[str] = (), *, hashtag_max: int = 8
     ) -> dict[str, Any]:
         return outline_schema(days, formats=self.formats, pillars=self.settings.content_pillars)
 

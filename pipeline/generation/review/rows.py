@@ -20,6 +20,7 @@ from pipeline.generation.review.copies import copy_breaks
 from pipeline.generation.review.rules import ContentRules, soft_score
 from pipeline.generation.review.titles import TitleGuard
 from pipeline.generation.state import Candidate, ChunkTask, missing_dates, row_key, schedule_of
+from pipeline.platforms import hashtag_cap
 
 logger = logging.getLogger("reelcal")
 
@@ -38,11 +39,12 @@ def rows_written(
     A kept row keeps the platform copies (of ``copies_asked``) within their platform's
     limits; the others are recorded in ``copy_breaks`` and asked again on their own."""
     schedule = schedule_of(task["context"])
+    plans = [rules.trimmed(plan) for plan in result.plans]
     kept, dropped, breaks, soft = rules.review(
-        result.plans,
+        plans,
         taken_titles=task.get("taken_titles") or [],
         examples="\n".join(filter(None, [task["context"].get("examples"), day_examples])),
-        numbers=[schedule.number_of(plan.key) for plan in result.plans],
+        numbers=[schedule.number_of(plan.key) for plan in plans],
     )
     usage = result.usage.model_copy(update={"rule_breaks": breaks})
     logger.info(usage.summary(schedule.short_label, schedule.noun))
@@ -97,7 +99,13 @@ def copies_written(result: Any, task: ChunkTask) -> dict[str, Any]:
     (``copies``), the others with why (``copy_breaks``), and its usage record."""
     schedule = schedule_of(task["context"])
     wanted = {int(n): keys for n, keys in (task.get("wanted") or {}).items()}
-    written = {item["day"]: item["copies"] for item in result.plans}
+    written = {  # extra hashtags dropped, as a post's own are (ContentRules.trimmed)
+        item["day"]: {
+            k: c.model_copy(update={"hashtags": c.hashtags[: hashtag_cap(k)]})
+            for k, c in item["copies"].items()
+        }
+        for item in result.plans
+    }
     copies: dict[str, dict[str, Any]] = {}
     entries = []
     cut = result.usage.finish_reason == "length"

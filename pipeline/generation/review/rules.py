@@ -37,7 +37,7 @@ from functools import lru_cache
 
 from pipeline.calendar import CONTENT_FIELDS, DayPlan, RuleBreakNote
 from pipeline.config import Settings
-from pipeline.platforms import PLATFORMS
+from pipeline.platforms import PLATFORMS, hashtag_cap
 
 #: Script length of the local profile: the bundled 135M model under its grammar writes
 #: short scripts (the grammar holds them to these bounds; longer ones make each call slower).
@@ -92,6 +92,18 @@ class ContentRules:
             self,
             caption_max_chars=min(self.caption_max_chars, platform.caption_max_chars),
             hashtags=(min(self.hashtags[0], high), high),
+        )
+
+    def trimmed(self, plan: DayPlan) -> DayPlan:
+        """``plan`` with its hashtags cut to the most these rules keep (and each copy's to
+        its platform's): extra tags are mechanical to drop, unlike extra words, so a
+        reel is not asked again for them."""
+        copies = {
+            key: copy.model_copy(update={"hashtags": copy.hashtags[: hashtag_cap(key)]})
+            for key, copy in plan.copies.items()
+        }
+        return plan.model_copy(
+            update={"hashtags": plan.hashtags[: self.hashtags[1]], "copies": copies}
         )
 
     def prompt_text(self) -> str:

@@ -67,7 +67,7 @@ class CopyWriter(DayWriter):
         return [SystemMessage(system), HumanMessage(human)]
 
     def tool_parameters(
-        self, days: Sequence[int] | None, copies: Sequence[str] = ()
+        self, days: Sequence[int] | None, copies: Sequence[str] = (), *, hashtag_max: int = 8
     ) -> dict[str, Any]:
         keys = list(copies) or list(PLATFORMS)[1:]
         item = {

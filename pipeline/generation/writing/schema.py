@@ -40,7 +40,9 @@ def words_pattern(max_words: int, min_words: int = 1) -> str:
     return f"^{words}$" if min_words else f"^({words})?$"
 
 
-def tool_schema(days: Sequence[int] | None = None, copies: Sequence[str] = ()) -> dict[str, Any]:
+def tool_schema(
+    days: Sequence[int] | None = None, copies: Sequence[str] = (), *, hashtag_max: int = 8
+) -> dict[str, Any]:
     """JSON schema of a tool call's arguments: a list of days.
 
     Without ``days`` it is the same for every chunk: hosted providers put tool schemas
@@ -49,10 +51,12 @@ def tool_schema(days: Sequence[int] | None = None, copies: Sequence[str] = ()) -
     checked after parsing. With ``days`` each item's day is one of them: for servers that
     turn the schema into a grammar (llama.cpp's, vLLM's guided decoding), where a pinned
     day is what keeps a small model on the days asked for. ``copies``: the platform keys
-    each post also has a copy for.
+    each post also has a copy for; ``hashtag_max``: the most hashtags the rules keep.
     """
     day = {"type": "integer", "enum": list(days)} if days else {"type": "integer", "minimum": 1}
-    return reply_schema({"type": "array", "items": _day_item(day, copies=copies)})
+    item = _day_item(day, copies=copies)
+    item["properties"]["hashtags"]["maxItems"] = hashtag_max  # what the content rules keep
+    return reply_schema({"type": "array", "items": item})
 
 
 def grammar_schema(

@@ -229,16 +229,21 @@ class DayWriter:
             "function": {
                 "name": self.tool_name,
                 "description": self.tool_description,
-                "parameters": self.tool_parameters(pinned, self.copies_asked(request)),
+                "parameters": self.tool_parameters(
+                    pinned,
+                    self.copies_asked(request),
+                    hashtag_max=min(8, self.rules_for(request).hashtags[1]),
+                ),
             },
         }
 
     def tool_parameters(
-        self, days: Sequence[int] | None, copies: Sequence[str] = ()
+        self, days: Sequence[int] | None, copies: Sequence[str] = (), *, hashtag_max: int = 8
     ) -> dict[str, Any]:
         """The tool's JSON schema (``days`` pinned, or None for one schema for every
-        chunk; ``copies``: the platforms each post has a copy for)."""
-        return tool_schema(days, copies)
+        chunk; ``copies``: the platforms each post has a copy for; ``hashtag_max``: the
+        most hashtags the rules keep)."""
+        return tool_schema(days, copies, hashtag_max=hashtag_max)
 
     def rules_for(self, request: ChunkRequest) -> ContentRules:
         """The content rules of a request: the settings' within its primary platform's limits."""
