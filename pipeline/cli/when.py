@@ -72,10 +72,6 @@ class When:
         return any((self.month, self.week, self.start, self.end))
 
     @property
-    def slots_given(self) -> bool:
-        return any((self.cadence, self.times, self.posts_per_week, self.timezone, self.platforms))
-
-    @property
     def selects(self) -> bool:
         """Whether the options pick posts (regenerate): a span, a cadence or times; the
         time zone and platforms only check the file's."""
@@ -97,14 +93,6 @@ class When:
             "platforms": self.platforms or None,
         }
         return {k: v for k, v in given.items() if v is not None}
-
-    def name(self) -> str:
-        """The span as the user gave it, for messages."""
-        if self.week:
-            return self.week
-        if self.start:
-            return f"{self.start} to {self.end or self.start}"
-        return self.month or ""
 
     def select(self, calendar: Any) -> list[int]:
         """The numbers of ``calendar``'s posts that the span, cadence and time options name

@@ -45,6 +45,19 @@ def settings(tmp_path, **overrides: Any) -> Settings:
     return Settings(**{**base, **overrides})
 
 
+def run_week(model: Any, tmp_path, platforms: list[str], **overrides: Any) -> Calendar:
+    """Week 2027-W10 in Berlin on ``platforms``, written by ``model``."""
+    return generate_calendar(
+        trends=["AI"],
+        niche="x",
+        model=model,
+        settings=settings(tmp_path, **overrides),
+        retriever=FIXED_RETRIEVER,
+        platforms=platforms,
+        **WEEK,
+    )
+
+
 def with_copies(platforms: list[str], *, long_tiktok: set[int] = frozenset()):
     """A row maker whose rows carry a copy per platform (an over-long TikTok caption on
     the days in ``long_tiktok``)."""
@@ -61,15 +74,7 @@ def with_copies(platforms: list[str], *, long_tiktok: set[int] = frozenset()):
 def test_a_tool_model_writes_two_copies_per_post_within_each_platforms_limits(tmp_path):
     extra = ["tiktok", "youtube_shorts"]
     model = ScriptedToolModel(row_maker=with_copies(extra))
-    cal = generate_calendar(
-        trends=["AI"],
-        niche="x",
-        model=model,
-        settings=settings(tmp_path),
-        retriever=FIXED_RETRIEVER,
-        platforms=["instagram", *extra],
-        **WEEK,
-    )
+    cal = run_week(model, tmp_path, ["instagram", *extra])
     assert cal.is_complete and cal.platforms == ["instagram", *extra]
     for post in cal.posts:
         assert set(post.copies) == set(extra)
@@ -84,15 +89,7 @@ def test_a_tool_model_writes_two_copies_per_post_within_each_platforms_limits(tm
 
 def test_over_long_tiktok_captions_are_re_asked_for_those_copies_only(tmp_path):
     model = ScriptedToolModel(row_maker=with_copies(["tiktok"], long_tiktok={2, 5}))
-    cal = generate_calendar(
-        trends=["AI"],
-        niche="x",
-        model=model,
-        settings=settings(tmp_path),
-        retriever=FIXED_RETRIEVER,
-        platforms=["instagram", "tiktok"],
-        **WEEK,
-    )
+    cal = run_week(model, tmp_path, ["instagram", "tiktok"])
     assert cal.is_complete
     copies_calls = [u for u in cal.usage if u.role == "copies"]
     assert len(copies_calls) == 1 and copies_calls[0].days_requested == [2, 5]
@@ -113,15 +110,7 @@ def test_a_copy_that_keeps_breaking_is_given_up_and_named_in_the_notes(tmp_path)
         row_maker=with_copies(["tiktok"], long_tiktok={3}),
         copy_maker=lambda day, platform, _: {**copy_dict(day, platform), "caption": TOO_LONG},
     )
-    cal = generate_calendar(
-        trends=["AI"],
-        niche="x",
-        model=model,
-        settings=settings(tmp_path, max_reasks=1),
-        retriever=FIXED_RETRIEVER,
-        platforms=["instagram", "tiktok"],
-        **WEEK,
-    )
+    cal = run_week(model, tmp_path, ["instagram", "tiktok"], max_reasks=1)
     assert cal.is_complete and "tiktok" not in cal.day(3).copies
     assert any(n.startswith("Post 3 has no copy for tiktok") for n in cal.notes)
     copies_calls = [u for u in cal.usage if u.role == "copies"]
@@ -136,15 +125,7 @@ def test_a_copy_that_keeps_breaking_is_given_up_and_named_in_the_notes(tmp_path)
 
 def test_a_model_without_tools_gets_its_copies_from_copies_calls(tmp_path):
     model = ScriptedChatModel(behaviour=lambda days, i, mt: rows_for(days))
-    cal = generate_calendar(
-        trends=["AI"],
-        niche="x",
-        model=model,
-        settings=settings(tmp_path, tokens_per_day=120),
-        retriever=FIXED_RETRIEVER,
-        platforms=["instagram", "tiktok"],
-        **WEEK,
-    )
+    cal = run_week(model, tmp_path, ["instagram", "tiktok"], tokens_per_day=120)
     assert cal.is_complete and all("tiktok" in p.copies for p in cal.posts)
     roles = [u.role for u in cal.usage]
     assert roles.count("copies") >= 1 and roles.index("copies") > roles.index("main")
@@ -233,15 +214,7 @@ def test_copies_calls_that_fail_end_in_notes_not_an_incomplete_run(tmp_path):
         raise ValueError("the provider rejected the request")
 
     model = ScriptedToolModel(row_maker=with_copies(["tiktok"], long_tiktok={2}), copy_maker=broken)
-    cal = generate_calendar(
-        trends=["AI"],
-        niche="x",
-        model=model,
-        settings=settings(tmp_path, max_reasks=1, max_retries=0),
-        retriever=FIXED_RETRIEVER,
-        platforms=["instagram", "tiktok"],
-        **WEEK,
-    )
+    cal = run_week(model, tmp_path, ["instagram", "tiktok"], max_reasks=1, max_retries=0)
     assert cal.is_complete and "tiktok" not in cal.day(2).copies
     copies_calls = [u for u in cal.usage if u.role == "copies"]
     assert len(copies_calls) == 1 and copies_calls[0].error  # recorded, counted as a try
@@ -257,15 +230,7 @@ def test_extra_hashtags_are_trimmed_to_the_platform_not_asked_again(tmp_path):
             "copies": {"tiktok": {**copy_dict(day, "tiktok"), "hashtags": many}},
         }
     )
-    cal = generate_calendar(
-        trends=["AI"],
-        niche="x",
-        model=model,
-        settings=settings(tmp_path),
-        retriever=FIXED_RETRIEVER,
-        platforms=["instagram", "tiktok"],
-        **WEEK,
-    )
+    cal = run_week(model, tmp_path, ["instagram", "tiktok"])
     assert cal.is_complete and {u.role for u in cal.usage} == {"main"}
     assert all(p.hashtags == many[:5] for p in cal.posts)  # Instagram keeps 5
     assert all(p.copies["tiktok"].hashtags == many[:8] for p in cal.posts)
