@@ -89,6 +89,7 @@ from pipeline.generation.writing.budget import (
 from pipeline.generation.writing.calls import send_chunk
 from pipeline.generation.writing.copies import copy_tokens
 from pipeline.generation.writing.copy_writer import CopyWriter
+from pipeline.generation.writing.prose import day_writer
 from pipeline.generation.writing.writer import ChunkRequest, DayWriter, MonthContext
 from pipeline.models.chat import load_chat_model, with_response_cache
 from pipeline.models.ratelimits import with_rate_limit
@@ -122,12 +123,12 @@ class CalendarEngine:
     ) -> None:
         self.settings = settings
         main_model = _resolve_model(model or settings.model, settings)
-        self.main = DayWriter(main_model, settings, role="main")
+        self.main = day_writer(main_model, settings, role="main")
         supplement = supplement_model or settings.supplement_model
         self.supplement = (
-            DayWriter(_resolve_model(supplement, settings), settings, role="supplement")
+            day_writer(_resolve_model(supplement, settings), settings, role="supplement")
             if supplement
-            else DayWriter(main_model, settings, role="supplement", library=self.main.library)
+            else day_writer(main_model, settings, role="supplement", library=self.main.library)
         )
         self.copies = CopyWriter(main_model, settings, role="copies", library=self.main.library)
         self._retriever = retriever
@@ -143,9 +144,9 @@ class CalendarEngine:
             else None
         )
         # one llama.cpp context serves one request at a time; hosted models take several
-        grammar = "grammar" in (self.main.mode, self.supplement.mode)
+        local = self.main.one_post_at_a_time or self.supplement.one_post_at_a_time
         at_once = settings.max_concurrency or PARALLEL_CALLS[settings.speed]
-        self._slots = threading.BoundedSemaphore(1 if grammar else at_once)
+        self._slots = threading.BoundedSemaphore(1 if local else at_once)
         #: Set on Ctrl-C: chunks not yet sent are dropped (they stay missing, so a resume
         #: asks for them) instead of being sent while the run shuts down.
         self.cancelled = threading.Event()
@@ -227,7 +228,8 @@ class CalendarEngine:
             return (
                 copy_tokens(extra, writer.counter) + 40 if extra else writer.budget.tokens_per_day
             )
-        grown = extra if role in ROLES and writer.mode != "rows" else []
+        # prose asks each field on its own: a copy does not grow the script's reply
+        grown = extra if role in ROLES and writer.mode not in ("rows", "prose") else []
         return writer.budget.tokens_per_day + copy_tokens(grown, writer.counter)
 
     def _platform_name(self, platforms: list[str]) -> str:

@@ -74,8 +74,17 @@ class ContentRules:
     strict: bool = True
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, local: bool = False) -> ContentRules:
-        script = settings.script_words or (LOCAL_SCRIPT_WORDS if local else (120, 250))
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        local: bool = False,
+        default_script: tuple[int, int] | None = None,
+    ) -> ContentRules:
+        """The rules of ``settings``; unset script words default to ``default_script``,
+        else the local grammar's profile (``local``), else 120-250."""
+        script = settings.script_words or default_script
+        script = script or (LOCAL_SCRIPT_WORDS if local else (120, 250))
         return cls(
             hook_max_words=settings.hook_max_words,
             script_words=(script[0], script[1]),

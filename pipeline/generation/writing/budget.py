@@ -36,7 +36,7 @@ from pipeline.errors import TokenBudgetError
 
 #: How a writer asks for structured days: a llama.cpp JSON grammar, a forced tool call,
 #: JSON in the reply text (models that cannot force a tool), or pipe-separated rows.
-OutputMode = Literal["grammar", "tools", "json_text", "rows"]
+OutputMode = Literal["grammar", "tools", "json_text", "rows", "prose"]
 
 MARGIN_FRACTION = 0.10
 #: Headroom added to the observed tokens per day (and reasoning tokens) when re-estimating.

@@ -138,7 +138,7 @@ class DayWriter:
         self.counter: TokenCounter = token_counter_for(model)
         self.library = library or prompts.load_library()
         self.mode: OutputMode = self._choose_mode()
-        self.rules = ContentRules.from_settings(settings, local=self.mode == "grammar")
+        self.rules = self.content_rules()
         margin = settings.safety_margin if role == "main" else settings.supplement_safety_margin
         self.budget = TokenBudget(
             context_window=self.limits.context_window,
@@ -160,6 +160,16 @@ class DayWriter:
         """Tokens a day takes before any is learned: ``tokens_per_day`` or the calibrated
         figure of the output mode."""
         return self.settings.tokens_per_day or CALIBRATED_TOKENS_PER_DAY[self.mode]
+
+    def content_rules(self) -> ContentRules:
+        """The content rules this writer's rows are held to (the local grammar's profile
+        writes shorter scripts)."""
+        return ContentRules.from_settings(self.settings, local=self.mode == "grammar")
+
+    @property
+    def one_post_at_a_time(self) -> bool:
+        """Local models write a few posts a call (:attr:`grammar_days_per_call`)."""
+        return self.mode in ("grammar", "prose")
 
     def _choose_mode(self) -> OutputMode:
         if self.settings.structured_output == "off":
@@ -285,7 +295,7 @@ class DayWriter:
         """
         caps = [
             c
-            for c in (max_days, self.grammar_days_per_call if self.mode == "grammar" else None)
+            for c in (max_days, self.grammar_days_per_call if self.one_post_at_a_time else None)
             if c is not None
         ]
         return self.budget_for(request).chunk_days(
@@ -299,7 +309,9 @@ class DayWriter:
         if request.reply_tokens and budget.output_cap(prompt_tokens) < request.reply_tokens:
             return 0
         per_call = budget.days_per_call(prompt_tokens)
-        return min(per_call, self.grammar_days_per_call) if self.mode == "grammar" else per_call
+        if self.one_post_at_a_time:
+            return min(per_call, self.grammar_days_per_call)
+        return per_call
 
     def prepare_call(self, request: ChunkRequest) -> ChunkRequest:
         """The chain's first two steps (prompt, bind_max_tokens), with no model call."""
