@@ -12,6 +12,7 @@ from pipeline.config import Settings
 from pipeline.dates import parse_month, special_dates
 from pipeline.generation.chains import default_retriever
 from pipeline.generation.month.engine import CalendarEngine
+from pipeline.generation.writing.prose import PROSE_SCRIPT_WORDS
 from pipeline.generation.writing.writer import ChunkRequest, MonthContext
 from pipeline.knowledge.retriever import format_documents
 from pipeline.models.chat import load_chat_model, model_limits, token_counter_for
@@ -81,10 +82,14 @@ def test_real_model_writes_typed_rows_for_the_requested_days(model, tmp_path):
     usage = result.usage
     assert usage.input_tokens and usage.output_tokens  # reported by llama.cpp
     assert usage.prompt_tokens + usage.max_tokens <= 8192
-    assert abs(usage.input_tokens - usage.prompt_tokens) <= 0.05 * usage.prompt_tokens + 20
-    assert [p.day for p in result.plans] == [13, 14]  # the grammar pins the day numbers
+    # prose: one record for every question of the call; prompt_tokens is the largest
+    assert usage.prompt_tokens < usage.input_tokens
+    assert [p.day for p in result.plans] == [13, 14]
+    _, high = PROSE_SCRIPT_WORDS  # the bundled model writes in prose: sentences, no JSON
     for plan in result.plans:
         assert plan.title and plan.script and plan.hashtags
+        assert len(plan.script.split()) <= high
+        assert not any(c in plan.script for c in '{}[]"#')
 
 
 @pytest.mark.slow

@@ -285,3 +285,18 @@ def test_outline_span_and_two_platforms_together_on_a_4096_window(tmp_path, gguf
     assert any("TikTok caption" in p for p in model.prompts)
     # the outline line's trend is the post's topic ("uses": AI agents on odd posts)
     assert any("video script about AI agents" in p for p in model.prompts)
+
+
+def test_the_chain_writes_every_post_it_is_given(tmp_path, gguf):
+    """Run alone (as in a user's own LCEL app), one request may hold several posts."""
+    from pipeline.dates import parse_month
+    from pipeline.generation.writing.writer import ChunkRequest, MonthContext
+
+    model = SmallLocalModel(model_path=gguf)
+    writer = day_writer(model, settings(tmp_path), role="main")
+    month = parse_month("2027-02")
+    context = MonthContext(month, ["AI agents"], "AI tools", "Instagram Reels", [], "")
+    result = writer.chain.invoke(ChunkRequest("main", [13, 14], context))
+    assert [p.day for p in result.plans] == [13, 14]
+    assert result.usage.days_parsed == 2 and result.usage.finish_reason == "stop"
+    assert model.over_window == []

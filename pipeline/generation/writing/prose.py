@@ -106,9 +106,9 @@ class ProsePrompts:
 
 @dataclass
 class Answers:
-    """What one prose call got back: the fields, and the tokens it spent."""
+    """What one prose call got back: each post's fields, and the tokens it spent."""
 
-    fields: dict[str, Any]
+    posts: dict[int, dict[str, Any]]
     input_tokens: int = 0
     output_tokens: int = 0
     longest_reply: int = 0
@@ -195,7 +195,11 @@ class ProseWriter(DayWriter):
     def questions(self, request: ChunkRequest) -> list[list[BaseMessage]]:
         """Every question of a call, its script excerpt at full length (for counting)."""
         longest = "word " * (_EXCERPT_CHARS // 5)
-        asked = [self.question(request, name, longest) for name in self.prose.fields]
+        asked = [
+            self.question(replace(request, days=[n]), name, longest)
+            for n in request.days
+            for name in self.prose.fields
+        ]
         return asked + [
             self.question(request, "caption", longest, platform=k) for k in request.copies
         ]
@@ -234,18 +238,22 @@ class ProseWriter(DayWriter):
         is asked again, up to :data:`FIELD_TRIES` times. Raises as :meth:`DayWriter._call`."""
         started = time.perf_counter()
         answers = Answers({})
-        for name in self.prose.fields:
-            script = answers.fields.get("script", "")
-            answers.fields[name] = self._field(request, name, script, answers, config)
-        self.fill_in(request, answers.fields)
-        for key in request.copies:
-            caption = self._field(
-                request, "caption", answers.fields["script"], answers, config, platform=key
-            )
-            copy: dict[str, Any] = {"caption": caption, "hashtags": answers.fields["keywords"]}
-            if PLATFORMS[key].has_title:
-                copy["title"] = answers.fields["title"]
-            answers.fields.setdefault("copies", {})[key] = copy
+        for number in request.days:  # one post a call as the engine plans it
+            post = replace(request, days=[number])
+            fields: dict[str, Any] = {}
+            for name in self.prose.fields:
+                script = fields.get("script", "")
+                fields[name] = self._field(post, name, script, answers, config)
+            self.fill_in(post, fields)
+            for key in request.copies:
+                caption = self._field(
+                    post, "caption", fields["script"], answers, config, platform=key
+                )
+                copy: dict[str, Any] = {"caption": caption, "hashtags": fields["keywords"]}
+                if PLATFORMS[key].has_title:
+                    copy["title"] = fields["title"]
+                fields.setdefault("copies", {})[key] = copy
+            answers.posts[number] = fields
         return request, (answers, time.perf_counter() - started)
 
     def _field(
@@ -327,10 +335,14 @@ class ProseWriter(DayWriter):
     # ------------------------------------------------------------------ the post
     def _parse(self, called: tuple[ChunkRequest, tuple[Answers, float]]) -> ChunkResult:
         request, (answers, seconds) = called
-        fields = dict(answers.fields)
-        row = {"day": request.days[0], "hashtags": fields.pop("keywords", []), **fields}
+        rows = [
+            {"day": number, "hashtags": fields.get("keywords", []), **fields}
+            for number, fields in answers.posts.items()
+        ]
+        for row in rows:
+            row.pop("keywords", None)
         parsed: ParseResult = parse_day_plans(
-            {"days": [row]},
+            {"days": rows},
             schedule=request.context.schedule,
             requested_days=request.days,
             finish_reason="stop",
