@@ -73,7 +73,10 @@ class Settings(BaseSettings):
         ),
     )
     structured_output: Literal["auto", "on", "off"] = Field(
-        "auto", description="Use the model's structured output (auto: when it supports it)."
+        "auto",
+        description="Use the model's structured output (auto: when it supports it; a small "
+        "local GGUF, like the bundled one, writes in prose, one field at a time; on: a JSON "
+        "grammar or tool call, required; off: pipe rows).",
     )
 
     # --- model limits (override the model's profile)
