@@ -27,6 +27,7 @@ from pipeline.generation.writing.prose import (
     PROSE_SCRIPT_WORDS,
     ProseWriter,
     day_writer,
+    echoes,
     writes_prose,
 )
 from pipeline.generation.writing.writer import DayWriter
@@ -60,6 +61,8 @@ class SmallLocalModel(BaseChatModel):
     window: int = 4096
     #: the first this many script answers are two words (a field asked again)
     short_scripts: int = 0
+    #: the first this many cover texts repeat their question
+    echo_hooks: int = 0
     #: every title is the same until a question says why the last was not kept
     same_title: bool = False
     prompts: list[str] = Field(default_factory=list)
@@ -85,6 +88,9 @@ class SmallLocalModel(BaseChatModel):
             return f'"{OUTLINE_IDEAS[n % len(OUTLINE_IDEAS)]}"'
         if "question to ask viewers" in prompt:
             return '"Which email would you hand to an agent first?"'
+        if "one question" in prompt and self.echo_hooks:
+            self.echo_hooks -= 1
+            return "What's a question that makes people watch a video about it?"
         if "one question" in prompt:
             return 'How about "Can an agent answer your email?"'
         if "caption" in prompt:
@@ -251,6 +257,17 @@ def test_a_field_that_misses_its_rule_is_asked_again_within_the_call(tmp_path, g
     assert cal.is_complete
     assert sum("video script about" in p for p in model.prompts) == 2
     assert len([u for u in cal.usage if u.role == "main"]) == 1
+
+
+def test_an_answer_that_repeats_its_question_is_asked_again(tmp_path, gguf):
+    model = SmallLocalModel(model_path=gguf, echo_hooks=1)
+    cal = run(model, tmp_path, start="2026-02-03", end="2026-02-03")
+    assert cal.days[0].hook == "Can an agent answer your email?"
+    assert sum("makes people watch" in p for p in model.prompts) == 2
+    assert echoes("Describe what makes people watch", "Write one question that makes people watch")
+    assert not echoes(
+        "Can an agent answer your email?", "Write one question that makes people watch"
+    )
 
 
 def test_a_repeated_title_is_asked_again_with_why(tmp_path, gguf):

@@ -43,7 +43,7 @@ from pipeline.generation.replies.prose import (
     within_words,
     words,
 )
-from pipeline.generation.review.rules import ContentRules
+from pipeline.generation.review.rules import ContentRules, copied_run
 from pipeline.generation.writing.budget import OutputMode
 from pipeline.generation.writing.prompts import prompts_dir
 from pipeline.generation.writing.writer import ChunkRequest, ChunkResult, DayWriter
@@ -68,8 +68,10 @@ FIELD_TOKENS = {
     "production_notes": 44,
     "engagement": 36,
 }
-#: How often one field is asked within a call when its answer misses its own rule.
+#: How often one field is asked within a call when its answer misses its own rule (or
+#: repeats ECHO_RUN_WORDS words of its question).
 FIELD_TRIES = 2
+ECHO_RUN_WORDS = 4
 #: A title longer than this is asked again (cover text and titles are read at a glance).
 TITLE_MAX_WORDS = 10
 _EXCERPT_CHARS = 300
@@ -267,6 +269,9 @@ class ProseWriter(DayWriter):
         platform: str = "",
     ) -> Any:
         messages = self.question(request, name, script, platform=platform)
+        # the question's own words, without the topic: an answer may name the topic
+        asked = str(self.question(request, name, platform=platform)[-1].content)
+        asked = asked.replace(self.topic(request), " ")
         cap = self.field_cap(name)
         value: Any = ""
         for _ in range(FIELD_TRIES):
@@ -280,7 +285,7 @@ class ProseWriter(DayWriter):
             answers.longest_reply = max(answers.longest_reply, reply)
             answers.finish = finish_reason(message)
             value = self.read_field(name, str(message.content), request)
-            if self.field_ok(name, value, request):
+            if self.field_ok(name, value, request) and not echoes(value, asked):
                 break
         return value
 
@@ -297,11 +302,9 @@ class ProseWriter(DayWriter):
                 break
             if extra not in tags:
                 tags.append(extra)
-        hook, title = fields["hook"], fields["title"]
-        if (
-            words(hook) > self.rules.hook_max_words
-            and 0 < words(title) <= self.rules.hook_max_words
-        ):
+        most_words = self.rules.hook_max_words
+        title = short_title(fields["title"], most_words)
+        if words(fields["hook"]) > most_words and 0 < words(title) <= most_words:
             fields["hook"] = title
 
     def read_field(self, name: str, text: str, request: ChunkRequest) -> Any:
@@ -310,7 +313,9 @@ class ProseWriter(DayWriter):
             return keyword_hashtags(text, limit=self.rules_for(request).hashtags[1])
         if name == "title":
             return short_title(one_line(text), TITLE_MAX_WORDS)
-        if name in ("hook", "audio", "engagement"):
+        if name == "hook":
+            return short_title(one_line(text), self.rules.hook_max_words)
+        if name in ("audio", "engagement"):
             return one_line(text)
         cleaned = spoken_text(text)
         if name == "script":
@@ -360,6 +365,13 @@ class ProseWriter(DayWriter):
         return ChunkResult(
             request, parsed.plans, usage, parse=parsed, reply_tokens=answers.longest_reply
         )
+
+
+def echoes(value: Any, question: str, run: int = ECHO_RUN_WORDS) -> bool:
+    """Whether an answer repeats ``run`` words of its own question (a small model that
+    answers "What's a question that makes people watch a video about X?" with that)."""
+    text = " ".join(value) if isinstance(value, list) else str(value)
+    return copied_run(text, question, run) is not None
 
 
 def day_writer(
