@@ -264,7 +264,7 @@ def test_an_answer_that_repeats_its_question_is_asked_again(tmp_path, gguf):
     cal = run(model, tmp_path, start="2026-02-03", end="2026-02-03")
     assert cal.days[0].hook == "Can an agent answer your email?"
     assert sum("makes people watch" in p for p in model.prompts) == 2
-    assert echoes("Describe what makes people watch", "Write one question that makes people watch")
+    assert echoes("A question that makes people watch!", "Write one question that makes people watch")
     assert not echoes(
         "Can an agent answer your email?", "Write one question that makes people watch"
     )
