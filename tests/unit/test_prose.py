@@ -20,6 +20,7 @@ from pipeline.generation.replies.prose import (
     one_line,
     short_title,
     spoken_text,
+    whole_sentences,
     within_words,
 )
 from pipeline.generation.writing.prose import (
@@ -206,6 +207,13 @@ def test_a_script_is_cut_at_the_last_sentence_within_its_cap():
     assert within_words("One long first sentence here.", 2) == "One long first sentence here."
 
 
+def test_a_sentence_cut_by_max_tokens_is_dropped_when_a_whole_one_comes_first():
+    assert whole_sentences("Soft lo-fi beats. The video's narrative") == "Soft lo-fi beats."
+    assert whole_sentences("Soft lo-fi beats and a") == "Soft lo-fi beats and a"
+    assert whole_sentences('He said "go." Then left!') == 'He said "go." Then left!'
+    assert one_line('"The AI in Your Life') == "The AI in Your Life"
+
+
 def test_a_title_that_runs_on_is_cut_at_its_first_clause():
     long = "AI agents explained: a guide to the tools that answer your customer emails all day"
     assert short_title(long, 10) == "AI agents explained"
@@ -264,7 +272,9 @@ def test_an_answer_that_repeats_its_question_is_asked_again(tmp_path, gguf):
     cal = run(model, tmp_path, start="2026-02-03", end="2026-02-03")
     assert cal.days[0].hook == "Can an agent answer your email?"
     assert sum("makes people watch" in p for p in model.prompts) == 2
-    assert echoes("A question that makes people watch!", "Write one question that makes people watch")
+    assert echoes(
+        "A question that makes people watch!", "Write one question that makes people watch"
+    )
     assert not echoes(
         "Can an agent answer your email?", "Write one question that makes people watch"
     )

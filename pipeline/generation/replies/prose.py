@@ -49,6 +49,8 @@ def _unwrap(text: str) -> str:
     for left, right in (('"', '"'), ("“", "”"), ("'", "'")):
         if len(text) > 2 and text.startswith(left) and text.endswith(right):
             text = text[1:-1].strip()
+    if text.count('"') == 1:  # a quote the reply opened and never closed (or the reverse)
+        text = text.replace('"', "").strip()
     return text
 
 
@@ -98,6 +100,15 @@ def within_words(text: str, max_words: int) -> str:
             break
         kept.append(sentence)
     return " ".join(kept) if kept else text
+
+
+def whole_sentences(text: str) -> str:
+    """``text`` without a last sentence that ``max_tokens`` cut off (no end punctuation),
+    when a whole sentence comes before it."""
+    sentences = _SENTENCE_END.split(text.strip())
+    if len(sentences) > 1 and not re.search(r"[.!?…][\"”')]*$", sentences[-1]):
+        return " ".join(sentences[:-1])
+    return text
 
 
 def keyword_hashtags(text: str, limit: int = 8) -> list[str]:

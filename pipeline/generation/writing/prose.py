@@ -40,6 +40,7 @@ from pipeline.generation.replies.prose import (
     one_line,
     short_title,
     spoken_text,
+    whole_sentences,
     within_words,
     words,
 )
@@ -316,11 +317,11 @@ class ProseWriter(DayWriter):
         if name == "hook":
             return short_title(one_line(text), self.rules.hook_max_words)
         if name in ("audio", "engagement"):
-            return one_line(text)
+            return whole_sentences(one_line(text))
         cleaned = spoken_text(text)
         if name == "script":
             return within_words(cleaned, self.rules.script_words[1])
-        return cleaned
+        return whole_sentences(cleaned)
 
     def field_ok(self, name: str, value: Any, request: ChunkRequest) -> bool:
         """A field's own rule, checked before the post is: asked again when it fails."""
