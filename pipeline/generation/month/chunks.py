@@ -47,6 +47,7 @@ def plan_round(engine: CalendarEngine, state: MonthState) -> dict[str, Any]:
         state,
         max_calls=engine.settings.max_calls,
         main_budget=engine.writer("main").budget,
+        max_days=engine.writer("main").days_cap,
         outline_first_round=None,
     )
     rows = state.get("rows") or {}

@@ -265,6 +265,7 @@ class CalendarEngine:
             state,
             max_calls=self.settings.max_calls,
             main_budget=self.writer("main").budget,
+            max_days=self.writer("main").days_cap,
             outline_first_round=len(tasks) if outlining else None,
         )
         update = OutlineStage.planned(state, tasks, why, caps) if outlining else {}

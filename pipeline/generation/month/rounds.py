@@ -48,10 +48,12 @@ def spend_caps(
     max_calls: int | None,
     main_budget: TokenBudget,
     outline_first_round: int | None,
+    max_days: int | None = None,
 ) -> dict[str, int]:
     """``{"max_calls", "outline_max_calls"}``, as counts of the run's calls (those made
     before this run or resume included). ``outline_first_round``: the chunks of the
-    outline's next round, None when the outline is done or off."""
+    outline's next round, None when the outline is done or off; ``max_days``: the most
+    posts the main writer puts in one call (local models), None for the budget's."""
     if state.get("max_calls") is not None:
         return {
             "max_calls": state["max_calls"],
@@ -59,7 +61,7 @@ def spend_caps(
         }
     made = len(state.get("usage") or [])
     days = len(missing_dates(state))
-    writing = main_budget.chunks_needed(days) + days
+    writing = main_budget.chunks_needed(days, max_days=max_days) + days
     outlining = outline_first_round is not None
     if state.get("outline_only"):
         total = max_calls or writing

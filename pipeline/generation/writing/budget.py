@@ -210,9 +210,13 @@ class TokenBudget:
             start = end
         return chunks
 
-    def chunks_needed(self, days: int, prompt_tokens: int = 0) -> int:
-        """Calls needed for ``days`` at the current estimate (1 when nothing fits)."""
+    def chunks_needed(
+        self, days: int, prompt_tokens: int = 0, *, max_days: int | None = None
+    ) -> int:
+        """Calls needed for ``days`` at the current estimate, at most ``max_days`` a call
+        (1 when nothing fits)."""
         per_call = self.days_per_call(prompt_tokens) or 1
+        per_call = min(per_call, max_days) if max_days else per_call
         return max(1, math.ceil(days / per_call))
 
     def with_tokens_per_day(self, tokens_per_day: int) -> TokenBudget:

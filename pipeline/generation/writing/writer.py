@@ -171,6 +171,11 @@ class DayWriter:
         """Local models write a few posts a call (:attr:`grammar_days_per_call`)."""
         return self.mode in ("grammar", "prose")
 
+    @property
+    def days_cap(self) -> int | None:
+        """The most posts one call asks for whatever the budget allows (None: no cap)."""
+        return self.grammar_days_per_call if self.one_post_at_a_time else None
+
     def _choose_mode(self) -> OutputMode:
         if self.settings.structured_output == "off":
             return "rows"
@@ -293,11 +298,7 @@ class DayWriter:
         ``max_days`` caps a chunk (the engine lowers it after a context overflow); the
         local grammar mode caps it at :data:`~pipeline.generation.writing.budget.GRAMMAR_DAYS_PER_CALL`.
         """
-        caps = [
-            c
-            for c in (max_days, self.grammar_days_per_call if self.one_post_at_a_time else None)
-            if c is not None
-        ]
+        caps = [c for c in (max_days, self.days_cap) if c is not None]
         return self.budget_for(request).chunk_days(
             request.days, self.prompt_tokens(request), max_days=min(caps) if caps else None
         )
@@ -309,9 +310,7 @@ class DayWriter:
         if request.reply_tokens and budget.output_cap(prompt_tokens) < request.reply_tokens:
             return 0
         per_call = budget.days_per_call(prompt_tokens)
-        if self.one_post_at_a_time:
-            return min(per_call, self.grammar_days_per_call)
-        return per_call
+        return min(per_call, self.days_cap) if self.days_cap else per_call
 
     def prepare_call(self, request: ChunkRequest) -> ChunkRequest:
         """The chain's first two steps (prompt, bind_max_tokens), with no model call."""
