@@ -253,6 +253,7 @@ def test_a_week_in_prose_is_complete_clean_and_within_the_window(tmp_path, gguf)
         assert day.caption == "Your inbox, answered while you sleep."
         assert day.hashtags[:3] == ["#automation", "#ai", "#email"]
         assert day.engagement == "Which email would you hand to an agent first?"
+    assert not any(cal.sources.values())  # its questions carried no examples
     for record in cal.usage:
         assert record.days_requested and len(record.days_requested) == 1
         assert record.prompt_tokens + record.max_tokens <= 4096

@@ -313,7 +313,8 @@ class CalendarEngine:
         if task["role"] == "copies":
             result, failed = self._send(task, request, config)
             return copies_failed(failed, task) if result is None else copies_written(result, task)
-        if not self.cancelled.is_set():
+        grounded = writer.mode != "prose"  # prose questions carry no examples
+        if grounded and not self.cancelled.is_set():
             request, day_sources = with_day_examples(
                 request,
                 writer,
@@ -332,6 +333,7 @@ class CalendarEngine:
             request.day_examples,
             day_sources,
             copies_asked=writer.copies_asked(request),
+            grounded=grounded,
         )
 
     def _send(

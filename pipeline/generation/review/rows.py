@@ -32,10 +32,13 @@ def rows_written(
     day_examples: str = "",
     day_sources: Sequence[str] = (),
     copies_asked: Sequence[str] = (),
+    *,
+    grounded: bool = True,
 ) -> dict[str, Any]:
     """The state update of a writing call: the rows the content rules keep (with the
     source ids of the examples the call was given: the shared ones, then its own
-    ``day_sources``), its usage record (with the breaks) and the days not kept, with why.
+    ``day_sources``; none when the call was not ``grounded``: prose questions carry no
+    examples), its usage record (with the breaks) and the days not kept, with why.
     A kept row keeps the platform copies (of ``copies_asked``) within their platform's
     limits; the others are recorded in ``copy_breaks`` and asked again on their own."""
     schedule = schedule_of(task["context"])
@@ -48,7 +51,8 @@ def rows_written(
     )
     usage = result.usage.model_copy(update={"rule_breaks": breaks})
     logger.info(usage.summary(schedule.short_label, schedule.noun))
-    sources = [i for i in (*(task["context"].get("sources") or []), *day_sources) if i]
+    given = (*(task["context"].get("sources") or []), *day_sources) if grounded else ()
+    sources = [i for i in given if i]
     kept, copy_entries = _checked_copies(kept, copies_asked, schedule, task["round"])
     update: dict[str, Any] = {
         "rows": {plan.key: plan.model_dump(mode="json") for plan in kept},
