@@ -16,6 +16,7 @@ from pydantic import Field
 from pipeline.config import Settings
 from pipeline.generation.chains import generate_calendar
 from pipeline.generation.replies.prose import (
+    first_question,
     keyword_hashtags,
     one_line,
     short_title,
@@ -205,6 +206,14 @@ def test_a_script_is_cut_at_the_last_sentence_within_its_cap():
     assert within_words(text, 7) == "One two three. Four five six!"
     assert within_words(text, 20) == text
     assert within_words("One long first sentence here.", 2) == "One long first sentence here."
+
+
+def test_the_comment_question_is_the_answers_first_question():
+    assert first_question("Dear viewers,\nwhich tool saves you an hour? Tell me below!") == (
+        "Dear viewers, which tool saves you an hour?"
+    )
+    assert first_question('"What would you automate first?"') == "What would you automate first?"
+    assert first_question("Ask them about their tools.") == "Ask them about their tools."
 
 
 def test_a_sentence_cut_by_max_tokens_is_dropped_when_a_whole_one_comes_first():

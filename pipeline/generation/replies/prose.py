@@ -102,6 +102,16 @@ def within_words(text: str, max_words: int) -> str:
     return " ".join(kept) if kept else text
 
 
+def first_question(text: str) -> str:
+    """The first sentence that asks something ("Dear viewers, which tool ...? Thanks!" ->
+    "Dear viewers, which tool ...?"), else the text's first line."""
+    spoken = spoken_text(text)
+    for sentence in _SENTENCE_END.split(spoken):
+        if sentence.rstrip("\"”' ").endswith("?"):
+            return _unwrap(sentence)
+    return one_line(text)
+
+
 def whole_sentences(text: str) -> str:
     """``text`` without a last sentence that ``max_tokens`` cut off (no end punctuation),
     when a whole sentence comes before it."""

@@ -37,6 +37,7 @@ from langchain_core.runnables import RunnableConfig
 from pipeline.config import Settings
 from pipeline.generation.replies.parsing import ParseResult, parse_day_plans
 from pipeline.generation.replies.prose import (
+    first_question,
     keyword_hashtags,
     one_line,
     short_title,
@@ -320,7 +321,9 @@ class ProseWriter(DayWriter):
             return short_title(one_line(text), TITLE_MAX_WORDS)
         if name == "hook":
             return short_title(one_line(text), self.rules.hook_max_words)
-        if name in ("audio", "engagement"):
+        if name == "engagement":
+            return first_question(text)
+        if name == "audio":
             return whole_sentences(one_line(text))
         cleaned = spoken_text(text)
         if name == "script":
@@ -340,6 +343,8 @@ class ProseWriter(DayWriter):
             return words(value) <= rules.hook_max_words
         if name == "title":
             return words(value) <= TITLE_MAX_WORDS
+        if name == "engagement":  # a question to ask viewers
+            return value.endswith("?")
         return True
 
     # ------------------------------------------------------------------ the post
