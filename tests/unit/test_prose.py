@@ -63,6 +63,8 @@ class SmallLocalModel(BaseChatModel):
     window: int = 4096
     #: the first this many script answers are two words (a field asked again)
     short_scripts: int = 0
+    #: keywords that make no hashtag (numbers only)
+    no_keywords: bool = False
     #: the first this many cover texts repeat their question
     echo_hooks: int = 0
     #: every title is the same until a question says why the last was not kept
@@ -97,6 +99,8 @@ class SmallLocalModel(BaseChatModel):
             return 'How about "Can an agent answer your email?"'
         if "caption" in prompt:
             return "Here's a caption:\nYour inbox, answered while you sleep. ✨"
+        if "keywords" in prompt and self.no_keywords:
+            return "1. 2024\n2. 1999"
         if "keywords" in prompt:
             return "Here are five keywords:\n1. Automation\n2. AI (Artificial Intelligence)\n3. Email\n4. 2024"
         if "how to film" in prompt:
@@ -227,6 +231,8 @@ def test_a_title_that_runs_on_is_cut_at_its_first_clause():
     long = "AI agents explained: a guide to the tools that answer your customer emails all day"
     assert short_title(long, 10) == "AI agents explained"
     assert short_title("Short one", 10) == "Short one"
+    on_and_on = "On the 4th of July, in Washington's National Anthem, it is a time to celebrate"
+    assert short_title(on_and_on, 10) == "On the 4th of July"
 
 
 # ---------------------------------------------------------------- who writes in prose
@@ -288,6 +294,13 @@ def test_an_answer_that_repeats_its_question_is_asked_again(tmp_path, gguf):
     assert not echoes(
         "Can an agent answer your email?", "Write one question that makes people watch"
     )
+
+
+def test_missing_hashtags_come_from_the_topic_trends_and_niche(tmp_path, gguf):
+    model = SmallLocalModel(model_path=gguf, no_keywords=True)
+    cal = run(model, tmp_path, start="2026-02-03", end="2026-02-03")  # post 1: "AI agents"
+    assert cal.days[0].hashtags == ["#aiagents", "#automation", "#tools"]
+    assert sum("keywords" in p for p in model.prompts) == 2  # asked twice, then filled in
 
 
 def test_a_repeated_title_is_asked_again_with_why(tmp_path, gguf):

@@ -146,10 +146,11 @@ def keyword_hashtags(text: str, limit: int = 8) -> list[str]:
 
 def short_title(text: str, max_words: int) -> str:
     """A title that runs on ("AI agents: a guide. In this video we...") cut at its first
-    sentence end, colon or dash, when that leaves 2 to ``max_words`` words."""
+    sentence end, colon or dash (else comma) that leaves 2 to ``max_words`` words."""
     if words(text) <= max_words:
         return text
-    for part in re.split(r"(?<=[.!?])\s+|\s*[:–—]\s+|\s+-\s+", text):
-        if 2 <= words(part) <= max_words:
-            return part.strip().rstrip(".")
+    for splitter in (r"(?<=[.!?])\s+|\s*[:–—]\s+|\s+-\s+", r",\s+"):
+        for part in re.split(splitter, text):
+            if 2 <= words(part) <= max_words:
+                return part.strip().rstrip(".")
     return text

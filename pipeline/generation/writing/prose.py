@@ -297,12 +297,14 @@ class ProseWriter(DayWriter):
 
     def fill_in(self, request: ChunkRequest, fields: dict[str, Any]) -> None:
         """What a small model still missed after its tries, from the post's own words:
-        hashtags up to the rules' least from the post's topic and the trends (the user's
-        words), a hook too long by the title when that fits."""
+        hashtags up to the rules' least from the post's topic, the trends and the niche's
+        words (the user's words), a hook too long by the title when that fits."""
         least, most = self.rules_for(request).hashtags
         tags = fields["keywords"]
+        ctx = request.context
+        niche_words = re.findall(r"[A-Za-z]{4,}", ctx.niche)
         for extra in keyword_hashtags(
-            "\n".join([self.topic(request), *request.context.trends]), limit=most
+            "\n".join([self.topic(request), *ctx.trends, *niche_words]), limit=2 * most
         ):
             if len(tags) >= least:
                 break
