@@ -193,6 +193,7 @@ def test_spoken_text_keeps_the_answer_and_drops_its_wrapping(answer, expected):
         ),
         ('Title: "Inbox agents explained" #ai', "Inbox agents explained"),
         ('"A quote, then more"', "A quote, then more"),
+        ("1.\n2. Soft lo-fi beats", "Soft lo-fi beats"),
     ],
 )
 def test_one_line_takes_the_quoted_or_first_line(answer, expected):

@@ -72,7 +72,7 @@ def one_line(text: str) -> str:
     """A short field (a title, a hook, a question): the quoted part of a "How about
     "..."" answer, else the first line without its label, wrapping quotes or hashtags."""
     text = _no_symbols(text).strip()
-    lines = [ln for ln in _MARKDOWN.sub("", text).splitlines() if ln.strip()]
+    lines = [ln for ln in _MARKDOWN.sub("", text).splitlines() if re.search(r"[^\W\d_]", ln)]
     if len(lines) > 1 and lines[0].rstrip().endswith(":"):
         lines = lines[1:]
     line = lines[0] if lines else ""
