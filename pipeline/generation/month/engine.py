@@ -313,8 +313,7 @@ class CalendarEngine:
         if task["role"] == "copies":
             result, failed = self._send(task, request, config)
             return copies_failed(failed, task) if result is None else copies_written(result, task)
-        grounded = writer.mode != "prose"  # prose questions carry no examples
-        if grounded and not self.cancelled.is_set():
+        if writer.grounded and not self.cancelled.is_set():
             request, day_sources = with_day_examples(
                 request,
                 writer,
@@ -333,7 +332,7 @@ class CalendarEngine:
             request.day_examples,
             day_sources,
             copies_asked=writer.copies_asked(request),
-            grounded=grounded,
+            grounded=writer.grounded,
         )
 
     def _send(

@@ -133,6 +133,7 @@ class ProseWriter(DayWriter):
     """
 
     grammar_days_per_call = 1
+    grounded = False  # given a mentor's example, a small model copies it
 
     def __init__(self, model: BaseChatModel, settings: Settings, **kwargs: Any) -> None:
         super().__init__(model, settings, **kwargs)

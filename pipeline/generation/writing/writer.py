@@ -121,6 +121,8 @@ class DayWriter:
     tool_name = "calendar_days"
     tool_description = "The reels for the requested days."
     grammar_days_per_call = GRAMMAR_DAYS_PER_CALL
+    #: Whether its prompts carry the retrieved examples (its rows then list their ids).
+    grounded = True
 
     def __init__(
         self,
